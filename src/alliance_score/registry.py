@@ -1,0 +1,212 @@
+"""Finding and loading instrument definitions.
+
+Shipped definitions live in the package (``alliance_score/_instruments`` in a wheel, the
+repository's ``instruments/`` folder in a source checkout). User definitions are found
+from a path given to :func:`load_instrument`, from folders given as ``search_path``, or
+from the folders named in the ``ALLIANCE_SCORE_INSTRUMENTS`` environment variable
+(separated by ``os.pathsep``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import os
+import tomllib
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import InstrumentDefinitionError, UnknownInstrumentError
+from .instrument import Instrument, Verification
+
+__all__ = [
+    "ENV_VAR",
+    "InstrumentSummary",
+    "list_instruments",
+    "load_instrument",
+    "parse_instrument",
+    "shipped_directory",
+]
+
+ENV_VAR = "ALLIANCE_SCORE_INSTRUMENTS"
+
+
+class InstrumentSummary(BaseModel):
+    """One line of the catalogue: what :func:`list_instruments` returns per definition."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    version: str
+    name: str
+    short_name: str
+    rater: str
+    n_items: int
+    scales: dict[str, Verification]
+    shipped: bool
+    path: str
+
+
+def shipped_directory() -> Path:
+    """The folder holding the definitions shipped with the package."""
+    packaged = resources.files("alliance_score").joinpath("_instruments")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    # Source checkout or editable install: the repository's instruments/ folder.
+    return Path(__file__).resolve().parents[2] / "instruments"
+
+
+def parse_instrument(text: str, source: str = "<string>") -> Instrument:
+    """Parse and validate a TOML definition given as text.
+
+    Raises
+    ------
+    InstrumentDefinitionError
+        With every problem found, each naming the field path, the rule and the value.
+    """
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InstrumentDefinitionError(source, [("", f"not valid TOML: {exc}", None)]) from exc
+    try:
+        return Instrument.model_validate(raw)
+    except ValidationError as exc:
+        errors = [
+            (_path(e["loc"], raw), e["msg"].removeprefix("Value error, "), e.get("input"))
+            for e in exc.errors(include_url=False)
+        ]
+        raise InstrumentDefinitionError(source, errors) from exc
+
+
+def _path(loc: Sequence[int | str], raw: object) -> str:
+    """Render a pydantic location as a TOML-style path: ``scales[2].items[0]``.
+
+    List positions are followed by the id of the element when it has one, so the path
+    reads ``scales[2](task).min_answered``.
+    """
+    out = ""
+    node: object = raw
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            if isinstance(node, dict) and isinstance(node.get("id"), str):
+                out += f"({node['id']})"
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _load_path_cached(path: str, mtime_ns: int) -> Instrument:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InstrumentDefinitionError(path, [("", f"cannot read file: {exc}", None)]) from exc
+    return parse_instrument(text, source=path)
+
+
+def _load_path(path: Path) -> Instrument:
+    resolved = path.resolve()
+    try:
+        mtime = resolved.stat().st_mtime_ns
+    except OSError as exc:
+        raise InstrumentDefinitionError(str(path), [("", f"cannot read file: {exc}", None)]) from exc
+    return _load_path_cached(str(resolved), mtime)
+
+
+def _folders(search_path: Sequence[str | os.PathLike[str]] | None) -> list[tuple[Path, bool]]:
+    folders: list[tuple[Path, bool]] = [(Path(p), False) for p in (search_path or ())]
+    env = os.environ.get(ENV_VAR, "")
+    folders += [(Path(p), False) for p in env.split(os.pathsep) if p]
+    folders.append((shipped_directory(), True))
+    return folders
+
+
+def _catalogue(
+    search_path: Sequence[str | os.PathLike[str]] | None,
+) -> list[tuple[Instrument, Path, bool]]:
+    found: list[tuple[Instrument, Path, bool]] = []
+    for folder, shipped in _folders(search_path):
+        if not folder.is_dir():
+            continue
+        for file in sorted(folder.glob("*.toml")):
+            found.append((_load_path(file), file, shipped))
+    return found
+
+
+def list_instruments(
+    search_path: Sequence[str | os.PathLike[str]] | None = None,
+) -> list[InstrumentSummary]:
+    """Summaries of every instrument that can be loaded by id.
+
+    Examples
+    --------
+    >>> from alliance_score import list_instruments
+    >>> "wai-sr" in [s.id for s in list_instruments()]
+    True
+    """
+    return [
+        InstrumentSummary(
+            id=ins.id,
+            version=ins.version,
+            name=ins.name,
+            short_name=ins.short_name,
+            rater=ins.rater,
+            n_items=len(ins.items),
+            scales={s.id: s.status for s in ins.scales},
+            shipped=shipped,
+            path=str(path),
+        )
+        for ins, path, shipped in _catalogue(search_path)
+    ]
+
+
+def load_instrument(
+    ref: str | os.PathLike[str] | Instrument,
+    *,
+    search_path: Sequence[str | os.PathLike[str]] | None = None,
+) -> Instrument:
+    """Load an instrument by id (``"wai-sr"``), id and version (``"wai-sr@1.0"``) or path.
+
+    User folders (``search_path``, then ``$ALLIANCE_SCORE_INSTRUMENTS``) are searched
+    before the shipped definitions. When several versions share an id and none is
+    requested, the highest version wins; when the same id and version exist twice, the
+    first folder wins. Loaded files are cached (keyed by path and modification time).
+
+    Raises
+    ------
+    UnknownInstrumentError
+        When no definition has that id, listing the closest ids.
+    InstrumentDefinitionError
+        When the file exists but is not a valid definition.
+
+    Examples
+    --------
+    >>> from alliance_score import load_instrument
+    >>> wai = load_instrument("wai-sr")
+    >>> wai.short_name, len(wai.items), wai.scale_ids
+    ('WAI-SR', 12, ('task', 'bond', 'goal', 'total'))
+    """
+    if isinstance(ref, Instrument):
+        return ref
+    text = os.fspath(ref)
+    path = Path(text)
+    if text.endswith(".toml") or os.sep in text or (os.altsep and os.altsep in text):
+        if not path.is_file():
+            raise UnknownInstrumentError(text, [], [])
+        return _load_path(path)
+    ident, _, version = text.partition("@")
+    catalogue = _catalogue(search_path)
+    matches = [ins for ins, _, _ in catalogue if ins.id == ident]
+    if version:
+        matches = [ins for ins in matches if ins.version == version]
+    if not matches:
+        ids = sorted({ins.ref if version else ins.id for ins, _, _ in catalogue})
+        close = difflib.get_close_matches(text, ids, n=3, cutoff=0.5)
+        raise UnknownInstrumentError(text, close, ids)
+    return max(matches, key=lambda ins: tuple(int(p) for p in ins.version.split(".")))
