@@ -1,6 +1,77 @@
-"""alliance-score: score validated therapeutic-alliance questionnaires."""
+"""alliance-score: score validated therapeutic-alliance questionnaires.
+
+Instruments are validated data (TOML definitions with cited, per-scale verification);
+one numpy kernel scores them; single responses and DataFrames are thin adapters around
+that kernel.
+
+>>> import alliance_score as als
+>>> sorted(s.id for s in als.list_instruments())
+['srs', 'wai', 'wai-s', 'wai-sr']
+"""
 
 from ._version import __version__
-from .registry import list_instruments, load_instrument
+from .errors import (
+    AllianceScoreError,
+    ColumnMappingError,
+    DataError,
+    InstrumentDefinitionError,
+    MissingDependencyError,
+    Problem,
+    ProblemCode,
+    ProvisionalScaleError,
+    UnknownInstrumentError,
+    UnreadableFileError,
+)
+from .frame import FrameResult, score_frame
+from .instrument import (
+    Anchor,
+    Cutoff,
+    Evidence,
+    Instrument,
+    Item,
+    Licence,
+    Norm,
+    ResponseScale,
+    Scale,
+    Source,
+)
+from .mapping import resolve_columns
+from .registry import InstrumentSummary, list_instruments, load_instrument, parse_instrument
+from .response import Response, ScoreResult, score_response
+from .scoring import Status, score_matrix
 
-__all__ = ["__version__", "list_instruments", "load_instrument"]
+__all__ = [
+    "AllianceScoreError",
+    "Anchor",
+    "ColumnMappingError",
+    "Cutoff",
+    "DataError",
+    "Evidence",
+    "FrameResult",
+    "Instrument",
+    "InstrumentDefinitionError",
+    "InstrumentSummary",
+    "Item",
+    "Licence",
+    "MissingDependencyError",
+    "Norm",
+    "Problem",
+    "ProblemCode",
+    "ProvisionalScaleError",
+    "Response",
+    "ResponseScale",
+    "Scale",
+    "ScoreResult",
+    "Source",
+    "Status",
+    "UnknownInstrumentError",
+    "UnreadableFileError",
+    "__version__",
+    "list_instruments",
+    "load_instrument",
+    "parse_instrument",
+    "resolve_columns",
+    "score_frame",
+    "score_matrix",
+    "score_response",
+]

@@ -77,9 +77,7 @@ class Evidence(_Model):
 class Licence(_Model):
     """Who holds the instrument and what may be shipped."""
 
-    status: Literal[
-        "public-domain", "open", "free-noncommercial", "copyrighted", "user-supplied"
-    ]
+    status: Literal["public-domain", "open", "free-noncommercial", "copyrighted", "user-supplied"]
     holder: str | None = None
     wording_shipped: bool = Field(
         default=False, description="True only when the licence allows shipping item wording."

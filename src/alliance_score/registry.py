@@ -115,7 +115,8 @@ def _load_path(path: Path) -> Instrument:
     try:
         mtime = resolved.stat().st_mtime_ns
     except OSError as exc:
-        raise InstrumentDefinitionError(str(path), [("", f"cannot read file: {exc}", None)]) from exc
+        problem = ("", f"cannot read file: {exc}", None)
+        raise InstrumentDefinitionError(str(path), [problem]) from exc
     return _load_path_cached(str(resolved), mtime)
 
 

@@ -1,0 +1,194 @@
+"""Matching a table's columns to an instrument's items.
+
+Three ways, tried in this order:
+
+1. an explicit mapping ``{item id: column}``;
+2. a pattern such as ``"wai_{item}"`` (``{item}`` is the item id; ``{item:02}`` pads a
+   numeric id with zeros);
+3. auto-detection: columns named exactly like the item ids, or one prefix followed by the
+   item id, where a numeric id may be zero-padded (``wai_sr_01``, ``WAI.1``, ``q1``,
+   ``srs_goals``). Matching is case-insensitive.
+
+Auto-detection never guesses: when no prefix covers every item, or more than one does,
+or one item matches two columns, :class:`~alliance_score.errors.ColumnMappingError` says
+what was found and how to map the columns explicitly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping
+
+from .errors import ColumnMappingError
+from .instrument import Instrument
+
+__all__ = ["ColumnMap", "resolve_columns"]
+
+ColumnMap = dict[str, Hashable]
+"""Item id -> column label in the data."""
+
+_TRAILING_NUMBER = re.compile(r"^(?P<prefix>.*?)(?P<number>\d+)$")
+
+
+def resolve_columns(
+    columns: Iterable[Hashable],
+    instrument: Instrument,
+    items: Mapping[str, Hashable] | str | None = None,
+) -> ColumnMap:
+    """Map every item of ``instrument`` to one column of ``columns``.
+
+    Examples
+    --------
+    >>> from alliance_score import load_instrument
+    >>> from alliance_score.mapping import resolve_columns
+    >>> srs = load_instrument("srs")
+    >>> cols = ["id", "SRS_Relationship", "SRS_Goals", "SRS_Approach", "SRS_Overall"]
+    >>> resolve_columns(cols, srs)["goals"]
+    'SRS_Goals'
+    >>> wai = load_instrument("wai-sr")
+    >>> resolve_columns([f"wai_sr_{i:02d}" for i in range(1, 13)], wai)["7"]
+    'wai_sr_07'
+    """
+    cols = list(columns)
+    if isinstance(items, Mapping):
+        return _explicit(cols, instrument, items)
+    if isinstance(items, str):
+        return _pattern(cols, instrument, items)
+    return _detect(cols, instrument)
+
+
+def _lookup(cols: list[Hashable]) -> dict[str, list[Hashable]]:
+    by_name: dict[str, list[Hashable]] = defaultdict(list)
+    for c in cols:
+        by_name[str(c).strip().casefold()].append(c)
+    return by_name
+
+
+def _explicit(
+    cols: list[Hashable], instrument: Instrument, items: Mapping[str, Hashable]
+) -> ColumnMap:
+    unknown = sorted(set(items) - set(instrument.item_ids))
+    if unknown:
+        raise ColumnMappingError(
+            f"The column mapping names items that {instrument.ref} does not have: {unknown}; "
+            f"its items are {list(instrument.item_ids)}."
+        )
+    absent = [i for i in instrument.item_ids if i not in items]
+    if absent:
+        raise ColumnMappingError(
+            f"The column mapping leaves items {absent} of {instrument.ref} unmapped; map "
+            "every item (add an empty column for an item that was not asked)."
+        )
+    colset = set(cols)
+    missing = {i: c for i, c in items.items() if c not in colset}
+    if missing:
+        raise ColumnMappingError(
+            f"The column mapping names columns that are not in the data: {missing}."
+        )
+    _no_shared_columns(dict(items), instrument)
+    return {i: items[i] for i in instrument.item_ids}
+
+
+def _pattern(cols: list[Hashable], instrument: Instrument, pattern: str) -> ColumnMap:
+    if "{item" not in pattern:
+        raise ColumnMappingError(
+            f"The column pattern {pattern!r} must contain '{{item}}', e.g. 'wai_{{item}}'."
+        )
+    by_name = _lookup(cols)
+    mapping: ColumnMap = {}
+    missing: list[str] = []
+    for item in instrument.item_ids:
+        try:
+            name = pattern.format(item=int(item) if item.isdigit() else item)
+        except (ValueError, IndexError, KeyError) as exc:
+            raise ColumnMappingError(
+                f"The column pattern {pattern!r} cannot be filled with item {item!r}: {exc}."
+            ) from exc
+        found = by_name.get(name.strip().casefold(), [])
+        if len(found) == 1:
+            mapping[item] = found[0]
+        elif found:
+            raise ColumnMappingError(
+                f"Item {item!r} matches several columns {found} through pattern {pattern!r}."
+            )
+        else:
+            missing.append(f"{item}->{name}")
+    if missing:
+        raise ColumnMappingError(
+            f"The column pattern {pattern!r} finds no column for items: {', '.join(missing)}."
+        )
+    return mapping
+
+
+def _candidates(
+    cols: list[Hashable], instrument: Instrument
+) -> dict[str, dict[str, list[Hashable]]]:
+    """prefix -> item id -> matching columns (as labels)."""
+    numeric = {str(int(i)): i for i in instrument.item_ids if i.isdigit()}
+    words = {i.casefold(): i for i in instrument.item_ids if not i.isdigit()}
+    found: dict[str, dict[str, list[Hashable]]] = defaultdict(lambda: defaultdict(list))
+    for c in cols:
+        name = str(c).strip().casefold()
+        m = _TRAILING_NUMBER.match(name)
+        if m and str(int(m["number"])) in numeric:
+            found[m["prefix"]][numeric[str(int(m["number"]))]].append(c)
+        for word, item in words.items():
+            if name.endswith(word):
+                found[name[: -len(word)]][item].append(c)
+    return found
+
+
+def _detect(cols: list[Hashable], instrument: Instrument) -> ColumnMap:
+    ids = instrument.item_ids
+    found = _candidates(cols, instrument)
+    complete = {p: m for p, m in found.items() if all(i in m for i in ids)}
+    if "" in complete:  # exact item ids win over any prefix
+        complete = {"": complete[""]}
+    if len(complete) > 1:
+        raise ColumnMappingError(
+            f"The columns match the items of {instrument.ref} in more than one way "
+            f"(prefixes {sorted(complete)}); choose one with a pattern such as "
+            f"'{sorted(complete)[0]}{{item}}' (--columns) or an explicit mapping (--column)."
+        )
+    if not complete:
+        best = max(found.items(), key=lambda kv: len(kv[1]), default=None)
+        if best is None:
+            detail = "no column looks like one of its items"
+        else:
+            missing = [i for i in ids if i not in best[1]]
+            detail = (
+                f"the best match, prefix {best[0]!r}, covers {len(best[1])} of {len(ids)} "
+                f"items and lacks {missing}"
+            )
+        raise ColumnMappingError(
+            f"Cannot match the columns to the items of {instrument.ref}: {detail}. Columns "
+            f"seen: {_preview(cols)}. Map them with a pattern (--columns 'prefix{{item}}') or "
+            "explicitly (--column ITEM=COLUMN)."
+        )
+    prefix, match = next(iter(complete.items()))
+    doubled = {i: c for i, c in match.items() if i in ids and len(c) > 1}
+    if doubled:
+        raise ColumnMappingError(
+            f"Items of {instrument.ref} match several columns with prefix {prefix!r}: "
+            f"{doubled}; map them explicitly (--column ITEM=COLUMN)."
+        )
+    mapping: ColumnMap = {i: match[i][0] for i in ids}
+    _no_shared_columns(mapping, instrument)
+    return mapping
+
+
+def _no_shared_columns(mapping: dict[str, Hashable], instrument: Instrument) -> None:
+    seen: dict[Hashable, str] = {}
+    for item, col in mapping.items():
+        if col in seen:
+            raise ColumnMappingError(
+                f"Items {seen[col]!r} and {item!r} of {instrument.ref} are both mapped to "
+                f"column {col!r}; each item needs its own column."
+            )
+        seen[col] = item
+
+
+def _preview(cols: list[Hashable], limit: int = 15) -> str:
+    shown = ", ".join(repr(str(c)) for c in cols[:limit])
+    return shown + (f", ... ({len(cols)} in all)" if len(cols) > limit else "")

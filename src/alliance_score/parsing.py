@@ -1,0 +1,171 @@
+"""Raw cells to numbers: the only place where text becomes an answer value.
+
+A column is parsed in one vectorised pass. Numeric columns are checked as arrays; text
+and mixed columns are factorised first, so each distinct raw value is interpreted once
+(a questionnaire column holds a handful of distinct values however many rows it has).
+
+Rules (the contract every front door obeys):
+
+* Missing: NaN/None/NA, and the text tokens ``""``, ``NA``, ``N/A``, ``NaN``, ``null``
+  and ``.`` (case-insensitive, surrounding spaces ignored); other codes such as ``-99``
+  only when the caller declares them.
+* A Likert item accepts whole numbers from ``min`` to ``max`` (``"4"``, ``" 4 "`` and
+  ``"4.0"`` are 4; ``"4.5"`` is ``not_allowed_value``); a VAS item accepts reals from
+  ``min`` to ``max``, on its ``step`` grid when the definition gives one.
+* Anchor labels (``"Always"``) are accepted only when the caller opts in.
+* Anything else is a problem with a stable code; the cell's value becomes NaN.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from .errors import ProblemCode
+from .instrument import Instrument
+
+__all__ = ["CODES", "DEFAULT_MISSING_TOKENS", "CellRules", "parse_column"]
+
+DEFAULT_MISSING_TOKENS: Final = frozenset({"", "na", "n/a", "nan", "null", "."})
+
+CODES: Final[tuple[ProblemCode | None, ...]] = (
+    None,
+    ProblemCode.NOT_A_NUMBER,
+    ProblemCode.NOT_ALLOWED_VALUE,
+    ProblemCode.OUT_OF_RANGE,
+    ProblemCode.NOT_FINITE,
+    ProblemCode.WRONG_TYPE,
+)
+"""Cell codes returned by :func:`parse_column`: 0 is fine (answered or missing)."""
+_OK, _NAN_TEXT, _NOT_ALLOWED, _OUT, _INF, _TYPE = range(6)
+_MISSING = -1  # internal: a declared or default missing value
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_STEP_TOLERANCE: Final = 1e-6
+
+
+@dataclass(frozen=True)
+class CellRules:
+    """What a valid cell is for one instrument under the caller's options."""
+
+    kind: str
+    lo: float
+    hi: float
+    step: float | None
+    labels: dict[str, float]
+    accept_labels: bool
+    missing_numbers: frozenset[float]
+    missing_strings: frozenset[str]
+
+    @classmethod
+    def build(
+        cls,
+        instrument: Instrument,
+        *,
+        missing_codes: Iterable[float | str] = (),
+        labels: bool = False,
+    ) -> CellRules:
+        numbers_: set[float] = set()
+        strings: set[str] = set()
+        for code in missing_codes:
+            text = str(code).strip()
+            if isinstance(code, numbers.Real) or _NUMBER.fullmatch(text):
+                numbers_.add(float(text))
+            else:
+                strings.add(text.casefold())
+        r = instrument.response
+        return cls(
+            kind=r.kind,
+            lo=r.min,
+            hi=r.max,
+            step=r.effective_step,
+            labels={a.label.casefold(): a.value for a in r.anchors},
+            accept_labels=labels,
+            missing_numbers=frozenset(numbers_),
+            missing_strings=frozenset(strings),
+        )
+
+    def describe(self) -> str:
+        """The rule in words, for messages: ``an integer from 1 to 5``."""
+        lo, hi, step = f"{self.lo:g}", f"{self.hi:g}", self.step
+        if self.kind == "likert":
+            if step == 1:
+                return f"an integer from {lo} to {hi}"
+            return f"a value from {lo} to {hi} in steps of {step:g}"
+        if step is None:
+            return f"a number from {lo} to {hi}"
+        return f"a number from {lo} to {hi} recorded to {step:g}"
+
+    def check_numbers(self, x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
+        """Validate numbers: (values with NaN for missing or invalid, cell codes)."""
+        codes = np.zeros(x.shape, dtype=np.int8)
+        missing = np.isnan(x)
+        if self.missing_numbers:
+            missing |= np.isin(x, np.fromiter(self.missing_numbers, dtype=np.float64))
+        infinite = np.isinf(x)
+        with np.errstate(invalid="ignore"):
+            out = ~missing & ~infinite & ((x < self.lo) | (x > self.hi))
+            codes[out] = _OUT
+            if self.step is not None:
+                k = (x - self.lo) / self.step
+                off = ~missing & ~infinite & ~out & (np.abs(k - np.rint(k)) > _STEP_TOLERANCE)
+                codes[off] = _NOT_ALLOWED
+        codes[infinite & ~missing] = _INF
+        values = np.where(missing | (codes != _OK), np.nan, x)
+        return values, codes
+
+    def interpret(self, raw: object) -> tuple[float, int]:
+        """One distinct raw value: (number, pre-code) before range checks."""
+        if isinstance(raw, bool | np.bool_):
+            return np.nan, _TYPE
+        if isinstance(raw, numbers.Real):
+            return float(raw), _OK
+        if isinstance(raw, str):
+            text = raw.strip()
+            folded = text.casefold()
+            if folded in DEFAULT_MISSING_TOKENS or folded in self.missing_strings:
+                return np.nan, _MISSING
+            if _NUMBER.fullmatch(text):
+                return float(text), _OK
+            if self.accept_labels and folded in self.labels:
+                return self.labels[folded], _OK
+            return np.nan, _NAN_TEXT
+        return np.nan, _TYPE
+
+    def is_label(self, raw: object) -> bool:
+        return isinstance(raw, str) and raw.strip().casefold() in self.labels
+
+
+def parse_column(
+    series: pd.Series, rules: CellRules
+) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
+    """Parse one item column: (values, cell codes), both of ``len(series)``.
+
+    ``values`` is NaN where the cell is missing or invalid; ``codes`` indexes
+    :data:`CODES` (0 = fine).
+    """
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        codes = np.where(series.isna().to_numpy(), _OK, _TYPE).astype(np.int8)
+        return np.full(len(series), np.nan), codes
+    if pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+        x = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        return rules.check_numbers(x)
+    positions, uniques = pd.factorize(series, use_na_sentinel=True)
+    interpreted = [rules.interpret(u) for u in uniques]
+    u_values = np.array([v for v, _ in interpreted], dtype=np.float64)
+    u_pre = np.array([c for _, c in interpreted], dtype=np.int8)
+    checked, u_codes = rules.check_numbers(u_values)
+    u_codes = np.where(u_pre == _OK, u_codes, np.where(u_pre == _MISSING, _OK, u_pre))
+    u_values = np.where(u_pre == _OK, checked, np.nan)
+    # append a slot for the NA sentinel (-1 indexes the last element)
+    u_values = np.append(u_values, np.nan)
+    u_codes = np.append(u_codes, _OK).astype(np.int8)
+    return u_values[positions], u_codes[positions]

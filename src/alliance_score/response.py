@@ -1,0 +1,162 @@
+"""One administration: the :class:`Response` model and :func:`score_response`.
+
+A single response is scored as a batch of one through :func:`score_frame` and the same
+kernel, so the scalar and batch paths cannot disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from ._version import __version__
+from .errors import DataError, Problem, ProblemCode
+from .frame import OnInvalid, score_frame
+from .instrument import Instrument
+from .registry import load_instrument
+from .scoring import Status
+
+__all__ = ["Answer", "Response", "ScoreResult", "score_response"]
+
+Answer = float | int | str | None
+
+
+class Response(BaseModel):
+    """One administration of an instrument: answers keyed by item id."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    instrument: str | None = Field(
+        default=None, description="Instrument id (or id@version) the answers belong to."
+    )
+    answers: dict[str, Answer]
+    administered_at: datetime | None = None
+
+
+class ScoreResult(BaseModel):
+    """The scores of one administration, with everything needed to cite them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    instrument_id: str
+    instrument_version: str
+    library_version: str
+    status: Status
+    scores: dict[str, float | None]
+    n_answered: dict[str, int]
+    prorated: dict[str, bool]
+    flags: dict[str, bool | None]
+    provisional: tuple[str, ...]
+    """Scales and flags in this result that are provisional (scored only on request)."""
+    problems: tuple[Problem, ...]
+
+
+def score_response(
+    instrument: Instrument | str,
+    answers: Response | Mapping[str, Answer],
+    *,
+    scales: Sequence[str] | None = None,
+    missing_codes: Sequence[float | str] = (),
+    labels: bool = False,
+    on_invalid: OnInvalid = "reject",
+    allow_provisional: bool = False,
+) -> ScoreResult:
+    """Score one administration given as item id -> answer.
+
+    Items without an answer count as missing. An answer for an item id the instrument
+    does not have is a problem (``unknown_item``) that makes the response invalid
+    (or is ignored with ``on_invalid="missing"``, still reported). Other options are as
+    in :func:`~alliance_score.score_frame`.
+
+    Examples
+    --------
+    >>> from alliance_score import score_response
+    >>> r = score_response("srs", {"relationship": 9.1, "goals": 8.9,
+    ...                            "approach": "9.0", "overall": 9})
+    >>> r.scores, r.status.value
+    ({'total': 36.0}, 'complete')
+    >>> r = score_response("srs", {"relationship": 9.1, "goals": 8.9, "approach": 9.0},
+    ...                    allow_provisional=True)
+    >>> r.scores["total"], r.prorated["total"], r.flags, r.provisional
+    (36.0, True, {'total_below_36': False}, ('total_below_36',))
+    """
+    ins = load_instrument(instrument)
+    if isinstance(answers, Response):
+        if answers.instrument is not None and load_instrument(answers.instrument).id != ins.id:
+            raise DataError(
+                f"The response is for instrument {answers.instrument!r}, not {ins.id!r}."
+            )
+        given: Mapping[str, Answer] = answers.answers
+    elif isinstance(answers, Mapping):
+        given = answers
+    else:
+        raise TypeError(f"answers must be a Response or a mapping; got {type(answers).__name__}")
+    unknown = [str(k) for k in given if k not in set(ins.item_ids)]
+    row = {item: given.get(item) for item in ins.item_ids}
+    frame = pd.DataFrame([row], columns=list(ins.item_ids), dtype=object)
+    result = score_frame(
+        frame,
+        ins,
+        items={i: i for i in ins.item_ids},
+        scales=scales,
+        missing_codes=missing_codes,
+        labels=labels,
+        on_invalid=on_invalid,
+        allow_provisional=allow_provisional,
+        return_problems=True,
+    )
+    out = result.scores.iloc[0]
+    problems = result.problem_records()
+    status = Status(out["status"])
+    if unknown:
+        problems += [
+            Problem(
+                row=0,
+                index="0",
+                column=None,
+                item=k,
+                value=_text(given[k]),
+                code=ProblemCode.UNKNOWN_ITEM,
+                message=f"Answer given for item {k!r}, which {ins.ref} does not have "
+                f"(its items are {', '.join(ins.item_ids)}).",
+            )
+            for k in unknown
+        ]
+        if on_invalid == "reject":
+            status = Status.INVALID
+    valid = status is not Status.INVALID
+    chosen: list[str] = list(result.scores.attrs["alliance_score"]["scales"])
+    cut_flags = [c.flag for c in ins.cutoffs if c.flag in result.scores.columns]
+    return ScoreResult(
+        instrument_id=ins.id,
+        instrument_version=ins.version,
+        library_version=__version__,
+        status=status,
+        scores={s: _float(out[s]) if valid else None for s in chosen},
+        n_answered={s: int(out[f"{s}_n_answered"]) for s in chosen},
+        prorated={s: bool(out[f"{s}_prorated"]) and valid for s in chosen},
+        flags={f: _flag(out[f]) if valid else None for f in cut_flags},
+        provisional=result.provisional,
+        problems=tuple(problems),
+    )
+
+
+def _float(value: Any) -> float | None:
+    x = float(value)
+    return None if math.isnan(x) else x
+
+
+def _flag(value: Any) -> bool | None:
+    return None if value is pd.NA else bool(value)
+
+
+def _text(value: Answer) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return str(value)
