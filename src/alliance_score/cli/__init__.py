@@ -1,0 +1,59 @@
+"""The ``alliance-score`` command line: a thin layer over the public API.
+
+Each command lives in its own module exposing ``register(subparsers)``; this module only
+assembles them and maps exceptions to exit codes:
+
+* 0: every row valid (or the command succeeded);
+* 1: the command ran and wrote its outputs, but found problems (invalid rows, a failed
+  keying check);
+* 2: usage error, unknown instrument, unreadable or unmappable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .._version import __version__
+from ..errors import AllianceScoreError
+from . import _common
+from ._common import EXIT_USAGE
+
+__all__ = ["main"]
+
+COMMANDS: tuple[str, ...] = ()
+"""Modules under ``alliance_score.cli`` that register a subcommand, in help order."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="alliance-score",
+        description="Score validated therapeutic-alliance questionnaires.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"alliance-score {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        module = __import__(f"{__name__}.{name}", fromlist=["register"])
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except AllianceScoreError as exc:
+        _common.error(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _common.error("Interrupted.")
+        return 130
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
