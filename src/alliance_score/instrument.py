@@ -109,28 +109,29 @@ class ResponseScale(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
+        rules = _Rules()
         if not self.min < self.max:
-            raise ValueError(f"min must be less than max; got min={self.min}, max={self.max}")
+            rules.add("max", f"must be greater than min ({self.min:g})", self.max)
         if self.step is not None:
-            if self.step <= 0:
-                raise ValueError(f"step must be positive; got {self.step}")
             n = (self.max - self.min) / self.step
-            if abs(n - round(n)) > 1e-9:
-                raise ValueError(
-                    f"max - min must be a whole number of steps; got {self.max} - "
-                    f"{self.min} with step {self.step}"
-                )
+            if self.step <= 0:
+                rules.add("step", "must be positive", self.step)
+            elif abs(n - round(n)) > 1e-9:
+                rules.add("step", f"must divide max - min ({self.max - self.min:g})", self.step)
         if self.kind == "likert":
             for name in ("min", "max"):
                 if not float(getattr(self, name)).is_integer():
-                    raise ValueError(f"a likert {name} must be a whole number")
-        for a in self.anchors:
+                    rules.add(name, "must be a whole number on a likert scale", getattr(self, name))
+        for k, a in enumerate(self.anchors):
             if not self.min <= a.value <= self.max:
-                raise ValueError(
-                    f"anchor {a.label!r} has value {a.value} outside {self.min}..{self.max}"
+                rules.add(
+                    f"anchors[{k}].value",
+                    f"must lie from min to max ({self.min:g} to {self.max:g})",
+                    a.value,
                 )
-        _unique((a.value for a in self.anchors), "anchor value")
-        _unique((a.label.casefold() for a in self.anchors), "anchor label")
+        rules.unique("anchors", (a.value for a in self.anchors), "anchor value")
+        rules.unique("anchors", (a.label.casefold() for a in self.anchors), "anchor label")
+        rules.raise_if_any()
         return self
 
     @property
@@ -172,12 +173,15 @@ class Scale(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        _unique(self.items, f"item in scale {self.id!r}")
+        rules = _Rules()
+        rules.unique("items", self.items, "item in a scale")
         if self.min_answered > len(self.items):
-            raise ValueError(
-                f"min_answered must be from 1 to the number of items ({len(self.items)}); "
-                f"got {self.min_answered}"
+            rules.add(
+                "min_answered",
+                f"must be from 1 to the number of items ({len(self.items)})",
+                self.min_answered,
             )
+        rules.raise_if_any()
         return self
 
     def score_range(self, response: ResponseScale) -> tuple[float, float]:
@@ -242,61 +246,71 @@ class Instrument(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        _unique((i.id for i in self.items), "item id")
-        _unique((s.id for s in self.scales), "scale id")
-        _unique((s.key for s in self.sources), "source key")
-        _unique((c.flag for c in self.cutoffs), "cut-off flag")
+        rules = _Rules()
+        rules.unique("items", (i.id for i in self.items), "item id")
+        rules.unique("scales", (s.id for s in self.scales), "scale id")
+        rules.unique("sources", (s.key for s in self.sources), "source key")
+        rules.unique("cutoffs", (c.flag for c in self.cutoffs), "cut-off flag")
         item_ids = {i.id for i in self.items}
         scale_ids = {s.id for s in self.scales}
-        source_keys = {s.key for s in self.sources}
-        for s in self.scales:
+        for k, s in enumerate(self.scales):
+            where = f"scales[{k}]({s.id})"
             missing = [i for i in s.items if i not in item_ids]
             if missing:
-                raise ValueError(f"scale {s.id!r} lists items that do not exist: {missing}")
+                rules.add(f"{where}.items", "lists items that do not exist", missing)
             if s.status == "verified":
-                weak = [
-                    name
+                weak = {
+                    name: ev.level
                     for name, ev in self._scale_evidence(s).items()
                     if ev.level not in VERIFIED_LEVELS
-                ]
+                }
                 if weak:
-                    raise ValueError(
-                        f"scale {s.id!r} is declared verified but its evidence for "
-                        f"{', '.join(weak)} is below P or S2; declare it provisional"
+                    rules.add(
+                        f"{where}.status",
+                        "is 'verified' but the evidence for "
+                        f"{', '.join(weak)} is below P or S2; declare it 'provisional'",
+                        weak,
                     )
-        clash = sorted(scale_ids & {c.flag for c in self.cutoffs})
-        if clash:
-            raise ValueError(f"cut-off flags must not reuse scale ids: {clash}")
-        for c in self.cutoffs:
+        for k, c in enumerate(self.cutoffs):
+            where = f"cutoffs[{k}]({c.flag})"
+            if c.flag in scale_ids:
+                rules.add(f"{where}.flag", "must not reuse a scale id", c.flag)
             if c.scale not in scale_ids:
-                raise ValueError(f"cut-off {c.flag!r} refers to unknown scale {c.scale!r}")
-            lo, hi = self.scale(c.scale).score_range(self.response)
+                rules.add(f"{where}.scale", "refers to an unknown scale", c.scale)
+                continue
+            scale = self.scale(c.scale)
+            lo, hi = scale.score_range(self.response)
             if not (math.isfinite(c.value) and lo <= c.value <= hi):
-                raise ValueError(
-                    f"cut-off {c.flag!r} value {c.value} is outside the range of scale "
-                    f"{c.scale!r} ({lo}..{hi})"
+                rules.add(
+                    f"{where}.value",
+                    f"must lie inside the range of scale {c.scale!r} ({lo:g} to {hi:g})",
+                    c.value,
                 )
-            if c.status == "verified" and not (
-                c.evidence.verified and self.scale(c.scale).status == "verified"
-            ):
-                raise ValueError(
-                    f"cut-off {c.flag!r} is declared verified but its evidence is "
-                    f"{c.evidence.level} or its scale is provisional; declare it provisional"
+            if c.status == "verified" and not (c.evidence.verified and scale.status == "verified"):
+                rules.add(
+                    f"{where}.status",
+                    "is 'verified' but its evidence is below P or S2 or its scale is "
+                    "provisional; declare it 'provisional'",
+                    c.evidence.level,
                 )
-        for n in self.norms:
+        for k, n in enumerate(self.norms):
             if n.scale not in scale_ids:
-                raise ValueError(f"norm for {n.population!r} refers to unknown scale {n.scale!r}")
-        cited = [*self._all_evidence_sources(), *(n.source for n in self.norms)]
-        unknown = sorted({k for k in cited if k not in source_keys})
-        if unknown:
-            raise ValueError(f"evidence cites source keys not listed in [[sources]]: {unknown}")
+                rules.add(f"norms[{k}].scale", "refers to an unknown scale", n.scale)
+        source_keys = {s.key for s in self.sources}
+        for where, keys in self._cited_sources():
+            unknown = [key for key in keys if key not in source_keys]
+            if unknown:
+                rules.add(where, "cites source keys not listed in [[sources]]", unknown)
         if self.licence.status == "copyrighted" and not self.licence.wording_shipped:
-            worded = [i.id for i in self.items if i.wording]
-            if worded:
-                raise ValueError(
-                    "item wording is given for a copyrighted instrument whose licence does "
-                    f"not allow shipping it (items {worded}); use a short paraphrase label"
-                )
+            for k, item in enumerate(self.items):
+                if item.wording:
+                    rules.add(
+                        f"items[{k}]({item.id}).wording",
+                        "must be empty: the instrument is copyrighted and its licence does "
+                        "not allow shipping wording; use a short paraphrase label",
+                        item.wording,
+                    )
+        rules.raise_if_any()
         return self
 
     # -- lookups -------------------------------------------------------------------------
@@ -335,14 +349,16 @@ class Instrument(_Model):
             "scoring formula": s.formula_evidence,
         }
 
-    def _all_evidence_sources(self) -> Iterable[str]:
-        yield from self.response.evidence.sources
-        yield from self.reversed_evidence.sources
-        for s in self.scales:
-            yield from s.items_evidence.sources
-            yield from s.formula_evidence.sources
-        for c in self.cutoffs:
-            yield from c.evidence.sources
+    def _cited_sources(self) -> Iterable[tuple[str, tuple[str, ...]]]:
+        yield "response.evidence.sources", self.response.evidence.sources
+        yield "reversed_evidence.sources", self.reversed_evidence.sources
+        for k, s in enumerate(self.scales):
+            yield f"scales[{k}]({s.id}).items_evidence.sources", s.items_evidence.sources
+            yield f"scales[{k}]({s.id}).formula_evidence.sources", s.formula_evidence.sources
+        for k, c in enumerate(self.cutoffs):
+            yield f"cutoffs[{k}]({c.flag}).evidence.sources", c.evidence.sources
+        for k, n in enumerate(self.norms):
+            yield f"norms[{k}].source", (n.source,)
 
     @property
     def ref(self) -> str:
@@ -350,7 +366,30 @@ class Instrument(_Model):
         return f"{self.id}@{self.version}"
 
 
-def _unique(values: Iterable[object], what: str) -> None:
-    dup = [v for v, n in Counter(values).items() if n > 1]
-    if dup:
-        raise ValueError(f"each {what} must be unique; repeated: {dup}")
+class DefinitionRuleError(ValueError):
+    """Cross-field rules broken by a definition, each with its field path and value."""
+
+    def __init__(self, problems: list[tuple[str, str, object]]) -> None:
+        self.problems = problems
+        super().__init__(
+            "; ".join(f"{path}: {msg} (got {value!r})" for path, msg, value in problems)
+        )
+
+
+class _Rules:
+    """Collects every broken cross-field rule so that one load reports them all."""
+
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str, object]] = []
+
+    def add(self, path: str, message: str, value: object) -> None:
+        self.problems.append((path, message, value))
+
+    def unique(self, path: str, values: Iterable[object], what: str) -> None:
+        dup = [v for v, n in Counter(values).items() if n > 1]
+        if dup:
+            self.add(path, f"each {what} must be unique; repeated", dup)
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise DefinitionRuleError(self.problems)

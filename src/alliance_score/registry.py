@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import InstrumentDefinitionError, UnknownInstrumentError
-from .instrument import Instrument, Verification
+from .instrument import DefinitionRuleError, Instrument, Verification
 
 __all__ = [
     "ENV_VAR",
@@ -74,10 +74,17 @@ def parse_instrument(text: str, source: str = "<string>") -> Instrument:
     try:
         return Instrument.model_validate(raw)
     except ValidationError as exc:
-        errors = [
-            (_path(e["loc"], raw), e["msg"].removeprefix("Value error, "), e.get("input"))
-            for e in exc.errors(include_url=False)
-        ]
+        errors: list[tuple[str, str, object]] = []
+        for e in exc.errors(include_url=False):
+            cause = (e.get("ctx") or {}).get("error")
+            prefix = _path(e["loc"], raw)
+            if isinstance(cause, DefinitionRuleError):
+                errors += [
+                    (f"{prefix}.{path}" if prefix else path, msg, value)
+                    for path, msg, value in cause.problems
+                ]
+            else:
+                errors.append((prefix, e["msg"].removeprefix("Value error, "), e.get("input")))
         raise InstrumentDefinitionError(source, errors) from exc
 
 
