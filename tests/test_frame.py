@@ -155,6 +155,25 @@ def test_scales_can_be_chosen() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "index",
+    [
+        pd.Index(["a", "a"]),
+        pd.MultiIndex.from_tuples([("c1", 1), ("c1", 2)], names=["client", "session"]),
+        pd.RangeIndex(10, 14, 2),
+    ],
+    ids=["duplicate-labels", "multiindex", "offset-range"],
+)
+def test_any_index_is_kept(index: pd.Index) -> None:
+    data = _wai_sr([[4] * 12, [5] * 12])
+    data.index = index
+    data["site"] = pd.array(["north", None], dtype="string")
+    scores = score_frame(data, "wai-sr", keep=["site"])
+    assert scores.index.equals(index)
+    assert list(scores["total"]) == [4.0, 5.0]
+    assert scores["site"].dtype == "string"
+
+
 def test_empty_frame_scores_to_an_empty_frame() -> None:
     scores = score_frame(_wai_sr([]), "wai-sr")
     assert len(scores) == 0

@@ -230,7 +230,7 @@ def _assemble(
     for col in keep:
         if col not in data.columns:
             raise DataError(f"Column {col!r} given in keep is not in the data.")
-        out[col] = _column(data, col).to_numpy(copy=True)
+        out[col] = _column(data, col).array.copy()
     computed: dict[str, Any] = {}
     for j, scale in enumerate(k.scales):
         computed[scale.id] = k.scores[:, j]
