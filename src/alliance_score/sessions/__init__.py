@@ -1,0 +1,25 @@
+"""Alliance across sessions: trajectories, early alliance, change, ruptures and agreement.
+
+Every function takes the long table of session scores that
+:func:`alliance_score.score_frame` returns when the identifier columns are kept (one row
+per client x session x rater), names its columns with the same keywords (``client=``,
+``session=``, ``rater=``, ``therapist=``, ``score=``), never modifies it, and returns a
+new DataFrame with fixed, documented column names. See ``docs/sessions.md``.
+"""
+
+from __future__ import annotations
+
+from .longformat import LONG_PROBLEM_COLUMNS, LongProblemCode, to_long, to_wide, validate_long
+from .summaries import SUMMARY_COLUMNS, decompose, early_alliance, summarize_clients
+
+__all__ = [
+    "LONG_PROBLEM_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "LongProblemCode",
+    "decompose",
+    "early_alliance",
+    "summarize_clients",
+    "to_long",
+    "to_wide",
+    "validate_long",
+]
