@@ -9,10 +9,22 @@ new DataFrame with fixed, documented column names. See ``docs/sessions.md``.
 
 from __future__ import annotations
 
+from .change import (
+    EVENT_COLUMNS,
+    RCI_COLUMNS,
+    clinical_cutoffs,
+    cutoff_events,
+    reliable_change,
+)
 from .longformat import LONG_PROBLEM_COLUMNS, LongProblemCode, to_long, to_wide, validate_long
 from .summaries import SUMMARY_COLUMNS, decompose, early_alliance, summarize_clients
 
 __all__ = [
+    "EVENT_COLUMNS",
+    "RCI_COLUMNS",
+    "clinical_cutoffs",
+    "cutoff_events",
+    "reliable_change",
     "LONG_PROBLEM_COLUMNS",
     "SUMMARY_COLUMNS",
     "LongProblemCode",

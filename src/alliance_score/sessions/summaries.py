@@ -195,10 +195,10 @@ def summarize_clients(
     is ``NaN`` when the early alliance is missing. The result does not depend on the
     order of the rows.
 
-    By hand for the example below: :math:`t = (1, 2, 3, 5)`, :math:`\bar t = 2.75`,
+    By hand for the example below: :math:`t = (1, 2, 3, 5)`, :math:`\\bar t = 2.75`,
     :math:`S_{tt} = 8.75`, :math:`S_{ty} = 6.25`, so :math:`b = 6.25 / 8.75 = 0.714286`;
     the residuals sum to :math:`SSE = 0.285714`, so
-    :math:`SE(b) = \sqrt{0.285714 / 2 / 8.75} = 0.127775`.
+    :math:`SE(b) = \\sqrt{0.285714 / 2 / 8.75} = 0.127775`.
 
     Examples
     --------
