@@ -17,9 +17,13 @@ from .change import (
     reliable_change,
 )
 from .longformat import LONG_PROBLEM_COLUMNS, LongProblemCode, to_long, to_wide, validate_long
+from .ruptures import EPISODE_COLUMNS, RUPTURE_METHODS, detect_ruptures
 from .summaries import SUMMARY_COLUMNS, decompose, early_alliance, summarize_clients
 
 __all__ = [
+    "EPISODE_COLUMNS",
+    "RUPTURE_METHODS",
+    "detect_ruptures",
     "EVENT_COLUMNS",
     "RCI_COLUMNS",
     "clinical_cutoffs",

@@ -84,7 +84,7 @@ def prepare(
     out = frame.loc[:, columns].copy()
     out.index = pd.RangeIndex(len(out))
     _numeric(frame, session, "session", allow_nan=False)  # checked, kept as given
-    out[score] = _numeric(frame, score, "score", allow_nan=True)
+    out[score] = _numeric(frame, score, "score", allow_nan=True).to_numpy()
     if dropna:
         out = out.loc[out[score].notna()]
     out = out.sort_values([*keys, session], kind="mergesort")
