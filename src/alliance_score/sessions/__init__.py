@@ -9,6 +9,13 @@ new DataFrame with fixed, documented column names. See ``docs/sessions.md``.
 
 from __future__ import annotations
 
+from .agreement import (
+    AGREEMENT_COLUMNS,
+    pair_ratings,
+    rater_agreement,
+    response_surface_terms,
+    two_way_icc,
+)
 from .change import (
     EVENT_COLUMNS,
     RCI_COLUMNS,
@@ -17,25 +24,34 @@ from .change import (
     reliable_change,
 )
 from .longformat import LONG_PROBLEM_COLUMNS, LongProblemCode, to_long, to_wide, validate_long
+from .nested import NESTED_COLUMNS, nested_icc, one_way_icc
 from .ruptures import EPISODE_COLUMNS, RUPTURE_METHODS, detect_ruptures
 from .summaries import SUMMARY_COLUMNS, decompose, early_alliance, summarize_clients
 
 __all__ = [
+    "AGREEMENT_COLUMNS",
     "EPISODE_COLUMNS",
-    "RUPTURE_METHODS",
-    "detect_ruptures",
     "EVENT_COLUMNS",
-    "RCI_COLUMNS",
-    "clinical_cutoffs",
-    "cutoff_events",
-    "reliable_change",
     "LONG_PROBLEM_COLUMNS",
+    "NESTED_COLUMNS",
+    "RCI_COLUMNS",
+    "RUPTURE_METHODS",
     "SUMMARY_COLUMNS",
     "LongProblemCode",
+    "clinical_cutoffs",
+    "cutoff_events",
     "decompose",
+    "detect_ruptures",
     "early_alliance",
+    "nested_icc",
+    "one_way_icc",
+    "pair_ratings",
+    "rater_agreement",
+    "reliable_change",
+    "response_surface_terms",
     "summarize_clients",
     "to_long",
     "to_wide",
+    "two_way_icc",
     "validate_long",
 ]

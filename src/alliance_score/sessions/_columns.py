@@ -8,7 +8,7 @@ that no function ever touches the caller's DataFrame.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ from ..errors import DataError
 __all__ = ["group_keys", "prepare", "require_columns"]
 
 
-def require_columns(data: object, named: dict[str, Hashable | None]) -> pd.DataFrame:
+def require_columns(data: object, named: dict[str, str | None]) -> pd.DataFrame:
     """Check that ``data`` is a DataFrame holding every named column (``None`` = unused)."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame; got {type(data).__name__}")
@@ -31,12 +31,12 @@ def require_columns(data: object, named: dict[str, Hashable | None]) -> pd.DataF
     return data
 
 
-def group_keys(client: Hashable, rater: Hashable | None) -> list[Hashable]:
+def group_keys(client: str, rater: str | None) -> list[str]:
     """The columns that identify one trajectory: the client, and the rater when given."""
     return [client] if rater is None else [client, rater]
 
 
-def _numeric(data: pd.DataFrame, col: Hashable, role: str, *, allow_nan: bool) -> pd.Series:
+def _numeric(data: pd.DataFrame, col: str, role: str, *, allow_nan: bool) -> pd.Series:
     values = data[col]
     if not (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)):
         raise DataError(
@@ -57,11 +57,11 @@ def _numeric(data: pd.DataFrame, col: Hashable, role: str, *, allow_nan: bool) -
 def prepare(
     data: object,
     *,
-    client: Hashable,
-    session: Hashable,
-    rater: Hashable | None,
-    score: Hashable,
-    extra: Sequence[Hashable] = (),
+    client: str,
+    session: str,
+    rater: str | None,
+    score: str,
+    extra: Sequence[str] = (),
     dropna: bool = True,
     reset_index: bool = True,
 ) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -114,7 +114,7 @@ def clinical_cutoffs(
     return values
 
 
-def _norm_for(ins: Instrument, score: Hashable, population: str | None) -> Norm:
+def _norm_for(ins: Instrument, score: str, population: str | None) -> Norm:
     found = [
         n
         for n in ins.norms
@@ -133,7 +133,7 @@ def _norm_for(ins: Instrument, score: Hashable, population: str | None) -> Norm:
 
 def _error_terms(
     *,
-    score: Hashable,
+    score: str,
     sd: float | None,
     reliability: float | None,
     norm: Norm | None,
@@ -161,7 +161,7 @@ def _error_terms(
     return float(sd), float(reliability)
 
 
-def _pick(d: pd.DataFrame, keys: list[Hashable], session: Hashable, which: int | str) -> pd.Series:
+def _pick(d: pd.DataFrame, keys: list[str], session: str, which: int | str) -> pd.DataFrame:
     """Per client, the row at session ``which`` (a number), or the first/last rated one."""
     g = d.groupby(keys, sort=True)
     if which == "first":
@@ -174,10 +174,10 @@ def _pick(d: pd.DataFrame, keys: list[Hashable], session: Hashable, which: int |
 def reliable_change(
     data: pd.DataFrame,
     *,
-    client: Hashable = "client",
-    session: Hashable = "session",
-    rater: Hashable | None = None,
-    score: Hashable = "total",
+    client: str = "client",
+    session: str = "session",
+    rater: str | None = None,
+    score: str = "total",
     sd: float | None = None,
     reliability: float | None = None,
     norm: Norm | None = None,
@@ -323,15 +323,15 @@ _COMPARE = {
 def cutoff_events(
     data: pd.DataFrame,
     *,
-    client: Hashable = "client",
-    session: Hashable = "session",
-    rater: Hashable | None = None,
-    score: Hashable = "total",
+    client: str = "client",
+    session: str = "session",
+    rater: str | None = None,
+    score: str = "total",
     cutoff: float | Cutoff | None = None,
     comparison: Comparison = "<",
     drop: float | None = None,
     drop_from: DropFrom = "previous",
-    items: Sequence[Hashable] = (),
+    items: Sequence[str] = (),
     item_below: float | None = None,
 ) -> pd.DataFrame:
     """Sessions where a cut-off fires, where the score drops, or where an item is low.
@@ -409,12 +409,10 @@ def cutoff_events(
     if drop is not None and not drop > 0:
         raise ValueError(f"drop must be a positive number of points; got {drop}")
     require_columns(data, {f"item {i!r}": i for i in items})
-    d = prepare(
-        data, client=client, session=session, rater=rater, score=score, extra=list(items)
-    )
+    d = prepare(data, client=client, session=session, rater=rater, score=score, extra=list(items))
     parts: list[pd.DataFrame] = []
 
-    def add(mask: pd.Series, event: str, column: Hashable, value: pd.Series, ref: object) -> None:
+    def add(mask: pd.Series, event: str, column: str, value: pd.Series, ref: object) -> None:
         m = mask.to_numpy(dtype=bool)
         part = d.loc[m, [*keys, session]].copy()
         part["event"] = event

@@ -16,7 +16,6 @@ arguments ``client=``, ``session=``, ``rater=``, ``therapist=`` and ``score=``.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from enum import StrEnum
 from typing import Any
 
@@ -49,11 +48,11 @@ class LongProblemCode(StrEnum):
 def validate_long(
     data: pd.DataFrame,
     *,
-    client: Hashable = "client",
-    session: Hashable = "session",
-    rater: Hashable | None = None,
-    date: Hashable | None = None,
-    instrument: Hashable | None = None,
+    client: str = "client",
+    session: str = "session",
+    rater: str | None = None,
+    date: str | None = None,
+    instrument: str | None = None,
 ) -> pd.DataFrame:
     """Check a long table of session scores and report every problem found.
 
@@ -139,7 +138,7 @@ def validate_long(
     return problems.astype({"row": np.int64})
 
 
-def _problem(code: str, row: int, column: Hashable, what: str) -> dict[str, Any]:
+def _problem(code: str, row: int, column: str, what: str) -> dict[str, Any]:
     return {
         "code": LongProblemCode(code).value,
         "row": row,
@@ -152,8 +151,8 @@ def _date_problems(
     frame: pd.DataFrame,
     pos: pd.Series,
     complete: np.ndarray[Any, np.dtype[np.bool_]],
-    keys: list[Hashable],
-    date: Hashable,
+    keys: list[str],
+    date: str,
 ) -> list[dict[str, Any]]:
     raw = frame[date]
     parsed = pd.to_datetime(raw, errors="coerce", format="mixed") if raw.dtype == object else raw
@@ -164,7 +163,7 @@ def _date_problems(
     for r in pos[bad.to_numpy()].tolist():
         out.append(_problem("not_a_date", r, date, f"has a {date!r} value that is not a date"))
     usable = complete & parsed.notna().to_numpy()
-    sub = frame.loc[usable, keys[:-1] + [keys[-1]]].assign(_date=parsed[usable], _pos=pos[usable])
+    sub = frame.loc[usable, keys].assign(_date=parsed[usable], _pos=pos[usable])
     sub = sub.sort_values(keys, kind="mergesort")
     grouped = sub.groupby(keys[:-1], sort=False)
     prev_date = grouped["_date"].shift(1)
@@ -172,7 +171,10 @@ def _date_problems(
     later = sub[keys[-1]].to_numpy()
     not_later = (sub["_date"] <= prev_date).to_numpy()
     for r, p, s in zip(
-        sub["_pos"][not_later].tolist(), prev_pos[not_later].tolist(), later[not_later].tolist()
+        sub["_pos"][not_later].tolist(),
+        prev_pos[not_later].tolist(),
+        later[not_later].tolist(),
+        strict=True,
     ):
         out.append(
             _problem(
@@ -186,7 +188,7 @@ def _date_problems(
 
 
 def _instrument_problems(
-    frame: pd.DataFrame, pos: pd.Series, rater: Hashable | None, instrument: Hashable
+    frame: pd.DataFrame, pos: pd.Series, rater: str | None, instrument: str
 ) -> list[dict[str, Any]]:
     values = frame[instrument].astype("string")
     groups = frame[rater] if rater is not None else pd.Series(0, index=frame.index)
@@ -207,17 +209,19 @@ def _instrument_problems(
             instrument,
             f"was scored with {v!r} while the other rows of its rater use {i!r}",
         )
-        for r, v, i in zip(pos[bad].tolist(), values[bad].tolist(), intended[bad].tolist())
+        for r, v, i in zip(
+            pos[bad].tolist(), values[bad].tolist(), intended[bad].tolist(), strict=True
+        )
     ]
 
 
 def to_wide(
     data: pd.DataFrame,
     *,
-    client: Hashable = "client",
-    session: Hashable = "session",
-    rater: Hashable | None = None,
-    score: Hashable = "total",
+    client: str = "client",
+    session: str = "session",
+    rater: str | None = None,
+    score: str = "total",
 ) -> pd.DataFrame:
     """Reshape a long table to one row per client (and rater), one column per session.
 
@@ -261,7 +265,8 @@ def to_wide(
             f"Cannot reshape to wide: some rows share the columns {[*keys, session]} "
             "(duplicates); run validate_long to find them."
         )
-    wide = frame.pivot(index=keys, columns=session, values=score)
+    # pivot (not pivot_table): duplicates were ruled out above and nothing is aggregated
+    wide = frame.pivot(index=keys, columns=session, values=score)  # noqa: PD010
     wide = wide.sort_index(axis=0).sort_index(axis=1)
     wide.columns.name = session
     return wide
@@ -270,10 +275,10 @@ def to_wide(
 def to_long(
     wide: pd.DataFrame,
     *,
-    client: Hashable = "client",
-    session: Hashable = "session",
-    rater: Hashable | None = None,
-    score: Hashable = "total",
+    client: str = "client",
+    session: str = "session",
+    rater: str | None = None,
+    score: str = "total",
     dropna: bool = True,
 ) -> pd.DataFrame:
     """Reshape a wide table (as made by :func:`to_wide`) back to the long layout.
@@ -315,9 +320,9 @@ def to_long(
             f"The wide table's index has {wide.index.nlevels} level(s); expected "
             f"{len(keys)} ({[str(k) for k in keys]})."
         )
-    stacked = wide.rename_axis(index=keys, columns=session).stack(future_stack=True)
-    long = stacked.rename(score).reset_index()
+    # stack (not melt) keeps the dtype of the session labels and the index levels
+    stacked = wide.rename_axis(index=keys, columns=session).stack(future_stack=True)  # noqa: PD013
+    long = pd.Series(stacked, name=score).reset_index()
     if dropna:
         long = long.loc[long[score].notna()]
-    long = long.sort_values([*keys, session], kind="mergesort").reset_index(drop=True)
-    return long
+    return long.sort_values([*keys, session], kind="mergesort").reset_index(drop=True)

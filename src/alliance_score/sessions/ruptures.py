@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -50,10 +50,10 @@ EPISODE_COLUMNS: tuple[str, ...] = (
 def detect_ruptures(
     data: pd.DataFrame,
     *,
-    client: Hashable = "client",
-    session: Hashable = "session",
-    rater: Hashable | None = None,
-    score: Hashable = "total",
+    client: str = "client",
+    session: str = "session",
+    rater: str | None = None,
+    score: str = "total",
     method: RuptureMethod = "stiles2004",
     threshold: float | None = None,
     sd: SdKind | None = None,
@@ -171,7 +171,9 @@ def detect_ruptures(
         raise ValueError(f"reference must be 'mean' or 'median'; got {ref_kind!r}")
     if repair_kind not in ("pre", "reference"):
         raise ValueError(f"repair must be 'pre' or 'reference'; got {repair_kind!r}")
-    if horizon is not None and (isinstance(horizon, bool) or int(horizon) != horizon or horizon < 1):
+    if horizon is not None and (
+        isinstance(horizon, bool) or int(horizon) != horizon or horizon < 1
+    ):
         raise ValueError(f"window must be a whole number of sessions, 1 or more; got {horizon!r}")
 
     keys = group_keys(client, rater)
@@ -182,7 +184,8 @@ def detect_ruptures(
     ref = g.transform(ref_kind)
     within = g.transform("std")
     sample = pd.Series(y.std(ddof=1), index=d.index)
-    scale = {"within": within, "sample": sample, "larger": np.fmax(within, sample)}[sd_kind]
+    larger = pd.Series(np.fmax(within.to_numpy(), sample.to_numpy()), index=d.index)
+    scale = {"within": within, "sample": sample, "larger": larger}[sd_kind]
     usable = scale.notna() & (scale > 0)
     below = usable & (y <= ref - k * scale)
     prev_below = below.groupby(by, sort=False).shift(1, fill_value=False).astype(bool)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from typing import Literal
 
 import numpy as np
@@ -11,7 +10,7 @@ import pandas as pd
 from ..errors import DataError
 from ._columns import group_keys, prepare
 
-__all__ = ["EarlyRule", "SUMMARY_COLUMNS", "decompose", "early_alliance", "summarize_clients"]
+__all__ = ["SUMMARY_COLUMNS", "EarlyRule", "decompose", "early_alliance", "summarize_clients"]
 
 EarlyRule = Literal["session", "window"]
 Centre = Literal["person", "past"]
@@ -54,10 +53,10 @@ def _check_early(early: str, early_session: object) -> int:
 def early_alliance(
     data: pd.DataFrame,
     *,
-    client: Hashable = "client",
-    session: Hashable = "session",
-    rater: Hashable | None = None,
-    score: Hashable = "total",
+    client: str = "client",
+    session: str = "session",
+    rater: str | None = None,
+    score: str = "total",
     early_session: int = 3,
     early: EarlyRule = "session",
 ) -> pd.DataFrame:
@@ -141,10 +140,10 @@ def early_alliance(
 def summarize_clients(
     data: pd.DataFrame,
     *,
-    client: Hashable = "client",
-    session: Hashable = "session",
-    rater: Hashable | None = None,
-    score: Hashable = "total",
+    client: str = "client",
+    session: str = "session",
+    rater: str | None = None,
+    score: str = "total",
     early_session: int = 3,
     early: EarlyRule = "session",
 ) -> pd.DataFrame:
@@ -234,7 +233,7 @@ def summarize_clients(
         b_row = slope.reindex(pd.MultiIndex.from_frame(d[keys]) if len(keys) > 1 else d[client])
         resid = dy.to_numpy() - b_row.to_numpy() * dt.to_numpy()
         sse = pd.Series(resid * resid, index=d.index).groupby(by, sort=True).sum()
-        slope_se = np.sqrt(sse / (n - 2) / sxx).where((n >= 3) & (sxx > 0))
+        slope_se = (sse / (n - 2) / sxx).pow(0.5).where((n >= 3) & (sxx > 0))
     out = pd.DataFrame(
         {
             "n_sessions": n,
@@ -267,10 +266,10 @@ def summarize_clients(
 def decompose(
     data: pd.DataFrame,
     *,
-    client: Hashable = "client",
-    session: Hashable = "session",
-    rater: Hashable | None = None,
-    score: Hashable = "total",
+    client: str = "client",
+    session: str = "session",
+    rater: str | None = None,
+    score: str = "total",
     centre: Centre = "person",
 ) -> pd.DataFrame:
     """Split each score into a between-client part and a within-client deviation.
