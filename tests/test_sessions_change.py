@@ -26,8 +26,23 @@ PAIRS = pd.DataFrame(
 S_DIFF = math.sqrt(2 * (0.8 * math.sqrt(1 - 0.84)) ** 2)  # 0.452548...
 
 
-def _norm(population: str, mean: float | None, sd: float | None, **kw: float) -> Norm:
-    return Norm(scale="total", population=population, mean=mean, sd=sd, source="hatcher2006", **kw)
+def _norm(
+    population: str,
+    mean: float | None,
+    sd: float | None,
+    *,
+    retest_r: float | None = None,
+    alpha: float | None = None,
+) -> Norm:
+    return Norm(
+        scale="total",
+        population=population,
+        mean=mean,
+        sd=sd,
+        retest_r=retest_r,
+        alpha=alpha,
+        source="hatcher2006",
+    )
 
 
 def _with_norms(*norms: Norm) -> Instrument:

@@ -108,7 +108,7 @@ def test_validate_long(
 
 def test_validate_long_messages_name_rows_not_identifiers() -> None:
     data = _frame(client=["secret-id", "secret-id"], session=[1, 1], total=[4.0, 5.0])
-    message = validate_long(data).loc[0, "message"]
+    message = str(validate_long(data).loc[0, "message"])
     assert message == "Row 1 repeats the identifiers ['client', 'session'] of row 0."
     assert "secret" not in message
 

@@ -176,7 +176,9 @@ def test_agreement_with_a_constant_offset() -> None:
         pytest.param(lambda d: two_way_icc([[1.0, 2.0]]), DataError, id="one-row"),
         pytest.param(lambda d: two_way_icc([1.0, 2.0]), DataError, id="one-dimensional"),
         pytest.param(
-            lambda d: response_surface_terms(d, centre="rater"), ValueError, id="bad-centre"
+            lambda d: response_surface_terms(d, centre="rater"),  # type: ignore[arg-type]
+            ValueError,
+            id="bad-centre",
         ),
     ],
 )

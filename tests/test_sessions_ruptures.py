@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from alliance_score.sessions import EPISODE_COLUMNS, RUPTURE_METHODS, detect_ruptures
 
 
-def _long(**trajectories: list[float]) -> pd.DataFrame:
+def _long(**trajectories: Sequence[float]) -> pd.DataFrame:
     rows = [
         (client, s + 1, float(v))
         for client, values in trajectories.items()
@@ -19,7 +20,7 @@ def _long(**trajectories: list[float]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["client", "session", "total"])
 
 
-V = [5, 5, 5, 5, 5, 2, 5, 5, 5, 5]  # mean 4.7, SD 0.948683; session 6 is 2.85 SD below
+V: list[float] = [5, 5, 5, 5, 5, 2, 5, 5, 5, 5]  # mean 4.7, SD 0.948683; session 6 is 2.85 SD below
 
 # (trajectory, options, expected episodes as (rupture, trough, n_below, repair or None))
 CASES = [
@@ -75,12 +76,12 @@ def test_constructed_trajectories(
     episodes = detect_ruptures(_long(a=trajectory), **options)  # type: ignore[arg-type]
     got = [
         (
-            int(row.rupture_session),
-            int(row.trough_session),
-            int(row.n_below),
-            None if pd.isna(row.repair_session) else int(row.repair_session),
+            int(row["rupture_session"]),
+            int(row["trough_session"]),
+            int(row["n_below"]),
+            None if pd.isna(row["repair_session"]) else int(row["repair_session"]),
         )
-        for row in episodes.itertuples()
+        for row in episodes.to_dict("records")
     ]
     assert got == expected
 
@@ -107,7 +108,7 @@ def test_sample_sd_uses_every_rating() -> None:
 
 
 def test_order_and_clients_do_not_matter() -> None:
-    data = _long(a=V, b=[5] * 9 + [2], c=[5] * 10)
+    data = _long(a=V, b=[5.0] * 9 + [2.0], c=[5.0] * 10)
     once = detect_ruptures(data)
     assert list(once["client"]) == ["a", "b"]
     pd.testing.assert_frame_equal(detect_ruptures(data.iloc[::-1]), once)
