@@ -16,13 +16,8 @@ from .agreement import (
     response_surface_terms,
     two_way_icc,
 )
-from .change import (
-    EVENT_COLUMNS,
-    RCI_COLUMNS,
-    clinical_cutoffs,
-    cutoff_events,
-    reliable_change,
-)
+from .change import RCI_COLUMNS, clinical_cutoffs, reliable_change
+from .events import EVENT_COLUMNS, cutoff_events
 from .longformat import LONG_PROBLEM_COLUMNS, LongProblemCode, to_long, to_wide, validate_long
 from .nested import NESTED_COLUMNS, nested_icc, one_way_icc
 from .ruptures import EPISODE_COLUMNS, RUPTURE_METHODS, detect_ruptures
