@@ -5,10 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alliance_score.sessions import EPISODE_COLUMNS, RUPTURE_METHODS, detect_ruptures
+from sessions_strategies import long_tables
 
 
 def _long(**trajectories: Sequence[float]) -> pd.DataFrame:
@@ -142,3 +146,15 @@ def test_named_methods() -> None:
 def test_bad_parameters(options: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         detect_ruptures(_long(a=V), **options)  # type: ignore[arg-type]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    long_tables(min_sessions=3), st.floats(min_value=-20, max_value=20).map(lambda c: round(c, 1))
+)
+def test_episodes_ignore_row_order_and_level(data: pd.DataFrame, c: float) -> None:
+    episodes = detect_ruptures(data, method="strauss2006")
+    pd.testing.assert_frame_equal(detect_ruptures(data.iloc[::-1], method="strauss2006"), episodes)
+    shifted = detect_ruptures(data.assign(total=data["total"] + c), method="strauss2006")
+    pd.testing.assert_series_equal(shifted["rupture_session"], episodes["rupture_session"])
+    np.testing.assert_allclose(shifted["depth"], episodes["depth"], atol=1e-9)
