@@ -9,6 +9,7 @@ that kernel.
 ['srs', 'wai', 'wai-s', 'wai-sr']
 """
 
+from . import sessions
 from ._version import __version__
 from .errors import (
     AllianceScoreError,
@@ -74,4 +75,5 @@ __all__ = [
     "score_frame",
     "score_matrix",
     "score_response",
+    "sessions",
 ]

@@ -1,0 +1,154 @@
+"""``alliance-score sessions``: per-client summaries (and ruptures, events) from a scores file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ..io import read_table
+from ..sessions import (
+    RUPTURE_METHODS,
+    cutoff_events,
+    detect_ruptures,
+    summarize_clients,
+    validate_long,
+)
+from ._common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, error, info
+
+__all__ = ["register", "run"]
+
+EPILOG = """\
+example (scores.csv: one row per client x session, e.g. from
+score_frame(df, "wai-sr", keep=["client", "session"]).to_csv("scores.csv")):
+  alliance-score sessions scores.csv --client client --session session \\
+      -o summary.csv --ruptures ruptures.csv --events events.csv --cutoff 3.5 --drop 1
+
+The summary has one row per client (and rater): n_sessions, first and last session,
+first, last, mean, min, max, OLS slope and its SE, early alliance (session 3 unless
+--early-session/--early-window say otherwise) and change from early to last. Exit code 1
+when the table has duplicate sessions or other layout problems (reported on stderr;
+outputs are still written), 2 when it cannot be read.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "sessions",
+        help="summarise scores across sessions (trajectories, ruptures, cut-off events)",
+        description="Per-client summaries of a long scores table (one row per client x "
+        "session x rater), with optional rupture-repair episodes and cut-off events.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("scores", metavar="SCORES", help="scores file (CSV or TSV), long layout")
+    p.add_argument("--client", required=True, metavar="COL", help="client id column")
+    p.add_argument("--session", required=True, metavar="COL", help="session number column")
+    p.add_argument("--rater", metavar="COL", help="rater column (summaries per rater)")
+    p.add_argument("--score", default="total", metavar="COL", help="score column (total)")
+    p.add_argument("--date", metavar="COL", help="session date column, checked to increase")
+    p.add_argument("-o", "--output", default="-", metavar="OUT", help="summary CSV (stdout)")
+    early = p.add_mutually_exclusive_group()
+    early.add_argument(
+        "--early-session", type=int, metavar="N", help="early alliance = score at session N (3)"
+    )
+    early.add_argument(
+        "--early-window", type=int, metavar="K", help="early alliance = mean of sessions 1..K"
+    )
+    p.add_argument("--ruptures", metavar="FILE", help="write rupture-repair episodes (CSV)")
+    p.add_argument(
+        "--rupture-method",
+        choices=sorted(RUPTURE_METHODS),
+        default="stiles2004",
+        help="named rupture criterion (stiles2004: 2 SD; strauss2006: 1 SD)",
+    )
+    p.add_argument("--events", metavar="FILE", help="write cut-off and drop events (CSV)")
+    p.add_argument("--cutoff", type=float, metavar="VALUE", help="flag scores below VALUE")
+    p.add_argument(
+        "--cutoff-comparison",
+        choices=["<", "<=", ">", ">="],
+        default="<",
+        help="how a score is compared with --cutoff (<)",
+    )
+    p.add_argument("--drop", type=float, metavar="POINTS", help="flag drops of POINTS or more")
+    p.add_argument(
+        "--drop-from",
+        choices=["previous", "running_mean"],
+        default="previous",
+        help="reference for --drop (previous)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no messages on stderr")
+    p.set_defaults(handler=run)
+
+
+def _numeric(frame: pd.DataFrame, column: str, role: str) -> pd.Series:
+    if column not in frame.columns:
+        raise DataError(f"The {role} column {column!r} is not in the file.")
+    raw = frame[column].str.strip()
+    empty = raw.eq("") | raw.str.upper().isin(["NA", "NAN", "N/A", "NULL", "."])
+    values = pd.to_numeric(raw.where(~empty, np.nan), errors="coerce")
+    bad = values.isna() & ~empty
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"The {role} column {column!r} must hold numbers; row {row} holds "
+            f"{str(frame[column].iloc[row])[:20]!r} ({int(bad.sum())} such row(s))."
+        )
+    return values
+
+
+def _write(table: pd.DataFrame, target: str) -> None:
+    if target == "-":
+        table.to_csv(sys.stdout, index=False)
+    else:
+        table.to_csv(target, index=False)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read the scores, write the summary (and optional tables); return the exit code."""
+    if args.events and args.cutoff is None and args.drop is None:
+        error("--events needs --cutoff VALUE and/or --drop POINTS.")
+        return EXIT_USAGE
+    for name in ("early_session", "early_window"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            error(f"--{name.replace('_', '-')} must be 1 or more; got {value}.")
+            return EXIT_USAGE
+    frame = read_table(args.scores)
+    frame[args.session] = _numeric(frame, args.session, "session")
+    frame[args.score] = _numeric(frame, args.score, "score")
+    cols = {"client": args.client, "session": args.session, "rater": args.rater}
+    problems = validate_long(frame, date=args.date, **cols)
+    early = (
+        {"early": "window", "early_session": args.early_window}
+        if args.early_window is not None
+        else {"early": "session", "early_session": args.early_session or 3}
+    )
+    summary = summarize_clients(frame, score=args.score, **cols, **early)
+    _write(summary, args.output)
+    if args.ruptures:
+        episodes = detect_ruptures(frame, score=args.score, method=args.rupture_method, **cols)
+        _write(episodes, args.ruptures)
+        info(f"{len(episodes)} rupture episode(s) written to {args.ruptures}", quiet=args.quiet)
+    if args.events:
+        events = cutoff_events(
+            frame,
+            score=args.score,
+            cutoff=args.cutoff,
+            comparison=args.cutoff_comparison,
+            drop=args.drop,
+            drop_from=args.drop_from,
+            **cols,
+        )
+        _write(events, args.events)
+        info(f"{len(events)} event(s) written to {args.events}", quiet=args.quiet)
+    info(f"Summarised {len(summary)} client trajectories.", quiet=args.quiet)
+    if len(problems):
+        for message in problems["message"].head(20):
+            info(f"  {message}", quiet=args.quiet)
+        info(f"{len(problems)} layout problem(s) found (see validate_long).", quiet=args.quiet)
+        return EXIT_PROBLEMS
+    return EXIT_OK

@@ -1,0 +1,91 @@
+"""Column checks shared by the session functions (not public).
+
+Every public function takes the same keyword names for the columns of the long table:
+``client``, ``session``, ``rater``, ``therapist`` and ``score``. This module checks that
+the named columns exist and hold usable values, and returns a narrowed, sorted copy so
+that no function ever touches the caller's DataFrame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+
+__all__ = ["group_keys", "prepare", "require_columns"]
+
+
+def require_columns(data: object, named: dict[str, str | None]) -> pd.DataFrame:
+    """Check that ``data`` is a DataFrame holding every named column (``None`` = unused)."""
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame; got {type(data).__name__}")
+    for role, col in named.items():
+        if col is not None and col not in data.columns:
+            raise DataError(
+                f"The {role} column {col!r} (given as {role}=) is not in the data; "
+                f"columns are {[str(c) for c in data.columns]}."
+            )
+    return data
+
+
+def group_keys(client: str, rater: str | None) -> list[str]:
+    """The columns that identify one trajectory: the client, and the rater when given."""
+    return [client] if rater is None else [client, rater]
+
+
+def _numeric(data: pd.DataFrame, col: str, role: str, *, allow_nan: bool) -> pd.Series:
+    values = data[col]
+    if not (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)):
+        raise DataError(
+            f"The {role} column {col!r} must be numeric; got dtype {values.dtype}. "
+            "Convert it first, e.g. with pandas.to_numeric."
+        )
+    out = values.astype(np.float64)
+    if not allow_nan and out.isna().any():
+        raise DataError(
+            f"The {role} column {col!r} must not be missing; "
+            f"{int(out.isna().sum())} row(s) have no value."
+        )
+    if np.isinf(out.to_numpy()).any():
+        raise DataError(f"The {role} column {col!r} must be finite; it holds an infinite value.")
+    return out
+
+
+def prepare(
+    data: object,
+    *,
+    client: str,
+    session: str,
+    rater: str | None,
+    score: str,
+    extra: Sequence[str] = (),
+    dropna: bool = True,
+    reset_index: bool = True,
+) -> pd.DataFrame:
+    """A sorted copy with the identifier columns, a numeric ``session`` and a float ``score``.
+
+    Rows whose identifiers are missing raise :class:`DataError`; rows whose score is
+    missing are dropped when ``dropna`` (a missed session is simply not observed). The
+    result is sorted by client (and rater) and session, with a fresh ``RangeIndex``, or,
+    with ``reset_index=False``, indexed by each row's 0-based position in ``data``.
+    """
+    frame = require_columns(data, {"client": client, "session": session, "rater": rater})
+    require_columns(frame, {"score": score})
+    for col in extra:
+        require_columns(frame, {"extra": col})
+    keys = group_keys(client, rater)
+    for role, col in zip(("client", "rater"), keys, strict=False):
+        if frame[col].isna().any():
+            raise DataError(f"The {role} column {col!r} must not be missing.")
+    columns = list(dict.fromkeys([*keys, session, score, *extra]))
+    out = frame.loc[:, columns].copy()
+    out.index = pd.RangeIndex(len(out))
+    _numeric(frame, session, "session", allow_nan=False)  # checked, kept as given
+    out[score] = _numeric(frame, score, "score", allow_nan=True).to_numpy()
+    if dropna:
+        out = out.loc[out[score].notna()]
+    out = out.sort_values([*keys, session], kind="mergesort")
+    return out.reset_index(drop=True) if reset_index else out

@@ -1,0 +1,315 @@
+"""Client-therapist agreement on the same sessions: discrepancy, correlation, ICC, RSA terms."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from ..errors import DataError
+from ._columns import prepare, require_columns
+
+__all__ = [
+    "AGREEMENT_COLUMNS",
+    "pair_ratings",
+    "rater_agreement",
+    "response_surface_terms",
+    "two_way_icc",
+]
+
+AGREEMENT_COLUMNS: tuple[str, ...] = (
+    "n_pairs",
+    "n_clients",
+    "mean_rater1",
+    "mean_rater2",
+    "mean_difference",
+    "sd_difference",
+    "r",
+    "icc_a1",
+    "icc_c1",
+)
+"""Columns of :func:`rater_agreement`."""
+
+
+def two_way_icc(ratings: ArrayLike) -> dict[str, float]:
+    """Single-measure two-way ICCs of absolute agreement, ICC(A,1), and consistency, ICC(C,1).
+
+    Parameters
+    ----------
+    ratings
+        An *n* x *k* array (or DataFrame): *n* targets (rows), *k* raters (columns). Rows
+        with any missing value are dropped.
+
+    Returns
+    -------
+    dict
+        ``icc_a1``, ``icc_c1``, the mean squares ``ms_rows``, ``ms_columns``,
+        ``ms_error`` and the numbers ``n`` (complete rows) and ``k``.
+
+    Notes
+    -----
+    From the two-way ANOVA without replication (McGraw & Wong, 1996, Table 4; Shrout &
+    Fleiss, 1979, ICC(2,1) and ICC(3,1)):
+
+    .. math::
+
+        ICC(C,1) = \\frac{MS_R - MS_E}{MS_R + (k-1) MS_E}, \\qquad
+        ICC(A,1) = \\frac{MS_R - MS_E}{MS_R + (k-1) MS_E + \\frac{k}{n}(MS_C - MS_E)}
+
+    ICC(A,1) counts a constant difference between raters as disagreement; ICC(C,1) does
+    not. In R: ``psych::ICC(x)$results`` rows ``ICC2`` (= A,1) and ``ICC3`` (= C,1).
+    By hand for the example: :math:`MS_R = 10/3`, :math:`MS_C = 2`, :math:`MS_E = 0`,
+    so ICC(C,1) = 1 and ICC(A,1) = (10/3) / (10/3 + 2 x 2/4) = 0.769231.
+
+    References
+    ----------
+    .. [1] McGraw, K. O., & Wong, S. P. (1996). Forming inferences about some intraclass
+       correlation coefficients. *Psychological Methods, 1*(1), 30-46.
+       https://doi.org/10.1037/1082-989X.1.1.30
+    .. [2] Shrout, P. E., & Fleiss, J. L. (1979). Intraclass correlations: Uses in
+       assessing rater reliability. *Psychological Bulletin, 86*(2), 420-428.
+       https://doi.org/10.1037/0033-2909.86.2.420
+
+    Examples
+    --------
+    >>> from alliance_score.sessions import two_way_icc
+    >>> res = two_way_icc([[1, 2], [2, 3], [3, 4], [4, 5]])
+    >>> round(res["icc_c1"], 6), round(res["icc_a1"], 6)
+    (1.0, 0.769231)
+    """
+    x = np.asarray(ratings, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] < 2:
+        raise DataError(f"ratings must be a 2-D array with 2 or more raters; got shape {x.shape}")
+    x = x[~np.isnan(x).any(axis=1)]
+    n, k = x.shape
+    if n < 2:
+        raise DataError(f"An ICC needs 2 or more complete rows of ratings; got {n}.")
+    grand = x.mean()
+    ss_rows = k * ((x.mean(axis=1) - grand) ** 2).sum()
+    ss_cols = n * ((x.mean(axis=0) - grand) ** 2).sum()
+    ss_err = ((x - grand) ** 2).sum() - ss_rows - ss_cols
+    msr = ss_rows / (n - 1)
+    msc = ss_cols / (k - 1)
+    mse = max(ss_err, 0.0) / ((n - 1) * (k - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        icc_c1 = (msr - mse) / (msr + (k - 1) * mse)
+        icc_a1 = (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n)
+    return {
+        "icc_a1": float(icc_a1),
+        "icc_c1": float(icc_c1),
+        "ms_rows": float(msr),
+        "ms_columns": float(msc),
+        "ms_error": float(mse),
+        "n": float(n),
+        "k": float(k),
+    }
+
+
+def pair_ratings(
+    data: pd.DataFrame,
+    *,
+    client: str = "client",
+    session: str = "session",
+    rater: str = "rater",
+    score: str = "total",
+    raters: tuple[Any, Any] = ("client", "therapist"),
+) -> pd.DataFrame:
+    """Put the two raters' scores of the same session side by side.
+
+    Parameters
+    ----------
+    data
+        Long table with a rater column (e.g. client and therapist forms scored separately
+        and concatenated with a ``rater`` column).
+    client, session, rater, score
+        Column names.
+    raters
+        The two values of the rater column to pair, first and second.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``client``, ``session``, ``<score>_<rater1>``, ``<score>_<rater2>``: one
+        row per session rated by both (with a score), sorted by client and session.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from alliance_score.sessions import pair_ratings
+    >>> df = pd.DataFrame({"client": ["a"] * 4, "session": [1, 1, 2, 3],
+    ...                    "rater": ["client", "therapist", "client", "therapist"],
+    ...                    "total": [5.0, 4.0, 6.0, 3.0]})
+    >>> pair_ratings(df)
+      client  session  total_client  total_therapist
+    0      a        1           5.0              4.0
+    """
+    require_columns(data, {"rater": rater})
+    if len(raters) != 2 or raters[0] == raters[1]:
+        raise ValueError(f"raters must name two different rater values; got {raters!r}")
+    d = prepare(data, client=client, session=session, rater=rater, score=score)
+    d = d.loc[d[rater].isin(list(raters))]
+    if d.duplicated([client, session, rater]).any():
+        raise DataError(
+            "Some sessions have two scores from the same rater (duplicates); "
+            "run validate_long to find them."
+        )
+    # pivot (not pivot_table): duplicates were ruled out above and nothing is aggregated
+    wide = d.pivot(index=[client, session], columns=rater, values=score)  # noqa: PD010
+    wide = wide.reindex(columns=list(raters)).dropna()
+    wide.columns = pd.Index([f"{score}_{r}" for r in raters])
+    return wide.sort_index().reset_index()
+
+
+def rater_agreement(
+    data: pd.DataFrame,
+    *,
+    client: str = "client",
+    session: str = "session",
+    rater: str = "rater",
+    score: str = "total",
+    raters: tuple[Any, Any] = ("client", "therapist"),
+) -> pd.DataFrame:
+    """Agreement of two raters (client and therapist) over the sessions both rated.
+
+    Parameters
+    ----------
+    data, client, session, rater, score, raters
+        As in :func:`pair_ratings`; ``raters[0]`` is rater 1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row with the columns of :data:`AGREEMENT_COLUMNS`: ``n_pairs`` (sessions rated
+        by both), ``n_clients``, ``mean_rater1``, ``mean_rater2``, ``mean_difference``
+        (rater 1 minus rater 2) and its ``sd_difference`` (``ddof=1``), Pearson ``r``,
+        ``icc_a1`` and ``icc_c1`` (see :func:`two_way_icc`).
+
+    Notes
+    -----
+    Every paired session is one target of the ICC, so sessions of the same client are
+    treated as independent targets; the nesting of sessions in clients is ignored here
+    (it is the subject of :func:`nested_icc`). Client ratings of the alliance are
+    usually higher than therapist ratings, so ICC(A,1) is expected to fall below
+    ICC(C,1).
+
+    References
+    ----------
+    .. [1] McGraw, K. O., & Wong, S. P. (1996). Forming inferences about some intraclass
+       correlation coefficients. *Psychological Methods, 1*(1), 30-46.
+       https://doi.org/10.1037/1082-989X.1.1.30
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from alliance_score.sessions import rater_agreement
+    >>> df = pd.DataFrame({"client": ["a", "a", "b", "b", "c", "c", "d", "d"],
+    ...                    "session": [1] * 8,
+    ...                    "rater": ["client", "therapist"] * 4,
+    ...                    "total": [2.0, 1, 3, 2, 4, 3, 5, 4]})
+    >>> rater_agreement(df)[["n_pairs", "mean_difference", "r", "icc_a1", "icc_c1"]]
+       n_pairs  mean_difference    r    icc_a1  icc_c1
+    0        4              1.0  1.0  0.769231     1.0
+    """
+    pairs = pair_ratings(
+        data, client=client, session=session, rater=rater, score=score, raters=raters
+    )
+    a = pairs[f"{score}_{raters[0]}"]
+    b = pairs[f"{score}_{raters[1]}"]
+    diff = a - b
+    n = len(pairs)
+    icc = (
+        two_way_icc(pairs.iloc[:, 2:4].to_numpy())
+        if n >= 2
+        else {"icc_a1": np.nan, "icc_c1": np.nan}
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = float(np.corrcoef(a, b)[0, 1]) if n >= 2 else np.nan
+    row = {
+        "n_pairs": n,
+        "n_clients": int(pairs[client].nunique()),
+        "mean_rater1": float(a.mean()) if n else np.nan,
+        "mean_rater2": float(b.mean()) if n else np.nan,
+        "mean_difference": float(diff.mean()) if n else np.nan,
+        "sd_difference": float(diff.std(ddof=1)) if n >= 2 else np.nan,
+        "r": r,
+        "icc_a1": icc["icc_a1"],
+        "icc_c1": icc["icc_c1"],
+    }
+    return pd.DataFrame([row], columns=list(AGREEMENT_COLUMNS))
+
+
+def response_surface_terms(
+    data: pd.DataFrame,
+    *,
+    client: str = "client",
+    session: str = "session",
+    rater: str = "rater",
+    score: str = "total",
+    raters: tuple[Any, Any] = ("client", "therapist"),
+    centre: Literal["pooled"] | float = "pooled",
+) -> pd.DataFrame:
+    """Centred polynomial terms for response-surface analysis of two raters' scores.
+
+    Parameters
+    ----------
+    data, client, session, rater, score, raters
+        As in :func:`pair_ratings`; rater 1 gives *C* (client), rater 2 gives *T*.
+    centre
+        The constant subtracted from both scores: ``"pooled"`` (the grand mean of all
+        paired ratings of both raters) or a number (e.g. the scale midpoint).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The output of :func:`pair_ratings` plus the columns ``c``, ``t``, ``c2``
+        (:math:`C^2`), ``ct`` (:math:`C \\cdot T`) and ``t2`` (:math:`T^2`), ready for
+        the regression :math:`Z = b_0 + b_1 C + b_2 T + b_3 C^2 + b_4 CT + b_5 T^2`.
+
+    Notes
+    -----
+    Both scores are centred on the **same** constant so that the line of agreement
+    :math:`C = T` keeps its meaning; centring each rater on its own mean would turn a
+    mean difference between raters into apparent agreement (Edwards, 2002). Marmarosh &
+    Kivlighan (2012) used this approach for client and counsellor alliance ratings.
+    Which constant to use is left open in the literature; ``"pooled"`` is this
+    library's default because it also reduces the collinearity of the squared terms.
+
+    References
+    ----------
+    .. [1] Marmarosh, C. L., & Kivlighan, D. M., Jr. (2012). Relationships among client
+       and counselor agreement about the working alliance, session evaluations, and
+       change in client symptoms using response surface analysis. *Journal of
+       Counseling Psychology, 59*(3), 352-367. https://doi.org/10.1037/a0028907
+    .. [2] Edwards, J. R. (2002). Alternatives to difference scores: Polynomial
+       regression analysis and response surface methodology. In F. Drasgow & N. W.
+       Schmitt (Eds.), *Measuring and analyzing behavior in organizations* (pp.
+       350-400). Jossey-Bass.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from alliance_score.sessions import response_surface_terms
+    >>> df = pd.DataFrame({"client": ["a", "a", "b", "b"], "session": [1, 1, 1, 1],
+    ...                    "rater": ["client", "therapist"] * 2,
+    ...                    "total": [6.0, 4.0, 5.0, 5.0]})
+    >>> response_surface_terms(df)[["c", "t", "c2", "ct", "t2"]]
+         c    t   c2   ct   t2
+    0  1.0 -1.0  1.0 -1.0  1.0
+    1  0.0  0.0  0.0  0.0  0.0
+    """
+    pairs = pair_ratings(
+        data, client=client, session=session, rater=rater, score=score, raters=raters
+    )
+    a = pairs[f"{score}_{raters[0]}"]
+    b = pairs[f"{score}_{raters[1]}"]
+    if isinstance(centre, str):
+        if centre != "pooled":
+            raise ValueError(f"centre must be 'pooled' or a number; got {centre!r}")
+        m = float(np.concatenate([a.to_numpy(), b.to_numpy()]).mean()) if len(pairs) else 0.0
+    else:
+        m = float(centre)
+    c = a - m
+    t = b - m
+    return pairs.assign(c=c, t=t, c2=c * c, ct=c * t, t2=t * t)

@@ -1,0 +1,222 @@
+"""Reliability of client means when sessions are nested in clients (and clients in therapists)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ._columns import prepare, require_columns
+
+__all__ = ["NESTED_COLUMNS", "nested_icc", "one_way_icc"]
+
+GroupSize = Literal["mean", "n0"]
+
+NESTED_COLUMNS: tuple[str, ...] = (
+    "level",
+    "n_groups",
+    "n_obs",
+    "group_size",
+    "ms_between",
+    "ms_within",
+    "f",
+    "icc1",
+    "icc2",
+)
+"""Columns of :func:`nested_icc` (after the rater column when one is given)."""
+
+
+def one_way_icc(
+    values: pd.Series, groups: pd.Series, *, group_size: GroupSize = "mean"
+) -> dict[str, float]:
+    """ICC(1) and ICC(2) from a one-way ANOVA of ``values`` by ``groups`` (unbalanced).
+
+    Parameters
+    ----------
+    values
+        Observations (missing values are dropped).
+    groups
+        Group label of each observation, aligned with ``values``.
+    group_size
+        The group size :math:`k` in ICC(1): ``"mean"`` (:math:`N/G`, as R's
+        ``psych::statsBy``) or ``"n0"`` (:math:`(N - \\sum n_g^2/N)/(G-1)`, the ANOVA
+        estimator for unbalanced groups).
+
+    Returns
+    -------
+    dict
+        ``n_groups``, ``n_obs``, ``group_size``, ``ms_between``, ``ms_within``, ``f``,
+        ``icc1``, ``icc2``.
+
+    Notes
+    -----
+    With :math:`G` groups of sizes :math:`n_g`, group means :math:`\\bar y_g` and grand
+    mean :math:`\\bar y` (weighted by group size):
+
+    .. math::
+
+        MS_B = \\frac{\\sum_g n_g(\\bar y_g - \\bar y)^2}{G - 1}, \\quad
+        MS_W = \\frac{\\sum_g\\sum_i (y_{gi} - \\bar y_g)^2}{N - G}, \\\\
+        ICC(1) = \\frac{MS_B - MS_W}{MS_B + (k - 1) MS_W}, \\quad
+        ICC(2) = \\frac{MS_B - MS_W}{MS_B}
+
+    (Bliese, 2000). ICC(1) estimates the share of variance between groups (the
+    reliability of one observation as a measure of its group); ICC(2) the reliability of
+    the group means. Groups with one observation add to :math:`MS_B` only. In R:
+    ``psych::statsBy(d, group = "client")$ICC1`` and ``$ICC2``. By hand for the example
+    (groups (1, 2, 3) and (4, 6), grand mean 3.2): :math:`MS_B = 3(2 - 3.2)^2 +
+    2(5 - 3.2)^2 = 10.8`, :math:`MS_W = 4/3`, :math:`k = 2.5`, so
+    ICC(1) = 9.466667 / 12.8 = 0.739583 and ICC(2) = 9.466667 / 10.8 = 0.876543.
+
+    References
+    ----------
+    .. [1] Bliese, P. D. (2000). Within-group agreement, non-independence, and
+       reliability: Implications for data aggregation and analysis. In K. J. Klein &
+       S. W. J. Kozlowski (Eds.), *Multilevel theory, research, and methods in
+       organizations* (pp. 349-381). Jossey-Bass.
+    .. [2] Revelle, W. (2024). *psych: Procedures for Psychological, Psychometric, and
+       Personality Research* (``statsBy``). R package.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from alliance_score.sessions import one_way_icc
+    >>> res = one_way_icc(pd.Series([1.0, 2, 3, 4, 6]), pd.Series(list("aaabb")))
+    >>> round(res["icc1"], 6), round(res["icc2"], 6)
+    (0.739583, 0.876543)
+    """
+    if group_size not in ("mean", "n0"):
+        raise ValueError(f"group_size must be 'mean' or 'n0'; got {group_size!r}")
+    ok = values.notna().to_numpy() & groups.notna().to_numpy()
+    y = pd.Series(values.to_numpy(dtype=np.float64)[ok])
+    g = pd.Series(groups.to_numpy()[ok])
+    stats = y.groupby(g, sort=False).agg(["count", "mean"])
+    n_g = stats["count"].to_numpy(dtype=np.float64)
+    n_groups = len(n_g)
+    n_obs = float(n_g.sum())
+    if n_groups < 2 or n_obs <= n_groups:
+        raise DataError(
+            f"ICC(1) needs 2 or more groups and more observations than groups; got "
+            f"{n_groups} group(s) and {int(n_obs)} observation(s)."
+        )
+    grand = float(y.mean())
+    ms_b = float((n_g * (stats["mean"].to_numpy() - grand) ** 2).sum()) / (n_groups - 1)
+    within = y - y.groupby(g, sort=False).transform("mean")
+    ms_w = float((within**2).sum()) / (n_obs - n_groups)
+    k = (
+        n_obs / n_groups
+        if group_size == "mean"
+        else (n_obs - (n_g**2).sum() / n_obs) / (n_groups - 1)
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        icc1 = (ms_b - ms_w) / (ms_b + (k - 1) * ms_w)
+        icc2 = (ms_b - ms_w) / ms_b if ms_b > 0 else np.nan
+        f = ms_b / ms_w if ms_w > 0 else np.nan
+    return {
+        "n_groups": float(n_groups),
+        "n_obs": n_obs,
+        "group_size": float(k),
+        "ms_between": ms_b,
+        "ms_within": ms_w,
+        "f": float(f),
+        "icc1": float(icc1),
+        "icc2": float(icc2),
+    }
+
+
+def nested_icc(
+    data: pd.DataFrame,
+    *,
+    client: str = "client",
+    session: str = "session",
+    rater: str | None = None,
+    therapist: str | None = None,
+    score: str = "total",
+    group_size: GroupSize = "mean",
+) -> pd.DataFrame:
+    """ICC(1) and ICC(2) of client means over sessions, optionally of therapist means too.
+
+    Parameters
+    ----------
+    data
+        Long table of session scores (unbalanced: clients may have any number of rated
+        sessions).
+    client, session, rater, score
+        Column names. With ``rater``, each rater's ratings are analysed separately.
+    therapist
+        Optional therapist column: adds a ``"therapist"`` level, where the client means
+        are the observations and therapists the groups. Every client must have one
+        therapist.
+    group_size
+        See :func:`one_way_icc`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per level (``"client"``, then ``"therapist"``; per rater when given)
+        with the columns of :data:`NESTED_COLUMNS`.
+
+    Notes
+    -----
+    Client level: sessions are the observations and clients the groups, as in
+    ``psych::statsBy(d[, c("client", "total")], group = "client")``. ICC(1) is the share
+    of rating variance that lies between clients; ICC(2) the reliability of a client's
+    mean over their sessions (Bliese, 2000). Therapist level: each client's mean over
+    their rated sessions is one observation, grouped by therapist, as in
+    ``psych::statsBy(client_means, group = "therapist")``; this two-step estimate ignores
+    the differing precision of client means (a full three-level mixed model does not).
+    Rows without a score are ignored. See :func:`one_way_icc` for the formulas.
+
+    References
+    ----------
+    .. [1] Bliese, P. D. (2000). Within-group agreement, non-independence, and
+       reliability: Implications for data aggregation and analysis. In K. J. Klein &
+       S. W. J. Kozlowski (Eds.), *Multilevel theory, research, and methods in
+       organizations* (pp. 349-381). Jossey-Bass.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from alliance_score.sessions import nested_icc
+    >>> df = pd.DataFrame({"client": list("aaabb"), "session": [1, 2, 3, 1, 2],
+    ...                    "total": [1.0, 2, 3, 4, 6]})
+    >>> nested_icc(df)[["level", "n_groups", "icc1", "icc2"]]
+        level  n_groups      icc1      icc2
+    0  client         2  0.739583  0.876543
+    """
+    require_columns(data, {"therapist": therapist})
+    extra = [therapist] if therapist is not None else []
+    d = prepare(data, client=client, session=session, rater=rater, score=score, extra=extra)
+    parts = [(None, d)] if rater is None else list(d.groupby(rater, sort=True))
+    rows: list[dict[str, object]] = []
+    for rater_value, sub in parts:
+        head: dict[str, object] = {} if rater is None else {str(rater): rater_value}
+        rows.append(
+            {
+                **head,
+                "level": "client",
+                **one_way_icc(sub[score], sub[client], group_size=group_size),
+            }
+        )
+        if therapist is not None:
+            per_client = sub.groupby(client, sort=True).agg(
+                mean=(score, "mean"), therapists=(therapist, "nunique"), th=(therapist, "first")
+            )
+            if (per_client["therapists"] > 1).any():
+                raise DataError(
+                    f"Every client must have one therapist in column {therapist!r}; "
+                    f"{int((per_client['therapists'] > 1).sum())} client(s) have more."
+                )
+            rows.append(
+                {
+                    **head,
+                    "level": "therapist",
+                    **one_way_icc(per_client["mean"], per_client["th"], group_size=group_size),
+                }
+            )
+    out = pd.DataFrame(rows)
+    out["n_groups"] = out["n_groups"].astype(np.int64)
+    out["n_obs"] = out["n_obs"].astype(np.int64)
+    return out

@@ -1,0 +1,144 @@
+"""The ``sessions`` command writes the same tables as the library."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from alliance_score.cli import main
+from alliance_score.sessions import cutoff_events, detect_ruptures, summarize_clients
+
+SCORES = pd.DataFrame(
+    {
+        "client": ["a"] * 10 + ["b"] * 4 + ["c"] * 2,
+        "session": [*range(1, 11), 1, 2, 3, 5, 1, 2],
+        "total": [5, 5, 5, 5, 5, 2, 5, 5, 5, 5, 3.5, 4.25, 4.0, 6.5, 4.1, None],
+        "status": ["complete"] * 16,
+    }
+)
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+def _same(cli_file: Path, library: pd.DataFrame) -> None:
+    expected = pd.read_csv(io.StringIO(library.to_csv(index=False)))
+    pd.testing.assert_frame_equal(_read(cli_file), expected, check_exact=False, rtol=1e-12)
+
+
+def test_cli_writes_library_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "scores.csv"
+    SCORES.to_csv(src, index=False)
+    out, rup, ev = tmp_path / "summary.csv", tmp_path / "ruptures.csv", tmp_path / "events.csv"
+    code = main(
+        [
+            "sessions",
+            str(src),
+            "--client",
+            "client",
+            "--session",
+            "session",
+            "-o",
+            str(out),
+            "--ruptures",
+            str(rup),
+            "--events",
+            str(ev),
+            "--cutoff",
+            "4.5",
+            "--drop",
+            "1",
+        ]
+    )
+    assert code == 0
+    _same(out, summarize_clients(SCORES))
+    _same(rup, detect_ruptures(SCORES))
+    _same(ev, cutoff_events(SCORES, cutoff=4.5, drop=1.0))
+    assert "Summarised 3 client trajectories." in capsys.readouterr().err
+
+
+def test_cli_early_window_and_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "scores.csv"
+    SCORES.to_csv(src, index=False)
+    code = main(
+        [
+            "sessions",
+            str(src),
+            "--client",
+            "client",
+            "--session",
+            "session",
+            "--early-window",
+            "2",
+            "-q",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 0 and captured.err == ""
+    got = pd.read_csv(io.StringIO(captured.out))
+    lib = summarize_clients(SCORES, early="window", early_session=2)
+    expected = pd.read_csv(io.StringIO(lib.to_csv(index=False)))
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+
+
+def test_cli_reports_duplicates_with_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "scores.csv"
+    pd.concat([SCORES, SCORES.iloc[:1]]).to_csv(src, index=False)
+    code = main(
+        [
+            "sessions",
+            str(src),
+            "--client",
+            "client",
+            "--session",
+            "session",
+            "-o",
+            str(tmp_path / "s.csv"),
+        ]
+    )
+    assert code == 1
+    assert (tmp_path / "s.csv").exists()
+    err = capsys.readouterr().err
+    assert "Row 16 repeats the identifiers ['client', 'session'] of row 0." in err
+    assert "1 layout problem(s) found" in err
+
+
+@pytest.mark.parametrize(
+    ("table", "extra", "message"),
+    [
+        pytest.param(SCORES.assign(total="high"), [], "must hold numbers", id="text-scores"),
+        pytest.param(SCORES, ["--score", "bond"], "'bond' is not in the file", id="no-column"),
+        pytest.param(SCORES, ["--events", "e.csv"], "--events needs", id="events-without-rule"),
+        pytest.param(SCORES, ["--early-session", "0"], "must be 1 or more", id="session-0"),
+    ],
+)
+def test_cli_usage_errors(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    table: pd.DataFrame,
+    extra: list[str],
+    message: str,
+) -> None:
+    src = tmp_path / "scores.csv"
+    table.to_csv(src, index=False)
+    code = main(["sessions", str(src), "--client", "client", "--session", "session", *extra])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_unreadable_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["sessions", str(tmp_path / "missing.csv"), "--client", "c", "--session", "s"])
+    assert code == 2
+    assert "Cannot read" in capsys.readouterr().err
+
+
+def test_help_shows_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["sessions", "--help"])
+    assert "alliance-score sessions scores.csv --client client" in capsys.readouterr().out

@@ -1,0 +1,193 @@
+"""Session statistics against R psych (values written by tests/reference/sessions.R).
+
+CI does not run R: the script's data and expected values are committed next to it.
+Tolerance 1e-6 (absolute) unless stated.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alliance_score import DataError
+from alliance_score.sessions import (
+    AGREEMENT_COLUMNS,
+    NESTED_COLUMNS,
+    nested_icc,
+    one_way_icc,
+    pair_ratings,
+    rater_agreement,
+    response_surface_terms,
+    summarize_clients,
+    two_way_icc,
+)
+
+REF = Path(__file__).parent / "reference"
+TOL = 1e-6
+
+
+@pytest.fixture(scope="module")
+def expected() -> dict[str, Any]:
+    result: dict[str, Any] = json.loads((REF / "sessions_expected.json").read_text("utf-8"))
+    return result
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    return pd.read_csv(REF / "sessions_data.csv")
+
+
+def test_agreement_matches_psych_icc(data: pd.DataFrame, expected: dict[str, Any]) -> None:
+    got = rater_agreement(data).iloc[0]
+    assert list(got.index) == list(AGREEMENT_COLUMNS)
+    want = expected["pairs"]
+    assert got["n_pairs"] == want["n_pairs"]
+    for key in ("mean_difference", "sd_difference", "r", "icc_a1", "icc_c1"):
+        assert got[key] == pytest.approx(want[key], abs=TOL), key
+
+
+def test_two_way_icc_matches_shrout_fleiss(expected: dict[str, Any]) -> None:
+    sf = pd.read_csv(REF / "sessions_sf.csv")
+    got = two_way_icc(sf)
+    assert got["icc_a1"] == pytest.approx(expected["shrout_fleiss"]["icc_a1"], abs=TOL)
+    assert got["icc_c1"] == pytest.approx(expected["shrout_fleiss"]["icc_c1"], abs=TOL)
+    # Published values (Shrout & Fleiss, 1979, Table 4): ICC(2,1) = .29, ICC(3,1) = .71
+    assert (round(got["icc_a1"], 2), round(got["icc_c1"], 2)) == (0.29, 0.71)
+
+
+def test_nested_icc_matches_statsby(data: pd.DataFrame, expected: dict[str, Any]) -> None:
+    client_rows = data[data["rater"] == "client"]
+    got = nested_icc(client_rows, therapist="therapist").set_index("level")
+    assert list(got.reset_index().columns) == list(NESTED_COLUMNS)
+    for level in ("client", "therapist"):
+        want = expected["nested"][level]
+        assert got.loc[level, "n_groups"] == want["n_groups"]
+        assert got.loc[level, "n_obs"] == want["n_obs"]
+        for key in ("icc1", "icc2", "f"):
+            assert got.loc[level, key] == pytest.approx(want[key], abs=TOL), (level, key)
+
+
+def test_nested_icc_per_rater(data: pd.DataFrame, expected: dict[str, Any]) -> None:
+    got = nested_icc(data, rater="rater")
+    assert list(got["rater"]) == ["client", "therapist"]
+    assert got.loc[0, "icc1"] == pytest.approx(expected["nested"]["client"]["icc1"], abs=TOL)
+
+
+def test_slopes_match_lm(data: pd.DataFrame, expected: dict[str, Any]) -> None:
+    got = summarize_clients(data[data["rater"] == "client"]).set_index("client")
+    want = pd.DataFrame(expected["slopes"]).set_index("client")
+    assert len(want) > 20
+    np.testing.assert_allclose(got.loc[want.index, "slope"], want["slope"], atol=TOL)
+    np.testing.assert_allclose(got.loc[want.index, "slope_se"], want["slope_se"], atol=TOL)
+
+
+@pytest.mark.parametrize(
+    ("values", "groups", "group_size", "expected_icc1", "expected_icc2"),
+    [
+        # by hand: MSB = 10.8, MSW = 4/3, k = 2.5 (psych::statsBy gives the same)
+        pytest.param([1, 2, 3, 4, 6], "aaabb", "mean", 0.7395833, 0.8765432, id="mean-k"),
+        # n0 = (5 - 13/5) / 1 = 2.4
+        pytest.param(
+            [1, 2, 3, 4, 6],
+            "aaabb",
+            "n0",
+            (10.8 - 4 / 3) / (10.8 + 1.4 * 4 / 3),
+            0.8765432,
+            id="n0-k",
+        ),
+        # balanced (MSB = 9, MSW = 2, k = 2): both conventions agree
+        pytest.param([1, 3, 4, 6], "aabb", "n0", 7 / 11, 7 / 9, id="balanced-n0"),
+        pytest.param([1, 3, 4, 6], "aabb", "mean", 7 / 11, 7 / 9, id="balanced-mean"),
+    ],
+)
+def test_one_way_icc_by_hand(
+    values: list[float], groups: str, group_size: str, expected_icc1: float, expected_icc2: float
+) -> None:
+    got = one_way_icc(
+        pd.Series(values, dtype=float),
+        pd.Series(list(groups)),
+        group_size=group_size,  # type: ignore[arg-type]
+    )
+    assert got["icc1"] == pytest.approx(expected_icc1, abs=1e-6)
+    assert got["icc2"] == pytest.approx(expected_icc2, abs=1e-6)
+
+
+def test_one_way_icc_needs_two_groups() -> None:
+    with pytest.raises(DataError, match="2 or more groups"):
+        one_way_icc(pd.Series([1.0, 2.0]), pd.Series(["a", "a"]))
+
+
+def test_therapist_level_needs_one_therapist_per_client() -> None:
+    data = pd.DataFrame(
+        {
+            "client": list("aabb"),
+            "session": [1, 2, 1, 2],
+            "therapist": list("xyzz"),
+            "total": [1.0, 2, 3, 4],
+        }
+    )
+    with pytest.raises(DataError, match="one therapist"):
+        nested_icc(data, therapist="therapist")
+
+
+def test_pair_ratings_and_surface_terms(data: pd.DataFrame) -> None:
+    pairs = pair_ratings(data)
+    assert list(pairs.columns) == ["client", "session", "total_client", "total_therapist"]
+    terms = response_surface_terms(data)
+    pooled = np.concatenate([pairs["total_client"], pairs["total_therapist"]]).mean()
+    np.testing.assert_allclose(terms["c"], pairs["total_client"] - pooled)
+    np.testing.assert_allclose(terms["ct"], terms["c"] * terms["t"])
+    assert terms["c"].mean() + terms["t"].mean() == pytest.approx(0.0, abs=1e-12)
+    mid = response_surface_terms(data, centre=4.0)
+    np.testing.assert_allclose(mid["t2"], (pairs["total_therapist"] - 4.0) ** 2)
+
+
+def test_agreement_with_a_constant_offset() -> None:
+    # therapist = client - 1: consistency is perfect, absolute agreement is not
+    rows = pd.DataFrame(
+        {
+            "client": list("aabbccdd"),
+            "session": [1] * 8,
+            "rater": ["client", "therapist"] * 4,
+            "total": [2.0, 1, 3, 2, 4, 3, 5, 4],
+        }
+    )
+    got = rater_agreement(rows).iloc[0]
+    assert got["icc_c1"] == pytest.approx(1.0)
+    assert got["icc_a1"] == pytest.approx((10 / 3) / (10 / 3 + 1.0))
+    assert got["mean_difference"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        pytest.param(
+            lambda d: pair_ratings(d, raters=("client", "client")),
+            ValueError,
+            id="same-rater-twice",
+        ),
+        pytest.param(lambda d: pair_ratings(pd.concat([d, d])), DataError, id="duplicates"),
+        pytest.param(lambda d: two_way_icc([[1.0, 2.0]]), DataError, id="one-row"),
+        pytest.param(lambda d: two_way_icc([1.0, 2.0]), DataError, id="one-dimensional"),
+        pytest.param(
+            lambda d: response_surface_terms(d, centre="rater"),  # type: ignore[arg-type]
+            ValueError,
+            id="bad-centre",
+        ),
+    ],
+)
+def test_agreement_errors(data: pd.DataFrame, call: Any, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        call(data)
+
+
+def test_agreement_without_pairs_is_nan() -> None:
+    rows = pd.DataFrame({"client": ["a"], "session": [1], "rater": ["client"], "total": [4.0]})
+    got = rater_agreement(rows).iloc[0]
+    assert got["n_pairs"] == 0 and math.isnan(got["icc_a1"])
