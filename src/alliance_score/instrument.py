@@ -167,6 +167,14 @@ class Scale(_Model):
     status: Verification
     items_evidence: Evidence
     formula_evidence: Evidence
+    weights: dict[Id, float] = Field(
+        default_factory=dict,
+        description=(
+            "Optional positive weight per item id (default 1). With weights the item mean "
+            "is the weighted mean sum(w x) / sum(w) over answered items, and a sum is "
+            "sum(w x)."
+        ),
+    )
     higher_is_better: bool = True
     description: str | None = None
 
@@ -178,13 +186,27 @@ class Scale(_Model):
                 f"min_answered must be from 1 to the number of items ({len(self.items)}); "
                 f"got {self.min_answered}"
             )
+        stray = [k for k in self.weights if k not in self.items]
+        if stray:
+            raise ValueError(
+                f"weights of scale {self.id!r} name items that are not in the scale: {stray}"
+            )
+        bad = {k: w for k, w in self.weights.items() if not (math.isfinite(w) and w > 0)}
+        if bad:
+            raise ValueError(
+                f"weights of scale {self.id!r} must be positive finite numbers; got {bad}"
+            )
         return self
+
+    def weight(self, item_id: str) -> float:
+        """The weight of one item in this scale (1 unless the definition gives one)."""
+        return self.weights.get(item_id, 1.0)
 
     def score_range(self, response: ResponseScale) -> tuple[float, float]:
         """The lowest and highest score this scale can take."""
         lo, hi = response.min, response.max
         if self.method == "sum":
-            n = len(self.items)
+            n = sum(self.weight(i) for i in self.items)
             return lo * n, hi * n
         if self.method == "tcu":
             return lo * 10, hi * 10
