@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -43,6 +43,11 @@ Comparison = Literal["<", "<=", ">", ">="]
 Rater = Literal["client", "therapist", "observer", "parent", "patient", "physician"]
 
 VERIFIED_LEVELS: frozenset[str] = frozenset({"P", "S2"})
+
+CROSS_FIELD_HEADER = "cross-field rules broken:"
+CROSS_FIELD_BULLET = "\n    - "
+"""A broken cross-field rule is reported as one line ``<bullet><field path>: <message>``
+after the header, so that tools can recover each problem with its path."""
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
@@ -264,17 +269,31 @@ class Instrument(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        _unique((i.id for i in self.items), "item id")
-        _unique((s.id for s in self.scales), "scale id")
-        _unique((s.key for s in self.sources), "source key")
-        _unique((c.flag for c in self.cutoffs), "cut-off flag")
+        problems = list(self.cross_field_problems())
+        if problems:
+            raise ValueError(
+                CROSS_FIELD_HEADER
+                + "".join(f"{CROSS_FIELD_BULLET}{path}: {msg}" for path, msg in problems)
+            )
+        return self
+
+    def cross_field_problems(self) -> Iterator[tuple[str, str]]:
+        """Every broken cross-field rule as ``(field path, message)``, in file order."""
+        yield from _duplicates("items", [i.id for i in self.items], "item id")
+        yield from _duplicates("scales", [s.id for s in self.scales], "scale id")
+        yield from _duplicates("sources", [s.key for s in self.sources], "source key")
+        yield from _duplicates("cutoffs", [c.flag for c in self.cutoffs], "cut-off flag")
         item_ids = {i.id for i in self.items}
         scale_ids = {s.id for s in self.scales}
         source_keys = {s.key for s in self.sources}
-        for s in self.scales:
+        for k, s in enumerate(self.scales):
+            where = f"scales[{k}]({s.id})"
             missing = [i for i in s.items if i not in item_ids]
             if missing:
-                raise ValueError(f"scale {s.id!r} lists items that do not exist: {missing}")
+                yield (
+                    f"{where}.items",
+                    f"scale {s.id!r} lists items that do not exist: {missing}",
+                )
             if s.status == "verified":
                 weak = [
                     name
@@ -282,44 +301,53 @@ class Instrument(_Model):
                     if ev.level not in VERIFIED_LEVELS
                 ]
                 if weak:
-                    raise ValueError(
+                    yield (
+                        f"{where}.status",
                         f"scale {s.id!r} is declared verified but its evidence for "
-                        f"{', '.join(weak)} is below P or S2; declare it provisional"
+                        f"{', '.join(weak)} is below P or S2; declare it provisional",
                     )
-        clash = sorted(scale_ids & {c.flag for c in self.cutoffs})
-        if clash:
-            raise ValueError(f"cut-off flags must not reuse scale ids: {clash}")
-        for c in self.cutoffs:
+        for k, c in enumerate(self.cutoffs):
+            where = f"cutoffs[{k}]({c.flag})"
+            if c.flag in scale_ids:
+                yield f"{where}.flag", f"cut-off flags must not reuse scale ids: {[c.flag]}"
             if c.scale not in scale_ids:
-                raise ValueError(f"cut-off {c.flag!r} refers to unknown scale {c.scale!r}")
+                yield (
+                    f"{where}.scale",
+                    f"cut-off {c.flag!r} refers to unknown scale {c.scale!r}",
+                )
+                continue
             lo, hi = self.scale(c.scale).score_range(self.response)
             if not (math.isfinite(c.value) and lo <= c.value <= hi):
-                raise ValueError(
+                yield (
+                    f"{where}.value",
                     f"cut-off {c.flag!r} value {c.value} is outside the range of scale "
-                    f"{c.scale!r} ({lo}..{hi})"
+                    f"{c.scale!r} ({lo}..{hi})",
                 )
             if c.status == "verified" and not (
                 c.evidence.verified and self.scale(c.scale).status == "verified"
             ):
-                raise ValueError(
+                yield (
+                    f"{where}.status",
                     f"cut-off {c.flag!r} is declared verified but its evidence is "
-                    f"{c.evidence.level} or its scale is provisional; declare it provisional"
+                    f"{c.evidence.level} or its scale is provisional; declare it provisional",
                 )
-        for n in self.norms:
+        for k, n in enumerate(self.norms):
             if n.scale not in scale_ids:
-                raise ValueError(f"norm for {n.population!r} refers to unknown scale {n.scale!r}")
-        cited = [*self._all_evidence_sources(), *(n.source for n in self.norms)]
-        unknown = sorted({k for k in cited if k not in source_keys})
-        if unknown:
-            raise ValueError(f"evidence cites source keys not listed in [[sources]]: {unknown}")
-        if self.licence.status == "copyrighted" and not self.licence.wording_shipped:
-            worded = [i.id for i in self.items if i.wording]
-            if worded:
-                raise ValueError(
-                    "item wording is given for a copyrighted instrument whose licence does "
-                    f"not allow shipping it (items {worded}); use a short paraphrase label"
+                yield (
+                    f"norms[{k}].scale",
+                    f"norm for {n.population!r} refers to unknown scale {n.scale!r}",
                 )
-        return self
+        for path, key in self._cited_sources():
+            if key not in source_keys:
+                yield path, f"evidence cites source key {key!r}, not listed in [[sources]]"
+        if self.licence.status == "copyrighted" and not self.licence.wording_shipped:
+            for k, item in enumerate(self.items):
+                if item.wording:
+                    yield (
+                        f"items[{k}]({item.id}).wording",
+                        "item wording is given for a copyrighted instrument whose licence "
+                        "does not allow shipping it; use a short paraphrase label",
+                    )
 
     # -- lookups -------------------------------------------------------------------------
     @property
@@ -357,19 +385,34 @@ class Instrument(_Model):
             "scoring formula": s.formula_evidence,
         }
 
-    def _all_evidence_sources(self) -> Iterable[str]:
-        yield from self.response.evidence.sources
-        yield from self.reversed_evidence.sources
-        for s in self.scales:
-            yield from s.items_evidence.sources
-            yield from s.formula_evidence.sources
-        for c in self.cutoffs:
-            yield from c.evidence.sources
+    def _cited_sources(self) -> Iterator[tuple[str, str]]:
+        """Every cited source key with the field path that cites it."""
+        cites: list[tuple[str, Evidence]] = [
+            ("response.evidence", self.response.evidence),
+            ("reversed_evidence", self.reversed_evidence),
+        ]
+        for k, s in enumerate(self.scales):
+            cites.append((f"scales[{k}]({s.id}).items_evidence", s.items_evidence))
+            cites.append((f"scales[{k}]({s.id}).formula_evidence", s.formula_evidence))
+        cites += [
+            (f"cutoffs[{k}]({c.flag}).evidence", c.evidence) for k, c in enumerate(self.cutoffs)
+        ]
+        for path, ev in cites:
+            for j, key in enumerate(ev.sources):
+                yield f"{path}.sources[{j}]", key
+        for k, n in enumerate(self.norms):
+            yield f"norms[{k}].source", n.source
 
     @property
     def ref(self) -> str:
         """``id@version``, the exact reference recorded with every score."""
         return f"{self.id}@{self.version}"
+
+
+def _duplicates(path: str, values: list[str], what: str) -> Iterator[tuple[str, str]]:
+    dup = [v for v, n in Counter(values).items() if n > 1]
+    if dup:
+        yield path, f"each {what} must be unique; repeated: {dup}"
 
 
 def _unique(values: Iterable[object], what: str) -> None:
