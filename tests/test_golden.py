@@ -26,14 +26,14 @@ def _read(path: Path) -> pd.DataFrame:
 def _expected_problems(frame_problems: pd.DataFrame, n: int) -> list[str]:
     out = [""] * n
     for row, group in frame_problems.groupby("row", sort=True):
-        out[int(row)] = ";".join(f"{r.item}:{r.code}" for r in group.itertuples())
+        out[int(str(row))] = ";".join(f"{r.item}:{r.code}" for r in group.itertuples())
     return out
 
 
 def _check_value(case: str, column: str, expected: str, actual: object) -> None:
     if expected == "":
-        assert actual is None or actual is pd.NA or (
-            isinstance(actual, float) and math.isnan(actual)
+        assert (
+            actual is None or actual is pd.NA or (isinstance(actual, float) and math.isnan(actual))
         ), f"{case} {column}: expected no value, got {actual!r}"
     elif expected in ("true", "false"):
         assert actual is not pd.NA and bool(actual) is (expected == "true"), (
@@ -79,7 +79,7 @@ def test_score_response_matches_golden(instrument_id: str) -> None:
     data = _read(GOLDEN / instrument_id / "input.csv")
     expected = _read(GOLDEN / instrument_id / "expected.csv")
     for (_, raw), (_, exp) in zip(data.iterrows(), expected.iterrows(), strict=True):
-        answers = {k: v for k, v in raw.items() if k != "case"}
+        answers = {str(k): v for k, v in raw.items() if k != "case"}
         result = score_response(instrument_id, answers, allow_provisional=True)
         _check_value(exp["case"], "status", exp["status"], result.status.value)
         for column in expected.columns:

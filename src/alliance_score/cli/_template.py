@@ -26,8 +26,7 @@ def parse_item_list(spec: str, n_items: int) -> list[str]:
             lo, hi = (int(lo_s), int(hi_s)) if sep else (int(part), int(part))
         except ValueError:
             raise ValueError(
-                f"item list {spec!r} must hold item numbers or ranges such as 1-4; "
-                f"got {part!r}"
+                f"item list {spec!r} must hold item numbers or ranges such as 1-4; got {part!r}"
             ) from None
         if not 1 <= lo <= hi <= n_items:
             raise ValueError(
@@ -117,7 +116,7 @@ def starter_definition(
         "# One [[scales]] table per score. method: mean, sum (prorated as mean x number",
         "# of items when some are missing), tcu (mean x 10) or pomp (0-100 rescale).",
         "# min_answered: fewest answered items for a score; a library convention unless",
-        "# your manual gives one. Optional per-item weights: weights = { \"3\" = 2.0 }.",
+        '# your manual gives one. Optional per-item weights: weights = { "3" = 2.0 }.',
         '# status: "provisional" until every element it depends on is P or S2.',
     ]
     for scale_id, items in scales.items():

@@ -149,8 +149,10 @@ def _show(args: argparse.Namespace) -> int:
 
 def _template(args: argparse.Namespace) -> int:
     if not _ID.fullmatch(args.instrument_id):
-        error(f"--id must start with a letter or digit and hold only letters, digits, '.', "
-              f"'_' or '-'; got {args.instrument_id!r}")
+        error(
+            f"--id must start with a letter or digit and hold only letters, digits, '.', "
+            f"'_' or '-'; got {args.instrument_id!r}"
+        )
         return EXIT_USAGE
     if not 1 <= args.items <= 500:
         error(f"--items must be from 1 to 500; got {args.items}")
