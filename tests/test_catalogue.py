@@ -8,9 +8,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
-from alliance_score import Instrument, load_instrument
+from alliance_score import (
+    Instrument,
+    ProvisionalScaleError,
+    load_instrument,
+    score_frame,
+    score_response,
+)
 from alliance_score.catalogue import (
     catalogue_files,
     cutoff_status,
@@ -36,7 +43,7 @@ SHIPPED = sorted(p.stem for p in shipped_directory().glob("*.toml"))
 def test_committed_pages_and_schema_are_current() -> None:
     stale = stale_files(DOCS)
     assert stale == [], (
-        f"Stale generated docs: {stale}. Regenerate with: python -m alliance_score.catalogue"
+        f"Stale generated docs: {stale}. Regenerate with: python -m alliance_score.catalogue docs"
     )
 
 
@@ -247,3 +254,25 @@ def test_schema_is_the_model_schema_and_forbids_unknown_fields() -> None:
     assert schema["additionalProperties"] is False
     assert schema["$defs"]["Scale"]["additionalProperties"] is False
     assert "weights" in schema["$defs"]["Scale"]["properties"]
+
+
+@pytest.mark.parametrize("file_stem", SHIPPED)
+def test_provisional_scales_are_scored_only_on_request_and_marked(file_stem: str) -> None:
+    ins = load_instrument(shipped_directory() / f"{file_stem}.toml")
+    answers = dict.fromkeys(ins.item_ids, ins.response.min)
+    verified = [s.id for s in ins.scales if s.status == "verified"]
+    if verified:
+        plain = score_response(ins, answers)
+        assert list(plain.scores) == verified
+        assert plain.provisional == ()
+    else:
+        with pytest.raises(ProvisionalScaleError):
+            score_response(ins, answers)
+    opted = score_response(ins, answers, allow_provisional=True)
+    assert list(opted.scores) == list(ins.scale_ids)
+    flags = [c.flag for c in ins.cutoffs if c.status == "provisional"]
+    assert opted.provisional == (*ins.provisional_scales, *flags)
+    frame = score_frame(
+        pd.DataFrame([answers]), ins, items={i: i for i in ins.item_ids}, allow_provisional=True
+    )
+    assert frame.attrs["alliance_score"]["provisional"] == [*ins.provisional_scales, *flags]

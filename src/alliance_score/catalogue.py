@@ -58,7 +58,7 @@ __all__ = [
 
 _GENERATED = (
     "<!-- Generated from the instrument definition by alliance_score.catalogue; "
-    "do not edit by hand. Regenerate with: python -m alliance_score.catalogue -->"
+    "do not edit by hand. Regenerate with: python -m alliance_score.catalogue docs -->"
 )
 
 _LEVELS = {
@@ -71,6 +71,28 @@ _LEVELS = {
 
 def derived_status(instrument: Instrument, scale_id: str) -> Verification:
     """The status a scale's ledger supports: verified only when every element is P or S2.
+
+    Parameters
+    ----------
+    instrument
+        A loaded definition.
+    scale_id
+        One of ``instrument.scale_ids``.
+
+    Returns
+    -------
+    {"verified", "provisional"}
+        What the evidence supports, whatever the definition declares.
+
+    Notes
+    -----
+    ``verified`` iff ``level(e) in {P, S2}`` for every element ``e`` the scale depends on:
+    the response scale, the reversed-item set, the scale's item list and its formula
+    (:meth:`~alliance_score.instrument.Instrument.scale_evidence`).
+
+    References
+    ----------
+    The evidence levels are the project's (``docs/authoring-instruments.md``, section 3).
 
     Examples
     --------
@@ -132,6 +154,20 @@ def ledger(instrument: Instrument) -> list[tuple[str, Evidence]]:
 
 def instrument_page(instrument: Instrument) -> str:
     """The Markdown catalogue page of one instrument (also printed by ``show``).
+
+    Parameters
+    ----------
+    instrument
+        A loaded definition (shipped or user-written).
+
+    Returns
+    -------
+    str
+        Markdown: a provisional banner when any scale is provisional, the identity table,
+        sources with DOIs, licence, response scale and anchors, items with reverse flags,
+        scales (method, formula, ``min_answered``, declared and derived status),
+        cut-offs, norms and the verification ledger. The text depends only on the
+        definition, so committed pages can be checked for staleness.
 
     Examples
     --------
@@ -337,7 +373,30 @@ def write_schema(docs_dir: str | os.PathLike[str]) -> list[Path]:
 
 
 def stale_files(docs_dir: str | os.PathLike[str]) -> list[str]:
-    """Generated files under ``docs_dir`` that are missing, out of date or orphaned."""
+    """Generated files under ``docs_dir`` that are missing, out of date or orphaned.
+
+    Parameters
+    ----------
+    docs_dir
+        The documentation folder (``docs/`` in the repository).
+
+    Returns
+    -------
+    list of str
+        Paths relative to ``docs_dir``, sorted; empty when every page, the index and
+        ``instrument.schema.json`` equal what :func:`catalogue_files` and
+        :func:`schema_text` generate now, and no page is left for a removed instrument.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from alliance_score.catalogue import stale_files, write_catalogue, write_schema
+    >>> with tempfile.TemporaryDirectory() as docs:
+    ...     before = len(stale_files(docs))
+    ...     _ = write_catalogue(docs), write_schema(docs)
+    ...     before > 0, stale_files(docs)
+    (True, [])
+    """
     root = Path(docs_dir)
     expected = {**catalogue_files(), "instrument.schema.json": schema_text()}
     stale = [
@@ -520,6 +579,9 @@ def _num(value: float) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    _docs = Path(__file__).resolve().parents[2] / "docs"
+    # python -m alliance_score.catalogue [DOCS_DIR]   (default: ./docs)
+    import sys
+
+    _docs = Path(sys.argv[1] if len(sys.argv) > 1 else "docs")
     for _path in [*write_catalogue(_docs), *write_schema(_docs)]:
         print(f"wrote {_path}")  # noqa: T201
