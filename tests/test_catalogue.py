@@ -10,6 +10,9 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from alliance_score import (
     Instrument,
@@ -33,6 +36,7 @@ from alliance_score.catalogue import (
     write_schema,
 )
 from alliance_score.registry import list_instruments, shipped_directory
+from test_catalogue_weights import _definition
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -276,3 +280,30 @@ def test_provisional_scales_are_scored_only_on_request_and_marked(file_stem: str
         pd.DataFrame([answers]), ins, items={i: i for i in ins.item_ids}, allow_provisional=True
     )
     assert frame.attrs["alliance_score"]["provisional"] == [*ins.provisional_scales, *flags]
+
+
+levels = st.sampled_from(["P", "S2", "S", "U"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(response=levels, reversed_=levels, items=levels, formula=levels, declare=st.booleans())
+def test_status_is_verified_exactly_when_every_element_is_p_or_s2(
+    response: str, reversed_: str, items: str, formula: str, declare: bool
+) -> None:
+    raw: Any = _definition("mean")
+    raw["response"]["evidence"] = {"level": response}
+    raw["reversed_evidence"] = {"level": reversed_}
+    raw["scales"][0] |= {
+        "items_evidence": {"level": items},
+        "formula_evidence": {"level": formula},
+        "status": "verified" if declare else "provisional",
+    }
+    supported = {response, reversed_, items, formula} <= {"P", "S2"}
+    if declare and not supported:
+        with pytest.raises(ValidationError, match="declared verified"):
+            Instrument.model_validate(raw)
+        return
+    ins = Instrument.model_validate(raw)
+    assert derived_status(ins, "total") == ("verified" if supported else "provisional")
+    page = instrument_page(ins)
+    assert ("> **Provisional.**" in page) == (not declare)
