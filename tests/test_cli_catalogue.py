@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alliance_score import list_instruments, load_instrument, parse_instrument
-from alliance_score.catalogue import check_definition, instrument_page
+from alliance_score.authoring import check_definition
+from alliance_score.catalogue import instrument_page
 from alliance_score.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from alliance_score import InstrumentDefinitionError, load_instrument
-from alliance_score.catalogue import check_definition
+from alliance_score.authoring import check_definition
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = (ROOT / "examples" / "recovery-alliance.toml").read_text(encoding="utf-8")

@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..catalogue import check_definition, instrument_page
+from ..authoring import check_definition
+from ..catalogue import instrument_page
 from ..registry import ENV_VAR, list_instruments, load_instrument
 from ._common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, error, info
 from ._template import parse_item_list, starter_definition
