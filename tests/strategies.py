@@ -113,3 +113,38 @@ def answers(draw: st.DrawFn, instrument: Instrument, max_rows: int = 20) -> NDAr
         )
     )
     return np.array(rows, dtype=np.float64)
+
+
+_EV_MANUAL: dict[str, Any] = {"level": "P", "sources": ["m"]}
+
+
+def small_definition(
+    method: str = "mean", weights: dict[str, float] | None = None
+) -> dict[str, Any]:
+    """A valid four-item 1-5 definition with one scale, optionally weighted."""
+    return {
+        "id": "weighted",
+        "version": "1.0",
+        "name": "Weighted test instrument",
+        "short_name": "W",
+        "rater": "client",
+        "language": "en",
+        "sources": [{"key": "m", "citation": "Test manual.", "supports": "everything"}],
+        "licence": {"status": "user-supplied"},
+        "response": {"kind": "likert", "min": 1, "max": 5, "evidence": _EV_MANUAL},
+        "reversed_evidence": _EV_MANUAL,
+        "items": [{"id": str(i), "label": f"Item {i}"} for i in range(1, 5)],
+        "scales": [
+            {
+                "id": "total",
+                "name": "Total",
+                "items": ["1", "2", "3", "4"],
+                "method": method,
+                "min_answered": 3,
+                "status": "verified",
+                "items_evidence": _EV_MANUAL,
+                "formula_evidence": _EV_MANUAL,
+                "weights": weights or {},
+            }
+        ],
+    }

@@ -5,7 +5,7 @@ one numpy kernel scores them; single responses and DataFrames are thin adapters 
 that kernel.
 
 >>> import alliance_score as als
->>> sorted(s.id for s in als.list_instruments())
+>>> sorted(s.id for s in als.list_instruments() if "verified" in s.scales.values())
 ['srs', 'wai', 'wai-s', 'wai-sr']
 """
 

@@ -168,6 +168,14 @@ class Scale(_Model):
     status: Verification
     items_evidence: Evidence
     formula_evidence: Evidence
+    weights: dict[Id, float] = Field(
+        default_factory=dict,
+        description=(
+            "Optional positive weight per item id (default 1). With weights the item mean "
+            "is the weighted mean sum(w x) / sum(w) over answered items, and a sum is "
+            "sum(w x)."
+        ),
+    )
     higher_is_better: bool = True
     description: str | None = None
 
@@ -181,14 +189,24 @@ class Scale(_Model):
                 f"must be from 1 to the number of items ({len(self.items)})",
                 self.min_answered,
             )
+        stray = [k for k in self.weights if k not in self.items]
+        if stray:
+            rules.add("weights", "names items that are not in the scale", stray)
+        bad = {k: w for k, w in self.weights.items() if not (math.isfinite(w) and w > 0)}
+        if bad:
+            rules.add("weights", "must be positive finite numbers", bad)
         rules.raise_if_any()
         return self
+
+    def weight(self, item_id: str) -> float:
+        """The weight of one item in this scale (1 unless the definition gives one)."""
+        return self.weights.get(item_id, 1.0)
 
     def score_range(self, response: ResponseScale) -> tuple[float, float]:
         """The lowest and highest score this scale can take."""
         lo, hi = response.min, response.max
         if self.method == "sum":
-            n = len(self.items)
+            n = sum(self.weight(i) for i in self.items)
             return lo * n, hi * n
         if self.method == "tcu":
             return lo * 10, hi * 10
@@ -267,8 +285,8 @@ class Instrument(_Model):
                 if weak:
                     rules.add(
                         f"{where}.status",
-                        "is 'verified' but the evidence for "
-                        f"{', '.join(weak)} is below P or S2; declare it 'provisional'",
+                        "is declared verified but its evidence for "
+                        f"{', '.join(weak)} is below P or S2; declare it provisional",
                         weak,
                     )
         for k, c in enumerate(self.cutoffs):
@@ -289,8 +307,8 @@ class Instrument(_Model):
             if c.status == "verified" and not (c.evidence.verified and scale.status == "verified"):
                 rules.add(
                     f"{where}.status",
-                    "is 'verified' but its evidence is below P or S2 or its scale is "
-                    "provisional; declare it 'provisional'",
+                    "is declared verified but its evidence is below P or S2 or its scale "
+                    "is provisional; declare it provisional",
                     c.evidence.level,
                 )
         for k, n in enumerate(self.norms):

@@ -15,6 +15,11 @@ Scoring semantics
   otherwise the prorated sum (mean x number of items). ``tcu``: mean x 10 (the TCU
   forms' rule). ``pomp``: percent of maximum possible, ``(mean - min) / (max - min) x 100``
   (Thom's 0-100 transform of a trust total is the same formula).
+* Weighted items: when a scale gives ``weights`` (default 1 per item), "the mean" above
+  is the weighted mean over the answered items ``A``, ``sum(w_i x_i, i in A) /
+  sum(w_i, i in A)``; a complete ``sum`` is ``sum(w_i x_i)`` and a prorated one is the
+  weighted mean x ``sum(w_i)`` over all the scale's items. With every weight 1 these are
+  the unweighted formulas.
 * A scale score is *prorated* when it was computed with at least one of its items
   missing (whatever the method).
 * Scores are rounded to 10 decimal places, so that sums of values recorded to 0.1 land
@@ -169,15 +174,16 @@ def score_matrix(
     n_ans = np.empty((n, len(chosen)), dtype=np.int64)
     for k, scale in enumerate(chosen):
         cols = np.array([position[i] for i in scale.items], dtype=np.intp)
+        weight = np.array([scale.weight(i) for i in scale.items], dtype=np.float64)
         count = answered[:, cols].sum(axis=1)
-        total = filled[:, cols].sum(axis=1)
+        total = filled[:, cols] @ weight
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean = total / count
+            mean = total / (answered[:, cols] @ weight)
         size = len(cols)
         if scale.method == "mean":
             score = mean
         elif scale.method == "sum":
-            score = np.where(count == size, total, mean * size)
+            score = np.where(count == size, total, mean * weight.sum())
         elif scale.method == "tcu":
             score = mean * 10.0
         else:  # pomp
