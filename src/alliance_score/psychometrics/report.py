@@ -67,7 +67,12 @@ class PsychometricReport:
         ]
         if self.provisional:
             lines.append(f"Provisional scales: {', '.join(self.provisional)}")
-        lines += ["", "Reliability", _table(self.reliability.drop(columns=["missing"]))]
+        rel = self.reliability.drop(columns=["missing", "ci_level"])
+        level = self.reliability["ci_level"].dropna()
+        title = "Reliability"
+        if len(level):
+            title += f" (alpha_ci: Feldt {float(level.iloc[0]):.0%} interval)"
+        lines += ["", title, _table(rel)]
         lines += ["", "Item analysis (after reverse keying)", _table(self.items)]
         counts = self.keying["status"].value_counts()
         lines += [
