@@ -67,21 +67,17 @@ def _cases(kind: Literal["scale", "item"]) -> list[object]:
     wanted = SCALE_STATS if kind == "scale" else ITEM_STATS
     rows = table[(table["missing"] != "") & table["statistic"].isin(wanted)]
     rows = rows[(rows["item"] == "") == (kind == "scale")]
+    columns = ("dataset", "missing", "scale", "item", "statistic")
+    keys = zip(*(rows[c].astype(str).tolist() for c in columns), strict=True)
     return [
-        pytest.param(
-            r.dataset,
-            r.missing,
-            r.scale,
-            r.item,
-            r.statistic,
-            r.value,
-            id=f"{r.dataset}-{r.missing}-{r.scale}-{r.item or 'scale'}-{r.statistic}",
-        )
-        for r in rows.itertuples()
+        pytest.param(d, m, s, i, stat, value, id=f"{d}-{m}-{s}-{i or 'scale'}-{stat}")
+        for (d, m, s, i, stat), value in zip(keys, rows["value"].tolist(), strict=True)
     ]
 
 
-@pytest.mark.parametrize(("dataset", "missing", "scale", "item", "statistic", "value"), _cases("scale"))
+@pytest.mark.parametrize(
+    ("dataset", "missing", "scale", "item", "statistic", "value"), _cases("scale")
+)
 def test_scale_statistics_match_psych(
     dataset: str, missing: Missing, scale: str, item: str, statistic: str, value: float
 ) -> None:
@@ -89,7 +85,9 @@ def test_scale_statistics_match_psych(
     assert rel.loc[scale, SCALE_STATS[statistic]] == pytest.approx(value, abs=TOL)
 
 
-@pytest.mark.parametrize(("dataset", "missing", "scale", "item", "statistic", "value"), _cases("item"))
+@pytest.mark.parametrize(
+    ("dataset", "missing", "scale", "item", "statistic", "value"), _cases("item")
+)
 def test_item_statistics_match_psych(
     dataset: str, missing: Missing, scale: str, item: str, statistic: str, value: float
 ) -> None:
@@ -99,11 +97,16 @@ def test_item_statistics_match_psych(
 
 @pytest.mark.parametrize("dataset", sorted(DATASETS))
 @pytest.mark.parametrize("missing", ["pairwise", "listwise"])
-def test_feldt_interval_at_90_percent_matches_psych_alpha_ci(dataset: str, missing: Missing) -> None:
+def test_feldt_interval_at_90_percent_matches_psych_alpha_ci(
+    dataset: str, missing: Missing
+) -> None:
     rel, _ = ours(dataset, missing, 0.90)
     table = expected()
     rows = table[(table["dataset"] == dataset) & (table["missing"] == missing)]
-    for stat, column in (("feldt_lower_90", "alpha_ci_lower"), ("feldt_upper_90", "alpha_ci_upper")):
+    for stat, column in (
+        ("feldt_lower_90", "alpha_ci_lower"),
+        ("feldt_upper_90", "alpha_ci_upper"),
+    ):
         want = rows[rows["statistic"] == stat].set_index("scale")["value"]
         got = rel.loc[want.index, column]
         np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=0, atol=TOL)
@@ -116,10 +119,11 @@ def test_scoreitems_average_r_is_the_alpha_implied_correlation(dataset: str) -> 
     rel, _ = ours(dataset, "pairwise", 0.95)
     table = expected()
     want = table[(table["dataset"] == dataset) & (table["statistic"] == "scoreitems_av_r")]
-    want = want.set_index("scale")["value"]
-    alpha, k = rel.loc[want.index, "alpha"], rel.loc[want.index, "n_items"]
+    want_by_scale = want.set_index("scale")["value"]
+    alpha = rel.loc[want_by_scale.index, "alpha"].to_numpy(dtype=float)
+    k = rel.loc[want_by_scale.index, "n_items"].to_numpy(dtype=float)
     implied = alpha / (k - alpha * (k - 1))
-    np.testing.assert_allclose(implied.to_numpy(), want.to_numpy(), rtol=0, atol=TOL)
+    np.testing.assert_allclose(implied, want_by_scale.to_numpy(), rtol=0, atol=TOL)
 
 
 @pytest.mark.parametrize("dataset", ["wai_s", "wai_sr"])
@@ -130,13 +134,13 @@ def test_response_frequencies_match_psych(dataset: str) -> None:
     assert len(want) > 0
     answers = freq[freq["kind"] == "answer"].set_index(["item", "value"])["proportion"]
     missing = freq[freq["kind"] == "missing"].set_index("item")["proportion"]
-    for r in want.itertuples():
-        label = r.statistic.removeprefix("freq_")
+    for item, stat, value in zip(want["item"], want["statistic"], want["value"], strict=True):
+        label = str(stat).removeprefix("freq_")
         if label == "miss":
-            got = missing[r.item]
+            got = float(missing[str(item)])
         else:
-            got = answers.get((r.item, float(label)), 0.0)
-        assert got == pytest.approx(r.value, abs=TOL), (r.item, label)
+            got = float(answers.get((str(item), float(label)), 0.0))
+        assert got == pytest.approx(value, abs=TOL), (item, label)
 
 
 def test_reference_data_has_reverse_keyed_items_and_missing_values() -> None:

@@ -8,7 +8,7 @@ R's ``psych`` (Revelle) and names it.
 from __future__ import annotations
 
 import importlib
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,8 +22,8 @@ __all__ = [
     "feldt_interval",
     "first_component",
     "item_rest_correlations",
-    "one_factor_minres",
     "omega_total",
+    "one_factor_minres",
 ]
 
 _MINRES_TOL: Final = 1e-12
@@ -94,7 +94,7 @@ def feldt_interval(alpha: float, n: int, k: int, level: float) -> tuple[float, f
     return lower, upper
 
 
-def _scipy_stats() -> object:
+def _scipy_stats() -> Any:
     try:
         return importlib.import_module("scipy.stats")
     except ImportError as exc:

@@ -53,7 +53,8 @@ class Moments:
         """The covariance matrix scaled to unit diagonal (R's ``cov2cor``)."""
         sd = self.sd
         with np.errstate(invalid="ignore", divide="ignore"):
-            return self.cov / np.outer(sd, sd)  # type: ignore[no-any-return]
+            scaled: NDArray[np.float64] = self.cov / np.outer(sd, sd)
+        return scaled
 
 
 def moments(x: NDArray[np.float64], missing: MissingPolicy = "pairwise") -> Moments:

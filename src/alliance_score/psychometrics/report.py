@@ -83,7 +83,9 @@ class PsychometricReport:
         for row in self.keying.itertuples(index=False):
             if row.status == "fail":
                 lines.append(f"  FAIL [{row.check}] {row.message}")
-        lines.append("Result: " + ("keying problems found" if self.failed else "no keying problems"))
+        lines.append(
+            "Result: " + ("keying problems found" if self.failed else "no keying problems")
+        )
         return "\n".join(lines) + "\n"
 
 
