@@ -4,7 +4,9 @@ test_psychometrics_psych.py, the properties in test_psychometrics_properties.py)
 from __future__ import annotations
 
 import json
+import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -344,3 +346,19 @@ def test_report_is_json_ready_and_agrees_with_the_single_functions() -> None:
     assert "FAIL [item_total] Item '7' of scale 'task'" not in text  # item 7 is a bond item
     assert "FAIL [item_total] Item '7' of scale 'bond'" in text
     assert text.endswith("Result: keying problems found\n")
+
+
+# -- the documentation's examples run ------------------------------------------------------
+
+DOCS = Path(__file__).parents[1] / "docs" / "psychometrics.md"
+_BLOCKS = re.findall(r"```python\n(.*?)```", DOCS.read_text(encoding="utf-8"), flags=re.S)
+
+
+@pytest.mark.parametrize("code", _BLOCKS, ids=[f"block{i}" for i in range(len(_BLOCKS))])
+def test_docs_examples_run(code: str, capsys: pytest.CaptureFixture[str]) -> None:
+    exec(compile(code, str(DOCS), "exec"), {})  # noqa: S102 - our own documentation
+    assert capsys.readouterr().out
+
+
+def test_docs_have_examples() -> None:
+    assert len(_BLOCKS) >= 3
