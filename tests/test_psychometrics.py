@@ -317,6 +317,15 @@ def test_alpha_is_compared_with_published_norms(norm_alpha: float, status: str) 
     assert "test sample" in row["message"]
 
 
+def test_data_without_answers_skip_every_check() -> None:
+    empty = pd.DataFrame({c: pd.Series([], dtype=str) for c in WAI_COLUMNS})
+    report = psychometric_report(empty, with_norm("wai-sr", "total", 0.9))
+    assert report.reliability["n_rows"].tolist() == [0, 0, 0, 0]
+    assert report.reliability["alpha"].isna().all()
+    assert set(report.keying["status"]) == {"skipped"}
+    assert not report.failed
+
+
 def test_norm_margin_must_be_a_proportion() -> None:
     with pytest.raises(ValueError, match="norm_margin"):
         check_keying(wai_s_frame(), "wai-s", norm_margin=1.5)
