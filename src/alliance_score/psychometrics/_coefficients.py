@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 _MINRES_TOL: Final = 1e-12
-_MINRES_MAX_ITER: Final = 100_000
+_MINRES_MAX_ITER: Final = 10_000
 _MAX_COMMUNALITY: Final = 0.995  # psych's minres bounds uniquenesses at 0.005
 
 
@@ -115,11 +115,7 @@ def one_factor_minres(cor: NDArray[np.float64]) -> NDArray[np.float64]:
     k = cor.shape[0]
     if k < 2 or not np.isfinite(cor).all():
         return np.full(k, np.nan)
-    try:
-        h2 = 1.0 - 1.0 / np.diag(np.linalg.inv(cor))
-    except np.linalg.LinAlgError:
-        h2 = np.max(np.abs(cor - np.eye(k)), axis=0)
-    h2 = np.clip(h2, 0.0, _MAX_COMMUNALITY)
+    h2 = _smc(cor)
     reduced = cor.copy()
     loadings = np.zeros(k)
     for _ in range(_MINRES_MAX_ITER):
@@ -134,6 +130,23 @@ def one_factor_minres(cor: NDArray[np.float64]) -> NDArray[np.float64]:
     if loadings.sum() < 0:
         loadings = -loadings
     return loadings
+
+
+def _smc(cor: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Squared multiple correlations, the usual starting communalities.
+
+    For a singular matrix (or one whose inverse gives values outside 0..1) each item's
+    largest absolute correlation with another item is used instead.
+    """
+    k = cor.shape[0]
+    fallback = np.max(np.abs(cor - np.eye(k)), axis=0)
+    try:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            smc = 1.0 - 1.0 / np.diag(np.linalg.inv(cor))
+    except np.linalg.LinAlgError:
+        smc = fallback
+    smc = np.where(np.isfinite(smc) & (smc >= 0) & (smc <= 1), smc, fallback)
+    return np.clip(smc, 0.0, _MAX_COMMUNALITY)
 
 
 def omega_total(cor: NDArray[np.float64], loadings: NDArray[np.float64]) -> float:
