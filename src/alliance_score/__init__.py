@@ -37,6 +37,15 @@ from .instrument import (
     Source,
 )
 from .mapping import resolve_columns
+from .psychometrics import (
+    PsychometricReport,
+    check_keying,
+    item_analysis,
+    item_frequencies,
+    item_matrix,
+    psychometric_report,
+    reliability,
+)
 from .registry import InstrumentSummary, list_instruments, load_instrument, parse_instrument
 from .response import Response, ScoreResult, score_response
 from .scoring import Status, score_matrix
@@ -59,6 +68,7 @@ __all__ = [
     "Problem",
     "ProblemCode",
     "ProvisionalScaleError",
+    "PsychometricReport",
     "Response",
     "ResponseScale",
     "Scale",
@@ -68,9 +78,15 @@ __all__ = [
     "UnknownInstrumentError",
     "UnreadableFileError",
     "__version__",
+    "check_keying",
+    "item_analysis",
+    "item_frequencies",
+    "item_matrix",
     "list_instruments",
     "load_instrument",
     "parse_instrument",
+    "psychometric_report",
+    "reliability",
     "resolve_columns",
     "score_frame",
     "score_matrix",

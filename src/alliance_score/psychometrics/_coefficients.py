@@ -1,0 +1,178 @@
+"""Reliability coefficients computed from an item covariance or correlation matrix.
+
+Plain numpy functions on ``items x items`` matrices; the public functions in
+:mod:`alliance_score.psychometrics` feed them from parsed data. Each mirrors one step of
+R's ``psych`` (Revelle) and names it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import MissingDependencyError
+
+__all__ = [
+    "alpha_from_cov",
+    "alpha_std_from_cor",
+    "average_r",
+    "feldt_interval",
+    "first_component",
+    "item_rest_correlations",
+    "omega_total",
+    "one_factor_minres",
+]
+
+_MINRES_TOL: Final = 1e-12
+_MINRES_MAX_ITER: Final = 10_000
+_MAX_COMMUNALITY: Final = 0.995  # psych's minres bounds uniquenesses at 0.005
+
+
+def alpha_from_cov(cov: NDArray[np.float64]) -> float:
+    """Cronbach's alpha: ``k / (k - 1) * (1 - tr(C) / sum(C))`` (psych ``raw_alpha``)."""
+    k = cov.shape[0]
+    if k < 2:
+        return float("nan")
+    total = float(cov.sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(k / (k - 1) * (1.0 - np.trace(cov) / total)) if total else float("nan")
+
+
+def alpha_std_from_cor(cor: NDArray[np.float64]) -> float:
+    """Standardised alpha: ``k / (k - 1) * (1 - k / sum(R))`` (psych ``std.alpha``)."""
+    k = cor.shape[0]
+    if k < 2:
+        return float("nan")
+    total = float(cor.sum())
+    return float(k / (k - 1) * (1.0 - k / total)) if total else float("nan")
+
+
+def average_r(cor: NDArray[np.float64]) -> float:
+    """Mean off-diagonal correlation: ``(sum(R) - k) / (k (k - 1))`` (psych ``average_r``)."""
+    k = cor.shape[0]
+    if k < 2:
+        return float("nan")
+    return float((cor.sum() - np.trace(cor)) / (k * (k - 1)))
+
+
+def item_rest_correlations(cov: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Corrected item-total correlations (psych ``r.drop``) from the covariance matrix.
+
+    ``r_i = (sum_j C_ij - C_ii) / sqrt(C_ii * sum(C without row and column i))``.
+    """
+    k = cov.shape[0]
+    total = cov.sum()
+    col = cov.sum(axis=0)
+    diag = np.diag(cov)
+    rest_var = total - 2.0 * col + diag  # sum of C with row and column i removed
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (col - diag) / np.sqrt(diag * rest_var)
+    if k < 2:
+        r[:] = np.nan
+    return r  # type: ignore[no-any-return]
+
+
+def feldt_interval(alpha: float, n: int, k: int, level: float) -> tuple[float, float]:
+    """Feldt, Woodruff & Salih (1987) interval for alpha (psych ``alpha.ci``).
+
+    ``1 - (1 - alpha) F_{1 - a/2}`` to ``1 - (1 - alpha) F_{a/2}`` with ``F`` the
+    quantiles of the F distribution on ``n - 1`` and ``(n - 1)(k - 1)`` degrees of
+    freedom and ``a = 1 - level``. Needs scipy (the ``stats`` extra) for the quantiles.
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"the confidence level must be between 0 and 1; got {level!r}")
+    stats = _scipy_stats()
+    if not (np.isfinite(alpha) and n > 1 and k > 1):
+        return float("nan"), float("nan")
+    tail = (1.0 - level) / 2.0
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    lower = 1.0 - (1.0 - alpha) * float(stats.f.ppf(1.0 - tail, df1, df2))
+    upper = 1.0 - (1.0 - alpha) * float(stats.f.ppf(tail, df1, df2))
+    return lower, upper
+
+
+def _scipy_stats() -> Any:
+    try:
+        return importlib.import_module("scipy.stats")
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "The Feldt confidence interval for alpha (F quantiles)", "scipy", "stats"
+        ) from exc
+
+
+def one_factor_minres(cor: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Loadings of a one-factor minimum-residual (unweighted least squares) solution.
+
+    Iterated principal axes from squared multiple correlations until the communalities
+    change by less than 1e-12: the fixed point minimises the sum of squared off-diagonal
+    residuals, the criterion of psych's ``fa(r, nfactors = 1, fm = "minres")``.
+    Communalities are bounded at 0.995 as psych bounds the uniquenesses at 0.005. The
+    sign is chosen so that the loadings sum to a non-negative number.
+    """
+    k = cor.shape[0]
+    if k < 2 or not np.isfinite(cor).all():
+        return np.full(k, np.nan)
+    h2 = _smc(cor)
+    reduced = cor.copy()
+    loadings = np.zeros(k)
+    for _ in range(_MINRES_MAX_ITER):
+        np.fill_diagonal(reduced, h2)
+        values, vectors = np.linalg.eigh(reduced)
+        loadings = vectors[:, -1] * np.sqrt(max(values[-1], 0.0))
+        new = np.clip(loadings * loadings, 0.0, _MAX_COMMUNALITY)
+        if np.max(np.abs(new - h2)) < _MINRES_TOL:
+            h2 = new
+            break
+        h2 = new
+    if loadings.sum() < 0:
+        loadings = -loadings
+    return loadings
+
+
+def _smc(cor: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Squared multiple correlations, the usual starting communalities.
+
+    For a singular matrix (or one whose inverse gives values outside 0..1) each item's
+    largest absolute correlation with another item is used instead.
+    """
+    k = cor.shape[0]
+    fallback = np.max(np.abs(cor - np.eye(k)), axis=0)
+    try:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            smc = 1.0 - 1.0 / np.diag(np.linalg.inv(cor))
+    except np.linalg.LinAlgError:
+        smc = fallback
+    smc = np.where(np.isfinite(smc) & (smc >= 0) & (smc <= 1), smc, fallback)
+    return np.clip(smc, 0.0, _MAX_COMMUNALITY)
+
+
+def omega_total(cor: NDArray[np.float64], loadings: NDArray[np.float64]) -> float:
+    """McDonald's omega total of a one-factor model (psych ``omega.tot``).
+
+    ``omega_t = (sum(R) - sum(u2)) / sum(R)`` with uniquenesses ``u2 = 1 - lambda^2`` and
+    ``sum(R)`` the variance of the unit-weighted sum of the standardised items.
+    """
+    total = float(cor.sum())
+    if not np.isfinite(total) or total == 0 or not np.isfinite(loadings).all():
+        return float("nan")
+    uniqueness = 1.0 - np.minimum(loadings * loadings, 1.0)
+    return (total - float(uniqueness.sum())) / total
+
+
+def first_component(cor: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Loadings on the first principal component, signed so that they sum to >= 0.
+
+    Like psych's ``principal(x, nfactors = 1)``, which ``alpha`` uses to warn about items
+    that "probably should be reversed".
+    """
+    k = cor.shape[0]
+    if k < 2 or not np.isfinite(cor).all():
+        return np.full(k, np.nan)
+    values, vectors = np.linalg.eigh(cor)
+    loadings = vectors[:, -1] * np.sqrt(max(values[-1], 0.0))
+    if loadings.sum() < 0:
+        loadings = -loadings
+    return loadings  # type: ignore[no-any-return]

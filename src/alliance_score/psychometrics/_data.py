@@ -1,0 +1,95 @@
+"""From a raw DataFrame to the keyed item matrix the statistics work on.
+
+Columns are matched and cells parsed exactly as :func:`alliance_score.score_frame` does
+(:func:`~alliance_score.mapping.resolve_columns`, :class:`~alliance_score.parsing.CellRules`,
+:func:`~alliance_score.parsing.parse_column`); invalid cells count as missing here, and
+the numbers they held are kept separately so that the range check can see a scale stored
+0-4 instead of 1-5.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from ..errors import ColumnMappingError
+from ..instrument import Instrument, Scale
+from ..mapping import ColumnMap, resolve_columns
+from ..parsing import CellRules, parse_column
+from ..registry import load_instrument
+from ..scoring import select_scales
+
+__all__ = ["Prepared", "prepare"]
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """Parsed answers of one instrument, ready for the statistics."""
+
+    instrument: Instrument
+    scales: tuple[Scale, ...]
+    mapping: ColumnMap
+    raw: NDArray[np.float64]
+    """``rows x items`` answers as given (not reverse-keyed); NaN = missing or invalid."""
+    keyed: NDArray[np.float64]
+    """``raw`` with reverse-keyed items recoded ``min + max - x``."""
+    invalid: NDArray[np.bool_]
+    """``rows x items``: the cell held something that is not a valid answer."""
+    numbers: NDArray[np.float64]
+    """``rows x items``: every number found in a cell, in range or not (NaN otherwise)."""
+
+    def columns(self, scale: Scale) -> NDArray[np.intp]:
+        """Positions of a scale's items in the item matrix."""
+        position = {item: j for j, item in enumerate(self.instrument.item_ids)}
+        return np.array([position[i] for i in scale.items], dtype=np.intp)
+
+    @property
+    def used_items(self) -> tuple[str, ...]:
+        """Items of the chosen scales, in instrument order."""
+        wanted = {i for s in self.scales for i in s.items}
+        return tuple(i for i in self.instrument.item_ids if i in wanted)
+
+
+def prepare(
+    data: pd.DataFrame,
+    instrument: Instrument | str,
+    *,
+    scales: Sequence[str] | None = None,
+    items: Mapping[str, Hashable] | str | None = None,
+    missing_codes: Sequence[float | str] = (),
+    labels: bool = False,
+    allow_provisional: bool = False,
+) -> Prepared:
+    """Map, parse and key ``data`` for ``instrument`` (see :func:`item_matrix`)."""
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame; got {type(data).__name__}")
+    ins = load_instrument(instrument)
+    chosen, _ = select_scales(ins, scales, allow_provisional=allow_provisional)
+    mapping = resolve_columns(data.columns, ins, items)
+    rules = CellRules.build(ins, missing_codes=missing_codes, labels=labels)
+    unbounded = dataclasses.replace(rules, lo=-np.inf, hi=np.inf, step=None)
+    n, p = len(data), len(ins.items)
+    raw = np.empty((n, p))
+    numbers = np.empty((n, p))
+    invalid = np.empty((n, p), dtype=bool)
+    for j, item in enumerate(ins.item_ids):
+        column = _column(data, mapping[item])
+        raw[:, j], codes = parse_column(column, rules)
+        invalid[:, j] = codes != 0
+        numbers[:, j], _ = parse_column(column, unbounded)
+    reverse = np.array([i.reverse for i in ins.items], dtype=bool)
+    keyed = raw.copy()
+    keyed[:, reverse] = (ins.response.min + ins.response.max) - keyed[:, reverse]
+    return Prepared(ins, chosen, mapping, raw, keyed, invalid, numbers)
+
+
+def _column(data: pd.DataFrame, label: Hashable) -> pd.Series:
+    loc = data.columns.get_loc(label)
+    if not isinstance(loc, int):
+        raise ColumnMappingError(f"Column {label!r} appears more than once in the data.")
+    return data.iloc[:, loc]

@@ -1,0 +1,186 @@
+"""Reliability of each scale in the user's own data: alpha, its Feldt interval, omega."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any, Final
+
+import pandas as pd
+
+from ..instrument import Instrument, Scale
+from ._coefficients import (
+    alpha_from_cov,
+    alpha_std_from_cor,
+    average_r,
+    feldt_interval,
+    omega_total,
+    one_factor_minres,
+)
+from ._data import Prepared, prepare
+from ._moments import MissingPolicy, moments
+
+__all__ = ["RELIABILITY_COLUMNS", "reliability"]
+
+RELIABILITY_COLUMNS: Final[tuple[str, ...]] = (
+    "scale",
+    "n_items",
+    "n_rows",
+    "missing",
+    "alpha",
+    "alpha_ci_lower",
+    "alpha_ci_upper",
+    "ci_level",
+    "alpha_std",
+    "omega_total",
+    "average_r",
+)
+
+
+def reliability(
+    data: pd.DataFrame,
+    instrument: Instrument | str,
+    *,
+    scales: Sequence[str] | None = None,
+    items: Mapping[str, Hashable] | str | None = None,
+    missing: MissingPolicy = "pairwise",
+    ci: float | None = 0.95,
+    missing_codes: Sequence[float | str] = (),
+    labels: bool = False,
+    allow_provisional: bool = False,
+) -> pd.DataFrame:
+    """Internal consistency of each scale of ``instrument`` in ``data``.
+
+    Parameters
+    ----------
+    data
+        One row per administration, raw answers as numbers or text (as for
+        :func:`~alliance_score.score_frame`). Reverse-keyed items are recoded
+        ``min + max - x`` before any statistic; invalid cells count as missing.
+    instrument
+        An :class:`~alliance_score.Instrument`, an id, ``id@version`` or a path.
+    scales
+        Scale ids; default every verified scale (and provisional ones when
+        ``allow_provisional``).
+    items
+        Column mapping, as for :func:`~alliance_score.score_frame`.
+    missing
+        ``"pairwise"`` (default, as psych): each covariance uses the rows where both
+        items are answered and each variance all answers of the item; ``n_rows`` counts
+        rows with at least one answered item of the scale. ``"listwise"``: only rows
+        that answer every item of the scale.
+    ci
+        Level of the Feldt confidence interval for alpha, or ``None`` for none. The
+        interval needs scipy (``pip install 'alliance-score[stats]'``).
+    missing_codes, labels, allow_provisional
+        As for :func:`~alliance_score.score_frame`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scale with columns ``scale``, ``n_items``, ``n_rows``, ``missing``,
+        ``alpha``, ``alpha_ci_lower``, ``alpha_ci_upper``, ``ci_level``, ``alpha_std``,
+        ``omega_total`` and ``average_r``.
+
+    Raises
+    ------
+    MissingDependencyError
+        When ``ci`` is given and scipy is not installed.
+    ColumnMappingError, ProvisionalScaleError, UnknownInstrumentError
+        As :func:`~alliance_score.score_frame`.
+
+    Notes
+    -----
+    With ``C`` the ``k x k`` item covariance matrix and ``R`` its correlation form
+    (``R = D^-1/2 C D^-1/2``):
+
+    * Cronbach's alpha: ``alpha = k / (k - 1) * (1 - tr(C) / sum(C))``;
+    * standardised alpha: ``alpha_std = k / (k - 1) * (1 - k / sum(R))``;
+    * average inter-item correlation: ``r_bar = (sum(R) - k) / (k (k - 1))``;
+    * Feldt interval: ``1 - (1 - alpha) F(1 - a/2; n - 1, (n - 1)(k - 1))`` to
+      ``1 - (1 - alpha) F(a/2; n - 1, (n - 1)(k - 1))`` with ``a = 1 - ci``;
+    * omega total from a one-factor minimum-residual model of the pairwise correlation
+      matrix ``R_p`` with loadings ``lambda``: ``omega_t = 1 - sum(1 - lambda^2) /
+      sum(R_p)``.
+
+    The covariance matrix is accumulated in one pass over the rows, so a million rows
+    take about a second. The R equivalents (same numbers to 1e-6 or better; omega to
+    1e-6 on the reference data, see ``docs/psychometrics.md``) are::
+
+        psych::alpha(x)                       # alpha, std.alpha, average_r, feldt
+        psych::omega(x, nfactors = 1, fm = "minres")$omega.tot
+
+    on ``x``, the scale's items after reverse keying.
+
+    References
+    ----------
+    Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
+    Psychometrika, 16(3), 297-334.
+
+    Feldt, L. S., Woodruff, D. J., & Salih, F. A. (1987). Statistical inference for
+    coefficient alpha. Applied Psychological Measurement, 11(1), 93-103.
+
+    McDonald, R. P. (1999). Test theory: A unified treatment. Erlbaum.
+
+    Revelle, W. psych: Procedures for Psychological, Psychometric, and Personality
+    Research. R package.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from alliance_score.psychometrics import reliability
+    >>> rng = np.random.default_rng(1)
+    >>> trait = rng.normal(size=(300, 1))
+    >>> answers = np.clip(np.rint(3.5 + trait + rng.normal(scale=0.8, size=(300, 12))), 1, 5)
+    >>> df = pd.DataFrame(answers, columns=[f"wai_{i}" for i in range(1, 13)])
+    >>> table = reliability(df, "wai-sr", scales=["total"])
+    >>> table[["scale", "n_items", "n_rows", "alpha", "omega_total"]].round(3)
+       scale  n_items  n_rows  alpha  omega_total
+    0  total       12     300  0.923        0.923
+    >>> table[["alpha_ci_lower", "alpha_ci_upper"]].round(3)
+       alpha_ci_lower  alpha_ci_upper
+    0           0.909           0.935
+    """
+    prep = prepare(
+        data,
+        instrument,
+        scales=scales,
+        items=items,
+        missing_codes=missing_codes,
+        labels=labels,
+        allow_provisional=allow_provisional,
+    )
+    return reliability_table(prep, missing=missing, ci=ci)
+
+
+def reliability_table(
+    prep: Prepared, *, missing: MissingPolicy = "pairwise", ci: float | None = 0.95
+) -> pd.DataFrame:
+    """:func:`reliability` on already prepared data."""
+    rows = [scale_reliability(prep, s, missing=missing, ci=ci) for s in prep.scales]
+    return pd.DataFrame.from_records(rows, columns=list(RELIABILITY_COLUMNS))
+
+
+def scale_reliability(
+    prep: Prepared, scale: Scale, *, missing: MissingPolicy, ci: float | None
+) -> dict[str, Any]:
+    """One row of the reliability table."""
+    m = moments(prep.keyed[:, prep.columns(scale)], missing)
+    k = len(scale.items)
+    alpha = alpha_from_cov(m.cov)
+    scaled = m.scaled_cov()
+    lower = upper = float("nan")
+    if ci is not None:
+        lower, upper = feldt_interval(alpha, m.n_rows, k, ci)
+    return {
+        "scale": scale.id,
+        "n_items": k,
+        "n_rows": m.n_rows,
+        "missing": missing,
+        "alpha": alpha,
+        "alpha_ci_lower": lower,
+        "alpha_ci_upper": upper,
+        "ci_level": float("nan") if ci is None else float(ci),
+        "alpha_std": alpha_std_from_cor(scaled),
+        "omega_total": omega_total(m.cor, one_factor_minres(m.cor)),
+        "average_r": average_r(scaled),
+    }

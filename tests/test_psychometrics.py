@@ -1,0 +1,373 @@
+"""Unit tests of alliance_score.psychometrics (the psych comparison is in
+test_psychometrics_psych.py, the properties in test_psychometrics_properties.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alliance_score import (
+    ColumnMappingError,
+    Instrument,
+    MissingDependencyError,
+    ProvisionalScaleError,
+    load_instrument,
+)
+from alliance_score.psychometrics import (
+    FREQUENCY_COLUMNS,
+    ITEM_COLUMNS,
+    KEYING_COLUMNS,
+    RELIABILITY_COLUMNS,
+    _moments,
+    check_keying,
+    item_analysis,
+    item_frequencies,
+    item_matrix,
+    psychometric_report,
+    reliability,
+)
+from alliance_score.psychometrics._moments import moments
+
+WAI_COLUMNS = [f"wai_{i}" for i in range(1, 13)]
+
+
+def one_factor(
+    n: int, k: int, lo: int, hi: int, *, seed: int, loading: float = 0.8
+) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Answers from a one-factor model, rounded and clipped to lo..hi."""
+    rng = np.random.default_rng(seed)
+    trait = rng.normal(size=(n, 1))
+    noise = rng.normal(size=(n, k)) * np.sqrt(1 - loading**2)
+    centre, spread = (lo + hi) / 2, (hi - lo) / 4
+    x: np.ndarray[Any, np.dtype[np.float64]] = np.clip(
+        np.rint(centre + spread * (loading * trait + noise)), lo, hi
+    )
+    return x
+
+
+def wai_s_frame(seed: int = 11, n: int = 300, *, miskey: int | None = None) -> pd.DataFrame:
+    """WAI-S answers as exported (items 4 and 10 as answered, i.e. not yet reversed)."""
+    x = one_factor(n, 12, 1, 7, seed=seed)
+    x[:, [3, 9]] = 8 - x[:, [3, 9]]
+    if miskey is not None:
+        x[:, miskey - 1] = 8 - x[:, miskey - 1]
+    return pd.DataFrame(x, columns=WAI_COLUMNS)
+
+
+def with_norm(instrument: str, scale: str, alpha: float) -> Instrument:
+    ins = load_instrument(instrument)
+    source = ins.sources[0].key
+    norm = {"scale": scale, "population": "test sample", "alpha": alpha, "source": source}
+    return Instrument.model_validate({**ins.model_dump(), "norms": [norm]})
+
+
+# -- moments -------------------------------------------------------------------------------
+
+
+def _with_holes(seed: int, n: int = 120, k: int = 5, rate: float = 0.15) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, k)) + rng.normal(size=(n, 1))
+    x[rng.random((n, k)) < rate] = np.nan
+    return pd.DataFrame(x)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3], ids=lambda s: f"seed{s}")
+def test_pairwise_moments_equal_pandas_pairwise_cov_and_corr(seed: int) -> None:
+    frame = _with_holes(seed)
+    m = moments(frame.to_numpy(), "pairwise")
+    np.testing.assert_allclose(m.cov, frame.cov().to_numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(m.cor, frame.corr().to_numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(m.n_answered, frame.notna().sum().to_numpy())
+
+
+def test_listwise_moments_use_complete_rows_only() -> None:
+    frame = _with_holes(4)
+    m = moments(frame.to_numpy(), "listwise")
+    complete = frame.dropna()
+    assert m.n_rows == len(complete)
+    np.testing.assert_allclose(m.cov, complete.cov().to_numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_moments_accumulate_across_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = _with_holes(5, n=250)
+    whole = moments(frame.to_numpy())
+    monkeypatch.setattr(_moments, "_CHUNK_ROWS", 17)
+    chunked = moments(frame.to_numpy())
+    np.testing.assert_allclose(chunked.cov, whole.cov, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(chunked.cor, whole.cor, rtol=1e-12, atol=1e-12)
+
+
+def test_rows_without_any_answer_are_not_counted() -> None:
+    x = np.array([[1.0, 2.0], [np.nan, np.nan], [2.0, 4.0], [3.0, 5.0]])
+    assert moments(x).n_rows == 3
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        pytest.param(lambda: moments(np.ones((3, 2)), "everything"), "pairwise", id="policy"),  # type: ignore[arg-type]
+        pytest.param(lambda: moments(np.ones(3)), "two-dimensional", id="shape"),
+    ],
+)
+def test_moments_reject_bad_arguments(call: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+# -- reliability ---------------------------------------------------------------------------
+
+
+def test_reliability_table_has_the_documented_columns() -> None:
+    table = reliability(wai_s_frame(), "wai-s", allow_provisional=True)
+    assert tuple(table.columns) == RELIABILITY_COLUMNS
+    assert table["scale"].tolist() == ["task", "goal", "bond", "total"]
+    assert (table["alpha_ci_lower"] < table["alpha"]).all()
+    assert (table["alpha"] < table["alpha_ci_upper"]).all()
+
+
+def test_reliability_does_not_modify_the_input() -> None:
+    frame = wai_s_frame()
+    frame.iloc[0, 0] = np.nan
+    before = frame.copy()
+    reliability(frame, "wai-s")
+    item_analysis(frame, "wai-s")
+    check_keying(frame, "wai-s")
+    pd.testing.assert_frame_equal(frame, before)
+
+
+def test_reliability_without_ci_needs_no_scipy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "scipy.stats", None)
+    table = reliability(wai_s_frame(), "wai-s", ci=None)
+    assert table[["alpha_ci_lower", "alpha_ci_upper", "ci_level"]].isna().all(axis=None)
+    with pytest.raises(MissingDependencyError, match=r"alliance-score\[stats\]"):
+        reliability(wai_s_frame(), "wai-s")
+
+
+@pytest.mark.parametrize("level", [0.0, 1.0, 1.5], ids=["zero", "one", "above-one"])
+def test_reliability_rejects_a_bad_ci_level(level: float) -> None:
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        reliability(wai_s_frame(), "wai-s", ci=level)
+
+
+def test_reliability_refuses_provisional_scales_unless_allowed() -> None:
+    with pytest.raises(ProvisionalScaleError):
+        reliability(wai_s_frame(), "wai-s", scales=["bond"])
+
+
+def test_reliability_needs_mappable_columns() -> None:
+    with pytest.raises(ColumnMappingError):
+        reliability(pd.DataFrame({"x": [1, 2]}), "wai-sr")
+
+
+def test_reliability_rejects_non_dataframes() -> None:
+    with pytest.raises(TypeError, match="DataFrame"):
+        reliability(np.ones((3, 12)), "wai-sr")  # type: ignore[arg-type]
+
+
+def test_listwise_drops_incomplete_rows_per_scale() -> None:
+    frame = wai_s_frame()
+    frame.loc[:9, "wai_1"] = np.nan  # item 1 is in task and total, not in goal or bond
+    table = reliability(frame, "wai-s", missing="listwise", allow_provisional=True)
+    n_rows = dict(zip(table["scale"], table["n_rows"], strict=True))
+    assert n_rows == {"task": 290, "goal": 300, "bond": 300, "total": 290}
+
+
+def test_a_constant_item_gives_undefined_statistics_without_warnings() -> None:
+    frame = wai_s_frame()
+    frame["wai_1"] = 4.0
+    table = reliability(frame, "wai-s")
+    assert table.loc[[0], ["alpha_std", "omega_total"]].isna().all(axis=None)
+    checks = check_keying(frame, "wai-s")
+    assert set(checks.loc[checks["item"] == "1", "status"]) == {"pass", "skipped"}
+
+
+# -- item analysis and frequencies ---------------------------------------------------------
+
+
+def test_item_analysis_reports_keyed_means() -> None:
+    frame = pd.DataFrame({c: [7, 6] for c in WAI_COLUMNS})
+    frame["wai_4"] = [1, 2]
+    table = item_analysis(frame, "wai-s")
+    assert tuple(table.columns) == ITEM_COLUMNS
+    row = table.set_index("item").loc["4"]
+    assert row["mean"] == 6.5
+    assert bool(row["reverse"])
+
+
+def test_item_matrix_keys_and_keeps_the_index() -> None:
+    frame = pd.DataFrame({c: ["2", "x"] for c in WAI_COLUMNS}, index=["a", "b"])
+    m = item_matrix(frame, "wai-s")
+    assert list(m.index) == ["a", "b"]
+    assert list(m.columns) == [str(i) for i in range(1, 13)]
+    assert m.loc["a", "4"] == 6.0
+    assert m.loc["a", "1"] == 2.0
+    assert m.loc["b"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        pytest.param(
+            ["1", "1", "2", ""],
+            [("answer", 1.0, 2, 2 / 3), ("answer", 2.0, 1, 1 / 3), ("missing", None, 1, 0.25)],
+            id="answers-and-a-blank",
+        ),
+        pytest.param(
+            ["9", "-99", "NA", "3"],
+            [("answer", 3.0, 1, 1.0), ("missing", None, 2, 0.5), ("invalid", None, 1, 0.25)],
+            id="declared-code-and-out-of-range",
+        ),
+    ],
+)
+def test_item_frequencies_count_answers_missing_and_invalid(
+    cells: list[str], expected: list[tuple[str, float | None, int, float]]
+) -> None:
+    frame = pd.DataFrame({c: ["3"] * 4 for c in WAI_COLUMNS})
+    frame["wai_1"] = cells
+    freq = item_frequencies(frame, "wai-sr", missing_codes=[-99])
+    assert tuple(freq.columns) == FREQUENCY_COLUMNS
+    got = freq[(freq["item"] == "1") & (freq["n"] > 0)]
+    rows = [
+        (str(kind), None if pd.isna(value) else float(value), int(n))
+        for kind, value, n in zip(got["kind"], got["value"], got["n"], strict=True)
+    ]
+    assert rows == [(k, v, n) for k, v, n, _ in expected]
+    assert got["proportion"].tolist() == pytest.approx([p for *_, p in expected])
+
+
+# -- keying checks -------------------------------------------------------------------------
+
+
+def _failures(checks: pd.DataFrame) -> set[tuple[str, str | None]]:
+    failed = checks[checks["status"] == "fail"]
+    return set(zip(failed["check"], failed["item"], strict=True))
+
+
+def test_correctly_keyed_data_pass_every_check() -> None:
+    checks = check_keying(wai_s_frame(), "wai-s", allow_provisional=True)
+    assert tuple(checks.columns) == KEYING_COLUMNS
+    assert set(checks["status"]) == {"pass"}
+    assert set(checks["check"]) == {"range", "item_total", "first_component"}
+
+
+@pytest.mark.parametrize(
+    ("item", "hint"),
+    [
+        pytest.param(7, "not declared reverse-keyed", id="item7-stored-reversed"),
+        pytest.param(4, "declared reverse-keyed: check whether the export", id="item4-twice"),
+    ],
+)
+def test_a_miskeyed_item_is_named(item: int, hint: str) -> None:
+    checks = check_keying(wai_s_frame(miskey=item), "wai-s")
+    assert _failures(checks) == {("item_total", str(item)), ("first_component", str(item))}
+    messages = checks.loc[checks["status"] == "fail", "message"]
+    assert all(f"Item '{item}'" in m and hint in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("shift", "values", "hint"),
+    [
+        pytest.param(-1, None, "coded 0-4 instead of 1-5 (shifted down by 1)", id="0-4-on-1-5"),
+        pytest.param(1, None, "coded 2-6 instead of 1-5 (shifted up by 1)", id="2-6-on-1-5"),
+        pytest.param(0, (1, 6), "maximum 6 is above the scale's maximum 5", id="max-6"),
+        pytest.param(0, (0, 5), "minimum 0 is below the scale's minimum 1", id="min-0"),
+        pytest.param(0, (1, 99), "maximum 99 is above", id="undeclared-99"),
+    ],
+)
+def test_range_check_describes_shifted_codes(
+    shift: int, values: tuple[int, int] | None, hint: str
+) -> None:
+    x = one_factor(200, 12, 1, 5, seed=3) + shift
+    if values is not None:
+        x[0, :] = values[0]
+        x[1, :] = values[1]
+    checks = check_keying(pd.DataFrame(x, columns=WAI_COLUMNS), "wai-sr")
+    ranges = checks[checks["check"] == "range"]
+    assert (ranges["status"] == "fail").all()
+    assert all(hint in m for m in ranges["message"])
+    assert all("row" not in m for m in ranges["message"])  # no respondent pointers
+
+
+def test_range_check_is_skipped_for_an_empty_column() -> None:
+    frame = wai_s_frame()
+    frame["wai_2"] = ""
+    checks = check_keying(frame, "wai-s")
+    row = checks[(checks["check"] == "range") & (checks["item"] == "2")]
+    assert row["status"].tolist() == ["skipped"]
+
+
+@pytest.mark.parametrize(
+    ("norm_alpha", "status"),
+    [pytest.param(0.93, "pass", id="near-norm"), pytest.param(0.99, "fail", id="far-below")],
+)
+def test_alpha_is_compared_with_published_norms(norm_alpha: float, status: str) -> None:
+    x = one_factor(300, 12, 1, 5, seed=8, loading=0.6)  # alpha about 0.87
+    ins = with_norm("wai-sr", "total", norm_alpha)
+    checks = check_keying(pd.DataFrame(x, columns=WAI_COLUMNS), ins, scales=["total"])
+    row = checks[checks["check"] == "alpha_norm"].iloc[0]
+    assert row["status"] == status
+    assert row["threshold"] == pytest.approx(norm_alpha - 0.10)
+    assert "test sample" in row["message"]
+
+
+def test_data_without_answers_skip_every_check() -> None:
+    empty = pd.DataFrame({c: pd.Series([], dtype=str) for c in WAI_COLUMNS})
+    report = psychometric_report(empty, with_norm("wai-sr", "total", 0.9))
+    assert report.reliability["n_rows"].tolist() == [0, 0, 0, 0]
+    assert report.reliability["alpha"].isna().all()
+    assert set(report.keying["status"]) == {"skipped"}
+    assert not report.failed
+
+
+def test_norm_margin_must_be_a_proportion() -> None:
+    with pytest.raises(ValueError, match="norm_margin"):
+        check_keying(wai_s_frame(), "wai-s", norm_margin=1.5)
+
+
+# -- the combined report -------------------------------------------------------------------
+
+
+def test_report_is_json_ready_and_agrees_with_the_single_functions() -> None:
+    frame = wai_s_frame(miskey=7)
+    frame.iloc[:5, 2] = np.nan
+    report = psychometric_report(frame, "wai-s", allow_provisional=True)
+    data = report.to_dict()
+    json.dumps(data, allow_nan=False)
+    assert data["failed"] is True
+    assert data["provisional"] == ["task", "goal", "bond"]
+    pd.testing.assert_frame_equal(
+        report.reliability, reliability(frame, "wai-s", allow_provisional=True)
+    )
+    pd.testing.assert_frame_equal(
+        report.items, item_analysis(frame, "wai-s", allow_provisional=True)
+    )
+    pd.testing.assert_frame_equal(
+        report.keying, check_keying(frame, "wai-s", allow_provisional=True)
+    )
+    text = report.to_text()
+    assert "FAIL [item_total] Item '7' of scale 'task'" not in text  # item 7 is a bond item
+    assert "FAIL [item_total] Item '7' of scale 'bond'" in text
+    assert text.endswith("Result: keying problems found\n")
+
+
+# -- the documentation's examples run ------------------------------------------------------
+
+DOCS = Path(__file__).parents[1] / "docs" / "psychometrics.md"
+_BLOCKS = re.findall(r"```python\n(.*?)```", DOCS.read_text(encoding="utf-8"), flags=re.S)
+
+
+@pytest.mark.parametrize("code", _BLOCKS, ids=[f"block{i}" for i in range(len(_BLOCKS))])
+def test_docs_examples_run(code: str, capsys: pytest.CaptureFixture[str]) -> None:
+    exec(compile(code, str(DOCS), "exec"), {})  # noqa: S102 - our own documentation
+    assert capsys.readouterr().out
+
+
+def test_docs_have_examples() -> None:
+    assert len(_BLOCKS) >= 3
