@@ -1,0 +1,265 @@
+"""Writers: tables to CSV, TSV, parquet or Excel, safely.
+
+* **Atomic**: a file is written under a temporary name in the target's folder and
+  renamed into place only when complete, so an interrupted run leaves no half-written
+  file (and an older file of the same name intact).
+* **Formula injection**: in CSV, TSV and Excel output every text cell that starts with
+  ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with ``'`` so that a
+  spreadsheet shows it as text instead of evaluating it (OWASP's advice for CSV
+  injection). Numbers are never changed; parquet is not a spreadsheet format and is
+  written as is.
+* **Chunked**: :class:`TableWriter` takes the table in pieces, with the header once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import tempfile
+from types import TracebackType
+from typing import IO, Any, Final, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, UnreadableFileError
+from .source import require
+
+__all__ = [
+    "FORMULA_TRIGGERS",
+    "OutputFormat",
+    "TableWriter",
+    "neutralise",
+    "neutralise_frame",
+    "output_format",
+    "write_table",
+]
+
+OutputFormat = Literal["csv", "tsv", "parquet", "xlsx"]
+FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
+_XLSX_MAX_ROWS: Final = 1_048_576
+
+
+def neutralise(value: str) -> str:
+    """Make a text cell safe to open in a spreadsheet.
+
+    Examples
+    --------
+    >>> neutralise("=HYPERLINK(\\"http://x\\")")
+    '\\'=HYPERLINK("http://x")'
+    >>> neutralise("-99"), neutralise("A-17")
+    ("'-99", 'A-17')
+    """
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells are neutralised (numbers are left alone).
+
+    >>> import pandas as pd
+    >>> neutralise_frame(pd.DataFrame({"id": ["=1+1", "A"], "x": [-1.0, 2.0]}))
+         id    x
+    0  '=1+1 -1.0
+    1     A  2.0
+    """
+    out = frame.copy()
+    for j in range(out.shape[1]):
+        col = out.iloc[:, j]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            col = col.astype(object)
+        elif not (col.dtype == object or pd.api.types.is_string_dtype(col.dtype)):
+            continue
+        text = col.astype(object)
+        is_text = text.map(type).eq(str).to_numpy()
+        if not is_text.any():
+            continue
+        flagged = is_text.copy()
+        flagged[is_text] = text[is_text].str.startswith(FORMULA_TRIGGERS).to_numpy(dtype=bool)
+        if flagged.any():
+            text = text.copy()
+            text[flagged] = "'" + text[flagged]
+        out.isetitem(j, text)
+    return out
+
+
+def output_format(path: str | None, requested: str | None) -> OutputFormat:
+    """The output format: ``requested``, else from ``path``'s suffix, else CSV."""
+    if requested:
+        if requested not in ("csv", "tsv", "parquet", "xlsx"):
+            raise DataError(
+                f"Output format must be csv, tsv, parquet or xlsx; got {requested!r}."
+            )
+        return requested  # type: ignore[return-value]
+    suffix = os.path.splitext(path or "")[1].lower()
+    return {".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".xlsx": "xlsx"}.get(
+        suffix, "csv"
+    )  # type: ignore[return-value]
+
+
+def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
+    """Plain column types shared by every format: text, float, int, nullable bool."""
+    out = frame.copy()
+    for j in range(out.shape[1]):
+        col = out.iloc[:, j]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            out.isetitem(j, col.astype(object).where(col.notna(), None))
+        elif pd.api.types.is_bool_dtype(col.dtype) and not isinstance(col.dtype, np.dtype):
+            out.isetitem(j, col.astype("boolean"))
+    return out
+
+
+class TableWriter:
+    """Write a table in pieces to ``path`` (``None`` or ``"-"``: standard output).
+
+    Use as a context manager: the file appears under its name only when the block ends
+    without an exception; otherwise the temporary file is removed.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "scores.csv"
+    >>> with TableWriter(out) as w:
+    ...     w.write(pd.DataFrame({"id": ["=cmd"], "total": [4.25]}))
+    ...     w.write(pd.DataFrame({"id": ["b"], "total": [float("nan")]}))
+    >>> print(out.read_text(), end="")
+    id,total
+    '=cmd,4.25
+    b,
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str] | None, fmt: OutputFormat | None = None
+    ) -> None:
+        self.path = None if path in (None, "-") else os.fspath(path)  # type: ignore[arg-type]
+        self.format: OutputFormat = fmt or output_format(self.path, None)
+        if self.path is None and self.format not in ("csv", "tsv"):
+            raise DataError(
+                f"{self.format} output cannot go to standard output; name a file with -o."
+            )
+        self._tmp: str | None = None
+        self._fh: IO[Any] | None = None
+        self._state: Any = None
+        self.rows = 0
+
+    def __enter__(self) -> TableWriter:
+        if self.path is None:
+            self._fh = sys.stdout
+            return self
+        folder = os.path.dirname(os.path.abspath(self.path))
+        base = os.path.basename(self.path)
+        try:
+            fd, self._tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".part", dir=folder)
+        except OSError as exc:
+            raise UnreadableFileError(
+                f"Cannot write {self.path!r}: {exc.strerror or exc}."
+            ) from exc
+        os.close(fd)
+        if self.format in ("csv", "tsv"):
+            self._fh = open(self._tmp, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        return self
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append rows (the header is written with the first call)."""
+        data = _prepare(frame)
+        if self.format in ("csv", "tsv", "xlsx"):
+            data = neutralise_frame(data)
+        if self.format in ("csv", "tsv"):
+            assert_fh = self._fh
+            if assert_fh is None:  # pragma: no cover - guarded by the context manager
+                raise RuntimeError("TableWriter used outside its with block")
+            data.to_csv(
+                assert_fh,
+                sep="\t" if self.format == "tsv" else ",",
+                header=self._state is None,
+                index=False,
+                lineterminator="\n",
+            )
+            self._state = True
+        elif self.format == "parquet":
+            self._write_parquet(data)
+        else:
+            self._write_xlsx(data)
+        self.rows += len(frame)
+
+    def _write_parquet(self, data: pd.DataFrame) -> None:
+        pa = require("pyarrow", "Writing parquet files", "parquet")
+        pq = require("pyarrow.parquet", "Writing parquet files", "parquet")
+        table = pa.Table.from_pandas(data, preserve_index=False)
+        if self._state is None:
+            self._state = pq.ParquetWriter(self._tmp, table.schema)
+        else:
+            table = table.cast(self._state.schema)
+        self._state.write_table(table)
+
+    def _write_xlsx(self, data: pd.DataFrame) -> None:
+        openpyxl = require("openpyxl", "Writing Excel files", "excel")
+        if self._state is None:
+            self._state = openpyxl.Workbook(write_only=True)
+            self._sheet = self._state.create_sheet()
+            self._sheet.append([neutralise(str(c)) for c in data.columns])
+        if self.rows + len(data) >= _XLSX_MAX_ROWS:
+            raise DataError(
+                f"An Excel sheet holds at most {_XLSX_MAX_ROWS - 1} data rows; this output "
+                "has more. Write CSV or parquet instead."
+            )
+        for row in data.itertuples(index=False, name=None):
+            self._sheet.append([_cell(v) for v in row])
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.path is None:
+            sys.stdout.flush()
+            return
+        try:
+            if exc_type is None:
+                self._finish()
+                if self._tmp is not None:
+                    os.replace(self._tmp, self.path)
+                    self._tmp = None
+        finally:
+            if self._fh is not None and not self._fh.closed:
+                self._fh.close()
+            if self._tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.remove(self._tmp)
+
+    def _finish(self) -> None:
+        if self.format in ("csv", "tsv") and self._fh is not None:
+            self._fh.close()
+        elif self.format == "parquet" and self._state is not None:
+            self._state.close()
+        elif self.format == "xlsx" and self._state is not None:
+            self._state.save(self._tmp)
+
+
+def _cell(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def write_table(
+    frame: pd.DataFrame, path: str | os.PathLike[str] | None, fmt: OutputFormat | None = None
+) -> None:
+    """Write a whole table (see :class:`TableWriter`) in one go."""
+    with TableWriter(path, fmt) as writer:
+        writer.write(frame)
+
+
+def to_text(frame: pd.DataFrame, fmt: Literal["csv", "tsv"] = "csv") -> str:
+    """The CSV text :class:`TableWriter` would write, as a string (for tests and docs)."""
+    buffer = io.StringIO()
+    neutralise_frame(_prepare(frame)).to_csv(
+        buffer, sep="\t" if fmt == "tsv" else ",", index=False, lineterminator="\n"
+    )
+    return buffer.getvalue()
