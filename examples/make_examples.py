@@ -38,8 +38,8 @@ MESSY: list[tuple[str, str, str, dict[int, str], str]] = [
     ("C005", "2", "2024-01-19", {10: "1e999"}, "an infinite number"),
     ("C006", "1", "2024-01-12", {4: "0"}, "0 is out of range"),
     ("C006", "1", "2024-01-12", {}, "same client and session again: duplicate"),
-    ("=HYPERLINK(\"http://example.com\",\"C007\")", "1", "2024-01-13", {}, "formula-like id"),
-    ("C008", "1", "2024-01-14", {i: "" for i in range(1, 12)}, "only one item answered"),
+    ('=HYPERLINK("http://example.com","C007")', "1", "2024-01-13", {}, "formula-like id"),
+    ("C008", "1", "2024-01-14", dict.fromkeys(range(1, 12), ""), "only one item answered"),
     ("C009", "1", "2024-01-14", {1: "", 2: "", 8: "", 11: ""}, "goal items missing: partial"),
     ("C010", "1", "2024-01-15", {}, "a comment\nover two lines"),
     ("C010", "2", "2024-01-22", {}, "after the two-line comment"),
@@ -89,8 +89,14 @@ def redcap() -> None:
     raw = io.StringIO(newline="")
     w = csv.writer(raw, lineterminator="\n")
     w.writerow(
-        ["record_id", "redcap_event_name", "redcap_repeat_instrument",
-         "redcap_repeat_instance", *fields, "wai_sr_complete"]
+        [
+            "record_id",
+            "redcap_event_name",
+            "redcap_repeat_instrument",
+            "redcap_repeat_instance",
+            *fields,
+            "wai_sr_complete",
+        ]
     )
     labels = io.StringIO(newline="")
     wl = csv.writer(labels, lineterminator="\n")
@@ -105,8 +111,14 @@ def redcap() -> None:
         record = str(1 + (k - 1) % 3)
         w.writerow([record, event, "", "", *answers, "2"])
         wl.writerow(
-            [record, event.replace("_arm_1", "").replace("_", " ").title() + " (Arm 1: Main)",
-             "", "", *[LABELS[int(a)] if a else "" for a in answers], "Complete"]
+            [
+                record,
+                event.replace("_arm_1", "").replace("_", " ").title() + " (Arm 1: Main)",
+                "",
+                "",
+                *[LABELS[int(a)] if a else "" for a in answers],
+                "Complete",
+            ]
         )
     (HERE / "redcap_raw.csv").write_text(raw.getvalue(), encoding="utf-8")
     (HERE / "redcap_labels.csv").write_text(labels.getvalue(), encoding="utf-8")
@@ -118,18 +130,32 @@ def qualtrics() -> None:
     w = csv.writer(text, lineterminator="\r\n")
     w.writerow([*meta, *[f"Q{i}" for i in range(1, 13)]])
     w.writerow(
-        ["Start Date", "End Date", "Progress", "Finished", "Response ID",
-         *[f"Working alliance -\nstatement {i}" for i in range(1, 13)]]
+        [
+            "Start Date",
+            "End Date",
+            "Progress",
+            "Finished",
+            "Response ID",
+            *[f"Working alliance -\nstatement {i}" for i in range(1, 13)],
+        ]
     )
     w.writerow(
-        [json.dumps({"ImportId": m}, separators=(",", ":")) for m in
-         ("startDate", "endDate", "progress", "finished", "_recordId")]
+        [
+            json.dumps({"ImportId": m}, separators=(",", ":"))
+            for m in ("startDate", "endDate", "progress", "finished", "_recordId")
+        ]
         + [json.dumps({"ImportId": f"QID{i}"}, separators=(",", ":")) for i in range(1, 13)]
     )
     for k in range(1, 6):
         w.writerow(
-            ["2024-03-01 10:00:00", "2024-03-01 10:05:00", "100", "True", f"R_{k:04d}abc",
-             *_answers(k)]
+            [
+                "2024-03-01 10:00:00",
+                "2024-03-01 10:05:00",
+                "100",
+                "True",
+                f"R_{k:04d}abc",
+                *_answers(k),
+            ]
         )
     (HERE / "qualtrics.csv").write_text(text.getvalue(), encoding="utf-8")
 

@@ -143,7 +143,9 @@ def run(args: argparse.Namespace) -> int:
     labels = bool(options["labels"])
     if source.kind == "redcap-labels" and not labels:
         labels = True
-        info("REDCap label export: answers are read as the instrument's anchor labels.", quiet=quiet)
+        info(
+            "REDCap label export: answers are read as the instrument's anchor labels.", quiet=quiet
+        )
     if source.kind == "qualtrics":
         info("Qualtrics export: its two extra header rows are skipped.", quiet=quiet)
     keep, identity = _keep_columns(args.keep, source, mapping, quiet)
@@ -234,17 +236,13 @@ class _Settings:
     quiet: bool
 
 
-def _score_file(
-    s: _Settings, instrument: Any, engine: Any, encoding: str | None
-) -> dict[str, Any]:
+def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None) -> dict[str, Any]:
     items = list(dict.fromkeys(str(c) for c in s.mapping.values()))
     columns = list(dict.fromkeys(s.keep + items))
     duplicates = DuplicateFinder(s.identity)
     total = _Totals()
     progress = _Progress(s.quiet)
-    problems_writer: Any = (
-        TableWriter(s.problems, None) if s.problems else contextlib.nullcontext()
-    )
+    problems_writer: Any = TableWriter(s.problems, None) if s.problems else contextlib.nullcontext()
     chunks = s.source.chunks(
         columns,
         categorical=[c for c in items if c not in s.keep],
@@ -362,9 +360,7 @@ def account(
         if on_invalid == "reject" and len(chunk.ragged):
             scores = _reject_rows(scores, result, chunk.ragged)
     problems = problems.astype({"line": np.int64, "row": np.int64})
-    return dataclasses.replace(
-        result, scores=scores, problems=problems[list(PROBLEM_FILE_COLUMNS)]
-    )
+    return dataclasses.replace(result, scores=scores, problems=problems[list(PROBLEM_FILE_COLUMNS)])
 
 
 def _shift_row(message: str, item: str, column: str, row: int, offset: int) -> str:
@@ -381,12 +377,20 @@ def _reject_rows(
     out = scores.copy()
     attrs = scores.attrs.get("alliance_score", {})
     for scale in attrs.get("scales", []):
-        out.iloc[positions, out.columns.get_loc(scale)] = np.nan
-        out.iloc[positions, out.columns.get_loc(f"{scale}_prorated")] = False
+        values = out[scale].to_numpy(copy=True)
+        values[positions] = np.nan
+        out[scale] = values
+        prorated = out[f"{scale}_prorated"].to_numpy(copy=True)
+        prorated[positions] = False
+        out[f"{scale}_prorated"] = prorated
     for cut in result.instrument.cutoffs:
         if cut.flag in out.columns:
-            out.iloc[positions, out.columns.get_loc(cut.flag)] = pd.NA
-    out.iloc[positions, out.columns.get_loc("status")] = Status.INVALID.value
+            flags = out[cut.flag].array.copy()
+            flags[positions] = pd.NA
+            out[cut.flag] = flags
+    codes = out["status"].cat.codes.to_numpy(copy=True)
+    codes[positions] = STATUS_ORDER.index(Status.INVALID)
+    out["status"] = pd.Categorical.from_codes(codes, categories=out["status"].cat.categories)
     out.attrs = scores.attrs
     return out
 
@@ -404,9 +408,7 @@ class DuplicateFinder:
         self._hashes = np.empty(0, dtype=np.uint64)
         self._lines = np.empty(0, dtype=np.int64)
 
-    def check(
-        self, frame: pd.DataFrame, lines: NDArray[np.int64]
-    ) -> Iterator[tuple[int, int]]:
+    def check(self, frame: pd.DataFrame, lines: NDArray[np.int64]) -> Iterator[tuple[int, int]]:
         """Yield ``(position in frame, line of the first row with the same identifiers)``."""
         if not self.columns or not len(frame):
             return
@@ -421,8 +423,11 @@ class DuplicateFinder:
         seen = np.zeros(len(uniq), dtype=bool)
         inside = pos < len(self._hashes)
         seen[inside] = self._hashes[pos[inside]] == uniq[inside]
-        first_line = np.where(seen, self._lines[np.minimum(pos, len(self._lines) - 1)]
-                              if len(self._lines) else 0, lines[usable[first]])
+        first_line = np.where(
+            seen,
+            self._lines[np.minimum(pos, len(self._lines) - 1)] if len(self._lines) else 0,
+            lines[usable[first]],
+        )
         own_line = lines[usable]
         is_dup = first_line[inverse] != own_line
         new = ~seen
@@ -497,7 +502,6 @@ def _print_summary(report: dict[str, Any], args: argparse.Namespace, quiet: bool
         lines.append(f"  provisional (marked): {', '.join(report['provisional'])}")
     target = args.output or "standard output"
     lines.append(
-        f"  scores -> {target}"
-        + (f"; problems -> {args.problems}" if args.problems else "")
+        f"  scores -> {target}" + (f"; problems -> {args.problems}" if args.problems else "")
     )
     info("\n".join(lines), quiet=quiet)

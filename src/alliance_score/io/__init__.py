@@ -59,9 +59,7 @@ __all__ = [
 ]
 
 
-def read_table(
-    path: str | os.PathLike[str], *, format: TableFormat | None = None
-) -> pd.DataFrame:
+def read_table(path: str | os.PathLike[str], *, fmt: TableFormat | None = None) -> pd.DataFrame:
     """Read a whole table file into a DataFrame of raw cells (no scoring).
 
     Delimited text keeps every cell as text exactly as written (no missing-value
@@ -74,7 +72,7 @@ def read_table(
     path
         A ``.csv``/``.tsv`` file (any of the encodings and delimiters
         :func:`sniff_layout` recognises), ``.xlsx``, ``.sav``, ``.dta`` or ``.parquet``.
-    format
+    fmt
         Override the format guessed from the suffix.
 
     Returns
@@ -95,9 +93,9 @@ def read_table(
     >>> read_table(path)
       id wai_1
     0  A     4
-    1  B    5 
+    1  B    5
     """
-    source = open_table(path, format=format)
+    source = open_table(path, fmt=fmt)
     try:
         frames = [c.frame for c in source.chunks()]
     except RestartRequired as restart:

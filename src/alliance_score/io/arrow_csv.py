@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import UnreadableFileError
 from .layout import TextLayout
-from .source import Chunk, RestartRequired
+from .source import Chunk, RestartRequired, require
 
 __all__ = ["arrow_chunks"]
 
@@ -32,9 +32,9 @@ def arrow_chunks(
     as_category: list[bool],
     chunk_bytes: int,
 ) -> Iterator[Chunk]:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-    import pyarrow.compute as pc
+    pa = require("pyarrow", "Fast CSV reading", "cli")
+    pacsv = require("pyarrow.csv", "Fast CSV reading", "cli")
+    pc = require("pyarrow.compute", "Fast CSV reading", "cli")
 
     width = len(layout.header)
     internal = [f"c{i}" for i in range(width)]

@@ -27,6 +27,7 @@ from .source import TableFormat, require
 
 __all__ = ["read_columns", "read_whole"]
 
+
 def _xlsx_rows(path: str) -> tuple[list[str], list[tuple[Any, ...]], list[int]]:
     openpyxl = require("openpyxl", "Reading Excel files", "excel")
     try:
@@ -108,9 +109,7 @@ def read_whole(
     else:
         pq = require("pyarrow.parquet", "Reading parquet files", "parquet")
         table = pq.read_table(path)
-        frame = pd.DataFrame(
-            {i: table.column(p).to_pandas() for i, p in enumerate(positions)}
-        )
+        frame = pd.DataFrame({i: table.column(p).to_pandas() for i, p in enumerate(positions)})
         line_numbers = np.arange(1, table.num_rows + 1, dtype=np.int64)
     frame.columns = pd.Index(names, dtype=object)
     frame.index = pd.RangeIndex(len(frame))

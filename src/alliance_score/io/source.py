@@ -79,9 +79,7 @@ class Chunk:
     row number, for record-based formats (SPSS, Stata, parquet) the record number."""
     ragged: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     """Positions (within the chunk) of rows whose line had the wrong number of fields."""
-    ragged_fields: NDArray[np.int64] = field(
-        default_factory=lambda: np.empty(0, dtype=np.int64)
-    )
+    ragged_fields: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     """Number of fields found on each ragged line."""
     progress: float = 1.0
     """Fraction of the input read so far (for progress displays)."""
@@ -174,11 +172,9 @@ def _with_encoding(layout: TextLayout, encoding: str) -> TextLayout:
 
 
 def _has_arrow() -> bool:
-    try:
-        import pyarrow.csv  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+
+    return importlib.util.find_spec("pyarrow") is not None
 
 
 def _position(columns: tuple[str, ...], name: str) -> int:
@@ -188,9 +184,7 @@ def _position(columns: tuple[str, ...], name: str) -> int:
         raise UnreadableFileError(f"Column {name!r} is not in the file.") from None
 
 
-def open_table(
-    path: str | os.PathLike[str], *, format: TableFormat | None = None
-) -> TableSource:
+def open_table(path: str | os.PathLike[str], *, fmt: TableFormat | None = None) -> TableSource:
     """Open a table file for chunked reading of raw cells.
 
     Parameters
@@ -199,7 +193,7 @@ def open_table(
         The file. Delimited text (``.csv``, ``.tsv``; REDCap and Qualtrics exports are
         recognised from their headers), Excel ``.xlsx``, SPSS ``.sav``, Stata ``.dta`` or
         ``.parquet``.
-    format
+    fmt
         Override the format guessed from the file name's suffix.
 
     Returns
@@ -215,7 +209,7 @@ def open_table(
         When the format needs an optional package that is not installed.
     """
     name = os.fspath(path)
-    fmt = format or detect_format(name)
+    fmt = fmt or detect_format(name)
     if not os.path.isfile(name):
         raise UnreadableFileError(f"Cannot read {name!r}: no such file.")
     if fmt in ("csv", "tsv"):
@@ -286,7 +280,7 @@ def _python_chunks(
                     np.asarray(lines, dtype=np.int64),
                     np.asarray(ragged, dtype=np.int64),
                     np.asarray(fields, dtype=np.int64),
-                    progress=min(1.0, fh.buffer.tell() / total) if size else 1.0,
+                    progress=min(1.0, _position_of(fh) / total) if size else 1.0,
                 )
                 if size < chunk_bytes:
                     return
@@ -295,6 +289,11 @@ def _python_chunks(
                 f"Cannot read {path!r} as {layout.encoding} text near line "
                 f"{reader.line_num + 1}: {exc}."
             ) from exc
+
+
+def _position_of(fh: Any) -> int:
+    position: int = fh.buffer.tell()
+    return position
 
 
 def require(package: str, feature: str, extra: str) -> Any:

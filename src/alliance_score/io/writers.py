@@ -71,31 +71,34 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
             col = col.astype(object)
         elif not (col.dtype == object or pd.api.types.is_string_dtype(col.dtype)):
             continue
-        text = col.astype(object)
-        is_text = text.map(type).eq(str).to_numpy()
+        values = col.to_numpy(dtype=object, copy=True)
+        is_text = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
         if not is_text.any():
             continue
         flagged = is_text.copy()
-        flagged[is_text] = text[is_text].str.startswith(FORMULA_TRIGGERS).to_numpy(dtype=bool)
-        if flagged.any():
-            text = text.copy()
-            text[flagged] = "'" + text[flagged]
-        out.isetitem(j, text)
+        flagged[is_text] = np.char.startswith(values[is_text].astype(str), FORMULA_TRIGGERS[0])
+        for trigger in FORMULA_TRIGGERS[1:]:
+            flagged[is_text] |= np.char.startswith(values[is_text].astype(str), trigger)
+        values[flagged] = ["'" + v for v in values[flagged]]
+        out.isetitem(j, values)
     return out
 
 
 def output_format(path: str | None, requested: str | None) -> OutputFormat:
     """The output format: ``requested``, else from ``path``'s suffix, else CSV."""
+    names: dict[str, OutputFormat] = {
+        "csv": "csv",
+        "tsv": "tsv",
+        "tab": "tsv",
+        "parquet": "parquet",
+        "xlsx": "xlsx",
+    }
     if requested:
-        if requested not in ("csv", "tsv", "parquet", "xlsx"):
-            raise DataError(
-                f"Output format must be csv, tsv, parquet or xlsx; got {requested!r}."
-            )
-        return requested  # type: ignore[return-value]
-    suffix = os.path.splitext(path or "")[1].lower()
-    return {".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".xlsx": "xlsx"}.get(
-        suffix, "csv"
-    )  # type: ignore[return-value]
+        if requested not in names:
+            raise DataError(f"Output format must be csv, tsv, parquet or xlsx; got {requested!r}.")
+        return names[requested]
+    suffix = os.path.splitext(path or "")[1].lower().lstrip(".")
+    return names.get(suffix, "csv")
 
 
 def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
@@ -104,9 +107,9 @@ def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
     for j in range(out.shape[1]):
         col = out.iloc[:, j]
         if isinstance(col.dtype, pd.CategoricalDtype):
-            out.isetitem(j, col.astype(object).where(col.notna(), None))
-        elif pd.api.types.is_bool_dtype(col.dtype) and not isinstance(col.dtype, np.dtype):
-            out.isetitem(j, col.astype("boolean"))
+            values = col.to_numpy(dtype=object, copy=True)
+            values[col.isna().to_numpy()] = None
+            out.isetitem(j, values)
     return out
 
 
@@ -132,7 +135,7 @@ class TableWriter:
     def __init__(
         self, path: str | os.PathLike[str] | None, fmt: OutputFormat | None = None
     ) -> None:
-        self.path = None if path in (None, "-") else os.fspath(path)  # type: ignore[arg-type]
+        self.path = None if path is None or path == "-" else os.fspath(path)
         self.format: OutputFormat = fmt or output_format(self.path, None)
         if self.path is None and self.format not in ("csv", "tsv"):
             raise DataError(
@@ -157,7 +160,7 @@ class TableWriter:
             ) from exc
         os.close(fd)
         if self.format in ("csv", "tsv"):
-            self._fh = open(self._tmp, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            self._fh = open(self._tmp, "w", encoding="utf-8", newline="")
         return self
 
     def write(self, frame: pd.DataFrame) -> None:
