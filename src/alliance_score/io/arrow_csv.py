@@ -87,6 +87,8 @@ def arrow_chunks(
                     counts = pc.count_substring(column, "\n")
                     if pc.max(counts).as_py():
                         breaks += counts.to_numpy(zero_copy_only=False)
+            if _has_blank_row(batch, pc, pa):
+                raise RestartRequired("the file has blank lines")
             starts = line + np.arange(n, dtype=np.int64)
             starts[1:] += np.cumsum(breaks[:-1])
             line = int(starts[-1] + breaks[-1] + 1)
@@ -121,3 +123,22 @@ def arrow_chunks(
         raise UnreadableFileError(f"Cannot read {path!r}: {exc}.") from exc
     finally:
         fh.close()
+
+
+def _has_blank_row(batch: Any, pc: Any, pa: Any) -> bool:
+    """True when some row has every field empty (a blank line, or one of empty fields).
+
+    A blank line is not a data row; telling it from a line of empty fields needs the
+    exact engine.
+    """
+    blank: Any = None
+    for column in batch.columns:
+        if isinstance(column, pa.DictionaryArray):
+            empty = pc.equal(column.dictionary, "").to_numpy(zero_copy_only=False)
+            mask = empty[column.indices.to_numpy(zero_copy_only=False)]
+        else:
+            mask = pc.equal(column, "").to_numpy(zero_copy_only=False)
+        blank = mask if blank is None else blank & mask
+        if not blank.any():
+            return False
+    return bool(blank is not None and blank.any())

@@ -270,8 +270,8 @@ def _python_chunks(
                         i: pd.Series(col, dtype="category" if cat else object)
                         for i, (col, cat) in enumerate(zip(cells, as_category, strict=True))
                     },
-                    index=pd.RangeIndex(offset, offset + len(lines)),
                 )
+                frame.index = pd.RangeIndex(offset, offset + len(lines))
                 frame.columns = pd.Index(names, dtype=object)
                 offset += len(lines)
                 yielded = True
