@@ -32,7 +32,12 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
             ",",
             "redcap",
             1,
-            ("record_id", "redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance"),
+            (
+                "record_id",
+                "redcap_event_name",
+                "redcap_repeat_instrument",
+                "redcap_repeat_instance",
+            ),
             id="redcap-raw",
         ),
         pytest.param(
@@ -45,7 +50,9 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
             id="redcap-labels",
         ),
         # the question-text row holds line breaks: header + 2 rows span 15 lines
-        pytest.param("qualtrics.csv", "utf-8", ",", "qualtrics", 15, ("ResponseId",), id="qualtrics"),
+        pytest.param(
+            "qualtrics.csv", "utf-8", ",", "qualtrics", 15, ("ResponseId",), id="qualtrics"
+        ),
     ],
 )
 def test_example_layouts(

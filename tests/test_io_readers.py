@@ -93,7 +93,11 @@ def test_missing_extra_names_pip_install(
 
 @pytest.mark.parametrize(
     "name",
-    [pytest.param("x.xlsx", id="xlsx"), pytest.param("x.sav", id="sav"), pytest.param("x.parquet", id="parquet")],
+    [
+        pytest.param("x.xlsx", id="xlsx"),
+        pytest.param("x.sav", id="sav"),
+        pytest.param("x.parquet", id="parquet"),
+    ],
 )
 def test_damaged_binary_file(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
@@ -108,7 +112,9 @@ def test_unknown_column_requested() -> None:
         next(source.chunks(["nope"]))
 
 
-def _write_csv(rows: list[list[str]], header: list[str], newline: str = "\n") -> tuple[bytes, list[int]]:
+def _write_csv(
+    rows: list[list[str]], header: list[str], newline: str = "\n"
+) -> tuple[bytes, list[int]]:
     """The CSV text and the physical line on which each data row starts."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator=newline)
@@ -120,7 +126,9 @@ def _write_csv(rows: list[list[str]], header: list[str], newline: str = "\n") ->
     return buffer.getvalue().encode(), starts
 
 
-def _all_chunks(path: Path, engine: str, chunk_bytes: int) -> tuple[pd.DataFrame, list[int], list[int]]:
+def _all_chunks(
+    path: Path, engine: str, chunk_bytes: int
+) -> tuple[pd.DataFrame, list[int], list[int]]:
     source = open_table(path)
     chunks = list(
         source.chunks(categorical=["q1"], chunk_bytes=chunk_bytes, engine=engine)  # type: ignore[arg-type]
@@ -131,10 +139,28 @@ def _all_chunks(path: Path, engine: str, chunk_bytes: int) -> tuple[pd.DataFrame
     return frame, lines, ragged
 
 
-CELL = st.sampled_from(["1", "2", "5", "", "NA", " 4 ", "4.5", "x", "=1+2", 'a "quote"', "two\nlines", "crlf\r\ninside", "é"])
+CELL = st.sampled_from(
+    [
+        "1",
+        "2",
+        "5",
+        "",
+        "NA",
+        " 4 ",
+        "4.5",
+        "x",
+        "=1+2",
+        'a "quote"',
+        "two\nlines",
+        "crlf\r\ninside",
+        "é",
+    ]
+)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     rows=st.lists(st.lists(CELL, min_size=3, max_size=3), max_size=25),
     chunk_bytes=st.integers(min_value=1, max_value=400),
@@ -148,9 +174,7 @@ def test_engines_agree_on_cells_and_lines(
     path.write_bytes(data)
     fast, fast_lines, _ = _all_chunks(path, "arrow", chunk_bytes)
     exact, exact_lines, _ = _all_chunks(path, "python", chunk_bytes)
-    pd.testing.assert_frame_equal(
-        fast.astype(object), exact.astype(object), check_index_type=False
-    )
+    pd.testing.assert_frame_equal(fast.astype(object), exact.astype(object), check_index_type=False)
     assert list(fast.index) == list(range(len(rows)))
     assert fast_lines == exact_lines == starts
     expected = pd.DataFrame(rows, columns=["id", "q1", "note"], dtype=object)
@@ -197,7 +221,12 @@ def test_fast_engine_hands_over_on_late_non_utf8(tmp_path: Path) -> None:
             id="short-and-long",
         ),
         pytest.param(
-            'a,q1\n1,"x\ny"\n\n2,3\n', [2, 5], [], [], [["1", "x\ny"], ["2", "3"]], id="blank-skipped"
+            'a,q1\n1,"x\ny"\n\n2,3\n',
+            [2, 5],
+            [],
+            [],
+            [["1", "x\ny"], ["2", "3"]],
+            id="blank-skipped",
         ),
     ],
 )

@@ -348,12 +348,6 @@ def account(
         )
     scores = result.scores
     if extra:
-        scores = scores.copy()
-        scores.attrs = result.scores.attrs
-        where = np.asarray([r - offset for r in (e[1] for e in extra)], dtype=np.intp)
-        n_problems = scores["n_problems"].to_numpy(copy=True)
-        np.add.at(n_problems, where, 1)
-        scores["n_problems"] = n_problems
         row_level = pd.DataFrame.from_records(extra, columns=list(PROBLEM_FILE_COLUMNS))
         problems = pd.concat([row_level, problems], ignore_index=True)
         problems = problems.sort_values("row", kind="stable", ignore_index=True)

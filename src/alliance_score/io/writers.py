@@ -80,7 +80,7 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         for trigger in FORMULA_TRIGGERS[1:]:
             flagged[is_text] |= np.char.startswith(values[is_text].astype(str), trigger)
         values[flagged] = ["'" + v for v in values[flagged]]
-        out.isetitem(j, values)
+        out.isetitem(j, pd.Series(values, index=out.index, dtype=object))
     return out
 
 
@@ -109,7 +109,7 @@ def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
         if isinstance(col.dtype, pd.CategoricalDtype):
             values = col.to_numpy(dtype=object, copy=True)
             values[col.isna().to_numpy()] = None
-            out.isetitem(j, values)
+            out.isetitem(j, pd.Series(values, index=out.index, dtype=object))
     return out
 
 
