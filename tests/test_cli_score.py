@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -102,9 +103,7 @@ def test_cli_tables_equal_library_tables(
     assert scores.read_text(encoding="utf-8") == to_text(lib.scores)
     cli_problems = pd.read_csv(problems, dtype=str, keep_default_na=False)
     cell = cli_problems[cli_problems["code"] != "duplicate_row"][list(PROBLEM_COLUMNS)]
-    expected = pd.read_csv(
-        pd.io.common.StringIO(to_text(lib.problems)), dtype=str, keep_default_na=False
-    )
+    expected = pd.read_csv(io.StringIO(to_text(lib.problems)), dtype=str, keep_default_na=False)
     pd.testing.assert_frame_equal(cell.reset_index(drop=True), expected)
 
 

@@ -7,7 +7,6 @@ import io
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -50,7 +49,7 @@ def test_sav_value_labels_and_user_missing() -> None:
     source = open_table(EXAMPLES / "wai_sr.sav")
     assert source.value_labels["wai_sr_01"][5.0] == "Always"
     frame = read_table(EXAMPLES / "wai_sr.sav")
-    assert np.isnan(frame.loc[3, "wai_sr_09"])  # -99 is declared missing in the file
+    assert pd.isna(frame["wai_sr_09"].iloc[3])  # -99 is declared missing in the file
 
 
 def test_xlsx_lines_are_sheet_rows() -> None:

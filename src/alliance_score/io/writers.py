@@ -80,7 +80,7 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         for trigger in FORMULA_TRIGGERS[1:]:
             flagged[is_text] |= np.char.startswith(values[is_text].astype(str), trigger)
         values[flagged] = ["'" + v for v in values[flagged]]
-        out.isetitem(j, pd.Series(values, index=out.index, dtype=object))
+        out.isetitem(j, _object_column(values, out.index))
     return out
 
 
@@ -109,7 +109,7 @@ def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
         if isinstance(col.dtype, pd.CategoricalDtype):
             values = col.to_numpy(dtype=object, copy=True)
             values[col.isna().to_numpy()] = None
-            out.isetitem(j, pd.Series(values, index=out.index, dtype=object))
+            out.isetitem(j, _object_column(values, out.index))
     return out
 
 
@@ -266,3 +266,8 @@ def to_text(frame: pd.DataFrame, fmt: Literal["csv", "tsv"] = "csv") -> str:
         buffer, sep="\t" if fmt == "tsv" else ",", index=False, lineterminator="\n"
     )
     return buffer.getvalue()
+
+
+def _object_column(values: np.ndarray[Any, Any], index: pd.Index) -> Any:
+    """A text column kept as Python objects (no string-dtype inference)."""
+    return pd.Series(values, index=index, dtype=object)
