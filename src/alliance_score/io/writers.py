@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import os
 import sys
@@ -165,25 +166,25 @@ class TableWriter:
 
     def write(self, frame: pd.DataFrame) -> None:
         """Append rows (the header is written with the first call)."""
-        data = _prepare(frame)
-        if self.format in ("csv", "tsv", "xlsx"):
-            data = neutralise_frame(data)
         if self.format in ("csv", "tsv"):
-            assert_fh = self._fh
-            if assert_fh is None:  # pragma: no cover - guarded by the context manager
+            if self._fh is None:  # pragma: no cover - guarded by the context manager
                 raise RuntimeError("TableWriter used outside its with block")
-            data.to_csv(
-                assert_fh,
-                sep="\t" if self.format == "tsv" else ",",
-                header=self._state is None,
-                index=False,
-                lineterminator="\n",
-            )
+            sep = "\t" if self.format == "tsv" else ","
+            if _has_arrow():
+                self._fh.write(_arrow_csv(frame, sep, header=self._state is None))
+            else:
+                neutralise_frame(_prepare(frame)).to_csv(
+                    self._fh,
+                    sep=sep,
+                    header=self._state is None,
+                    index=False,
+                    lineterminator="\n",
+                )
             self._state = True
         elif self.format == "parquet":
-            self._write_parquet(data)
+            self._write_parquet(_prepare(frame))
         else:
-            self._write_xlsx(data)
+            self._write_xlsx(neutralise_frame(_prepare(frame)))
         self.rows += len(frame)
 
     def _write_parquet(self, data: pd.DataFrame) -> None:
@@ -262,10 +263,59 @@ def write_table(
 def to_text(frame: pd.DataFrame, fmt: Literal["csv", "tsv"] = "csv") -> str:
     """The CSV text :class:`TableWriter` would write, as a string (for tests and docs)."""
     buffer = io.StringIO()
-    neutralise_frame(_prepare(frame)).to_csv(
-        buffer, sep="\t" if fmt == "tsv" else ",", index=False, lineterminator="\n"
-    )
+    with contextlib.redirect_stdout(buffer), TableWriter(None, fmt) as writer:
+        writer.write(frame)
     return buffer.getvalue()
+
+
+def _has_arrow() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pyarrow") is not None
+
+
+def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
+    """CSV text of ``frame`` through pyarrow's writer, text cells neutralised."""
+    pa = require("pyarrow", "Fast CSV writing", "cli")
+    pc = require("pyarrow.compute", "Fast CSV writing", "cli")
+    pacsv = require("pyarrow.csv", "Fast CSV writing", "cli")
+    arrays = []
+    for j in range(frame.shape[1]):
+        col = frame.iloc[:, j]
+        dtype = col.dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            array = pa.array(col.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        elif pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+            array = pa.array(col, from_pandas=True)
+        else:
+            values = col.to_numpy(dtype=object)
+            try:
+                array = pa.array(values, type=pa.string(), from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                cells = [None if pd.isna(v) else str(v) for v in values]
+                array = pa.array(cells, type=pa.string())
+        if pa.types.is_string(array.type):
+            hit = pc.starts_with(array, FORMULA_TRIGGERS[0])
+            for trigger in FORMULA_TRIGGERS[1:]:
+                hit = pc.or_(hit, pc.starts_with(array, trigger))
+            array = pc.if_else(hit, pc.binary_join_element_wise("'", array, ""), array)
+        arrays.append(array)
+    table = pa.Table.from_arrays(arrays, names=[f"c{j}" for j in range(len(arrays))])
+    text = io.StringIO(newline="")
+    if header:
+        names = [neutralise(str(c)) for c in frame.columns]
+        csv.writer(text, delimiter=sep, lineterminator="\n").writerow(names)
+    sink = io.BytesIO()
+    try:  # quote nothing when no cell needs it, like the standard csv module
+        options = pacsv.WriteOptions(include_header=False, delimiter=sep, quoting_style="none")
+        pacsv.write_csv(table, sink, write_options=options)
+    except pa.ArrowInvalid:
+        sink = io.BytesIO()
+        options = pacsv.WriteOptions(include_header=False, delimiter=sep)
+        pacsv.write_csv(table, sink, write_options=options)
+    text.write(sink.getvalue().decode("utf-8"))
+    result: str = text.getvalue()
+    return result
 
 
 def _object_column(values: np.ndarray[Any, Any], index: pd.Index) -> Any:
