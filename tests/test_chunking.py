@@ -94,7 +94,7 @@ def test_chunked_equals_in_memory(
         )
         whole = _score(path, Path(tmp) / "whole.csv", "--on-invalid", on_invalid)
         assert small[0] == whole[0]
-        pd.testing.assert_frame_equal(_parsed(small[1]), _parsed(whole[1]))
+        assert small[1] == whole[1]
         pd.testing.assert_frame_equal(small[2], whole[2])
         # and both equal the library on the whole file read into memory
         lib = score_frame(

@@ -171,8 +171,13 @@ def test_engines_agree_on_cells_and_lines(
     data, starts = _write_csv(rows, ["id", "q1", "note"], newline)
     path = tmp_path / "data.csv"
     path.write_bytes(data)
-    fast, fast_lines, _ = _all_chunks(path, "arrow", chunk_bytes)
     exact, exact_lines, _ = _all_chunks(path, "python", chunk_bytes)
+    try:
+        fast, fast_lines, _ = _all_chunks(path, "arrow", chunk_bytes)
+    except RestartRequired:
+        # only a row whose every field is empty sends the fast engine to the exact one
+        assert any(all(cell == "" for cell in row) for row in rows)
+        fast, fast_lines = exact, exact_lines
     pd.testing.assert_frame_equal(fast.astype(object), exact.astype(object), check_index_type=False)
     assert list(fast.index) == list(range(len(rows)))
     assert fast_lines == exact_lines == starts

@@ -144,3 +144,26 @@ def test_unwritable_folder(tmp_path: Path) -> None:
         TableWriter(tmp_path / "absent" / "x.csv"),
     ):
         pass  # pragma: no cover
+
+
+def test_csv_text_is_the_same_with_and_without_pyarrow() -> None:
+    from alliance_score.io.writers import _arrow_csv, _pandas_csv
+
+    frame = _frame()
+    frame["note"] = pd.Series(["x,1", 'say "hi"'], dtype=object)
+    frame["third"] = [1 / 3, 60.0]
+    for sep in (",", "\t"):
+        assert _arrow_csv(frame, sep, header=True) == _pandas_csv(frame, sep, header=True)
+
+
+def test_fallback_writer_is_used_without_pyarrow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import alliance_score.io.writers as writers
+
+    monkeypatch.setattr(writers, "_has_arrow", lambda: False)
+    path = tmp_path / "s.csv"
+    write_table(_frame(), path)
+    assert path.read_text(encoding="utf-8").splitlines()[1] == (
+        '"\'=HYPERLINK(""x"")",4.25,12,true,complete'
+    )

@@ -170,16 +170,8 @@ class TableWriter:
             if self._fh is None:  # pragma: no cover - guarded by the context manager
                 raise RuntimeError("TableWriter used outside its with block")
             sep = "\t" if self.format == "tsv" else ","
-            if _has_arrow():
-                self._fh.write(_arrow_csv(frame, sep, header=self._state is None))
-            else:
-                neutralise_frame(_prepare(frame)).to_csv(
-                    self._fh,
-                    sep=sep,
-                    header=self._state is None,
-                    index=False,
-                    lineterminator="\n",
-                )
+            render = _arrow_csv if _has_arrow() else _pandas_csv
+            self._fh.write(render(frame, sep, header=self._state is None))
             self._state = True
         elif self.format == "parquet":
             self._write_parquet(_prepare(frame))
@@ -275,11 +267,13 @@ def _has_arrow() -> bool:
 
 
 def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
-    """CSV text of ``frame`` through pyarrow's writer, text cells neutralised."""
+    """CSV text of ``frame`` built with pyarrow compute: text cells neutralised, quoted
+    only when they hold the delimiter, a quote or a line break (as the csv module does),
+    numbers in their shortest round-trip form, booleans as ``true``/``false``."""
     pa = require("pyarrow", "Fast CSV writing", "cli")
     pc = require("pyarrow.compute", "Fast CSV writing", "cli")
-    pacsv = require("pyarrow.csv", "Fast CSV writing", "cli")
-    arrays = []
+    special = "[" + ("\\t" if sep == "\t" else sep) + '"\\r\\n]'
+    columns = []
     for j in range(frame.shape[1]):
         col = frame.iloc[:, j]
         dtype = col.dtype
@@ -299,23 +293,46 @@ def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
             for trigger in FORMULA_TRIGGERS[1:]:
                 hit = pc.or_(hit, pc.starts_with(array, trigger))
             array = pc.if_else(hit, pc.binary_join_element_wise("'", array, ""), array)
-        arrays.append(array)
-    table = pa.Table.from_arrays(arrays, names=[f"c{j}" for j in range(len(arrays))])
+            quoted = pc.binary_join_element_wise(
+                '"', pc.replace_substring(array, '"', '""'), '"', ""
+            )
+            array = pc.if_else(pc.match_substring_regex(array, special), quoted, array)
+        else:
+            array = pc.cast(array, pa.string())
+        columns.append(pc.fill_null(array, ""))
     text = io.StringIO(newline="")
     if header:
         names = [neutralise(str(c)) for c in frame.columns]
         csv.writer(text, delimiter=sep, lineterminator="\n").writerow(names)
-    sink = io.BytesIO()
-    try:  # quote nothing when no cell needs it, like the standard csv module
-        options = pacsv.WriteOptions(include_header=False, delimiter=sep, quoting_style="none")
-        pacsv.write_csv(table, sink, write_options=options)
-    except pa.ArrowInvalid:
-        sink = io.BytesIO()
-        options = pacsv.WriteOptions(include_header=False, delimiter=sep)
-        pacsv.write_csv(table, sink, write_options=options)
-    text.write(sink.getvalue().decode("utf-8"))
+    if len(frame) and columns:
+        lines = pc.binary_join_element_wise(*columns, sep)
+        lines = pc.binary_join_element_wise(lines, "", "\n")
+        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
+        start, stop = offsets[lines.offset], offsets[lines.offset + len(lines)]
+        text.write(lines.buffers()[2].to_pybytes()[start:stop].decode("utf-8"))
     result: str = text.getvalue()
     return result
+
+
+def _pandas_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
+    """The same text as :func:`_arrow_csv`, without pyarrow (slower)."""
+    out = neutralise_frame(_prepare(frame))
+    for j in range(out.shape[1]):
+        col = out.iloc[:, j]
+        if pd.api.types.is_bool_dtype(col.dtype):
+            cells = [None if v is pd.NA else ("true" if v else "false") for v in col]
+            out.isetitem(j, _object_column(np.array(cells, dtype=object), out.index))
+        elif pd.api.types.is_float_dtype(col.dtype):
+            cells = [None if v != v else _number(v) for v in col.to_numpy()]
+            out.isetitem(j, _object_column(np.array(cells, dtype=object), out.index))
+    buffer = io.StringIO(newline="")
+    out.to_csv(buffer, sep=sep, header=header, index=False, lineterminator="\n")
+    return buffer.getvalue()
+
+
+def _number(value: float) -> str:
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _object_column(values: np.ndarray[Any, Any], index: pd.Index) -> Any:
