@@ -122,9 +122,9 @@ def run(sizes: list[int], repeat: int, r_max: int) -> str:
         reps = repeat if n < 10_000_000 else 1
         x = np.fromfile(raw, dtype="<f8").reshape(n, 12)
         df = pd.DataFrame(x, columns=ITEMS)
-        floor = best(lambda: x.max(), reps)  # noqa: B023
-        lib = best(lambda: als.score_frame(df, ins), reps)  # noqa: B023
-        plain = best(lambda: pandas_scorer(df, ins), reps)  # noqa: B023
+        floor = best(lambda x=x: x.max(), reps)
+        lib = best(lambda df=df: als.score_frame(df, ins), reps)
+        plain = best(lambda df=df: pandas_scorer(df, ins), reps)
         del df, x
         r_time = float("nan")
         if shutil.which("Rscript") and n <= r_max:
