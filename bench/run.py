@@ -173,7 +173,8 @@ def report(mem_rows: list[tuple], file_rows: list[tuple], sizes: list[int], repe
         "",
         "## In memory: `score_frame` on an n x 12 float64 DataFrame",
         "",
-        "Seconds (best of the repeats; the floor in milliseconds). Ratios are measured side by side in this run: "
+        "Seconds (best of the repeats; the floor in milliseconds). Ratios are measured "
+        "side by side in this run: "
         "`psych / score_frame` (higher is better for us) and `score_frame / floor` (lower "
         "is better).",
         "",
