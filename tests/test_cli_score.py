@@ -312,3 +312,56 @@ def test_interrupted_run_leaves_no_output(
     code, _, err = _run(capsys, "score", str(MESSY), "-i", "wai-sr", "-o", str(out))
     assert code == 130 and "Interrupted" in err
     assert list(tmp_path.iterdir()) == []
+
+
+class _FakeTerminal:
+    def __init__(self) -> None:
+        self.text = ""
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("tty", "quiet", "shown"),
+    [
+        pytest.param(True, False, True, id="terminal"),
+        pytest.param(True, True, False, id="quiet"),
+        pytest.param(False, False, False, id="piped"),
+    ],
+)
+def test_progress_only_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, tty: bool, quiet: bool, shown: bool
+) -> None:
+    from alliance_score.cli.score import _Progress
+
+    terminal = _FakeTerminal()
+    monkeypatch.setattr(terminal, "isatty", lambda: tty)
+    monkeypatch.setattr("sys.stderr", terminal)
+    progress = _Progress(quiet, delay=0.0)
+    progress.update(0.5, 1000)
+    progress.close()
+    assert ("50.0%" in terminal.text) is shown
+
+
+def test_without_pyarrow_the_results_are_the_same(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import alliance_score.io.source as source
+    import alliance_score.io.writers as writers
+
+    path = _no_ragged_copy(tmp_path)
+    fast = tmp_path / "fast.csv"
+    slow = tmp_path / "slow.csv"
+    _run(capsys, "score", str(path), "-i", "wai-sr", "-o", str(fast))
+    monkeypatch.setattr(source, "_has_arrow", lambda: False)
+    monkeypatch.setattr(writers, "_has_arrow", lambda: False)
+    _run(capsys, "score", str(path), "-i", "wai-sr", "-o", str(slow))
+    assert fast.read_text(encoding="utf-8") == slow.read_text(encoding="utf-8")
