@@ -1,6 +1,6 @@
 """The fast engine for delimited text: pyarrow's streaming CSV reader.
 
-Cells are read as text (item columns dictionary-encoded, so a column of a million
+Cells are read as text (item columns then dictionary-encoded, so a column of a million
 answers is a million small integers and a handful of distinct strings). The physical
 line of each row is the header's lines plus the rows before it plus the line breaks
 inside their quoted fields. A ragged or blank line, or bytes that are not UTF-8, raise
@@ -39,8 +39,7 @@ def arrow_chunks(
     width = len(layout.header)
     internal = [f"c{i}" for i in range(width)]
     dictionary = {p for p, cat in zip(positions, as_category, strict=True) if cat}
-    text = pa.dictionary(pa.int32(), pa.string())
-    types = {c: (text if i in dictionary else pa.string()) for i, c in enumerate(internal)}
+    types = dict.fromkeys(internal, pa.string())
     bad_rows: list[int] = []
 
     def on_invalid(row: Any) -> str:
@@ -48,14 +47,15 @@ def arrow_chunks(
         return "error"
 
     total = max(os.path.getsize(path), 1)
-    fh = open(path, "rb")  # noqa: SIM115
+    block = max(chunk_bytes, 1 << 10)
+    batches = 0
     try:
         reader = pacsv.open_csv(
-            fh,
+            path,
             read_options=pacsv.ReadOptions(
                 column_names=internal,
                 skip_rows=layout.header_lines,
-                block_size=max(chunk_bytes, 1 << 10),
+                block_size=block,
                 encoding="utf8",
             ),
             parse_options=pacsv.ParseOptions(
@@ -77,8 +77,12 @@ def arrow_chunks(
             n = batch.num_rows
             if n == 0:
                 continue
+            batches += 1
+            arrays = list(batch.columns)
+            for p in dictionary:  # items hold a few distinct values: encode them once
+                arrays[p] = pc.dictionary_encode(arrays[p])
             breaks = np.zeros(n, dtype=np.int64)
-            for column in batch.columns:
+            for column in arrays:
                 if isinstance(column, pa.DictionaryArray):
                     per_value = pc.count_substring(column.dictionary, "\n").to_numpy()
                     if per_value.any():
@@ -87,16 +91,16 @@ def arrow_chunks(
                     counts = pc.count_substring(column, "\n")
                     if pc.max(counts).as_py():
                         breaks += counts.to_numpy(zero_copy_only=False)
-            if _has_blank_row(batch, pc, pa):
+            if _has_blank_row(arrays, pc, pa):
                 raise RestartRequired("the file has blank lines")
             starts = line + np.arange(n, dtype=np.int64)
             starts[1:] += np.cumsum(breaks[:-1])
             line = int(starts[-1] + breaks[-1] + 1)
             data = {
                 i: (
-                    batch.column(p).to_pandas()
+                    arrays[p].to_pandas()
                     if cat
-                    else pd.Series(batch.column(p).to_numpy(zero_copy_only=False), dtype=object)
+                    else pd.Series(arrays[p].to_numpy(zero_copy_only=False), dtype=object)
                 )
                 for i, (p, cat) in enumerate(zip(positions, as_category, strict=True))
             }
@@ -105,7 +109,7 @@ def arrow_chunks(
             frame.index = pd.RangeIndex(offset, offset + n)
             offset += n
             yielded = True
-            yield Chunk(frame, starts, progress=min(1.0, fh.tell() / total))
+            yield Chunk(frame, starts, progress=min(1.0, batches * block / total))
         if not yielded:
             frame = pd.DataFrame(
                 {
@@ -121,18 +125,16 @@ def arrow_chunks(
         if "UTF8" in str(exc) or "utf8" in str(exc).lower():
             raise RestartRequired("the file is not UTF-8", encoding="cp1252") from exc
         raise UnreadableFileError(f"Cannot read {path!r}: {exc}.") from exc
-    finally:
-        fh.close()
 
 
-def _has_blank_row(batch: Any, pc: Any, pa: Any) -> bool:
+def _has_blank_row(arrays: list[Any], pc: Any, pa: Any) -> bool:
     """True when some row has every field empty (a blank line, or one of empty fields).
 
     A blank line is not a data row; telling it from a line of empty fields needs the
     exact engine.
     """
     blank: Any = None
-    for column in batch.columns:
+    for column in arrays:
         if isinstance(column, pa.DictionaryArray):
             empty = pc.equal(column.dictionary, "").to_numpy(zero_copy_only=False)
             mask = empty[column.indices.to_numpy(zero_copy_only=False)]

@@ -41,7 +41,7 @@ __all__ = [
     "open_table",
 ]
 
-CHUNK_BYTES: Final = 16 << 20
+CHUNK_BYTES: Final = 4 << 20
 Engine = Literal["auto", "arrow", "python"]
 TableFormat = Literal["csv", "tsv", "xlsx", "sav", "dta", "parquet"]
 _SUFFIXES: Final[dict[str, TableFormat]] = {

@@ -273,14 +273,34 @@ def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
     pa = require("pyarrow", "Fast CSV writing", "cli")
     pc = require("pyarrow.compute", "Fast CSV writing", "cli")
     special = "[" + ("\\t" if sep == "\t" else sep) + '"\\r\\n]'
-    columns = []
+
+    def safe_text(array: Any) -> tuple[Any, bool]:
+        """(neutralised text, whether some cell needs quoting)."""
+        hit = pc.match_substring_regex(array, "^[=+\\-@\\t\\r]")
+        if pc.any(hit).as_py():
+            array = pc.if_else(hit, pc.binary_join_element_wise("'", array, ""), array)
+        needs = pc.match_substring_regex(array, special)
+        return array, bool(pc.any(needs).as_py())
+
+    def quote(array: Any) -> Any:
+        needs = pc.match_substring_regex(array, special)
+        quoted = pc.binary_join_element_wise('"', pc.replace_substring(array, '"', '""'), '"', "")
+        return pc.if_else(needs, quoted, array)
+
+    columns: list[Any] = []
+    quoting = False
     for j in range(frame.shape[1]):
         col = frame.iloc[:, j]
         dtype = col.dtype
         if isinstance(dtype, pd.CategoricalDtype):
-            array = pa.array(col.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-        elif pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
-            array = pa.array(col, from_pandas=True)
+            categories = pa.array(
+                dtype.categories.to_numpy(dtype=object), type=pa.string(), from_pandas=True
+            )
+            categories, needs = safe_text(categories)
+            codes = col.cat.codes.to_numpy()
+            array = categories.take(pa.array(codes, mask=codes < 0))
+        elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+            array, needs = pa.array(col, from_pandas=True), False
         else:
             values = col.to_numpy(dtype=object)
             try:
@@ -288,29 +308,40 @@ def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
             except (pa.ArrowInvalid, pa.ArrowTypeError):
                 cells = [None if pd.isna(v) else str(v) for v in values]
                 array = pa.array(cells, type=pa.string())
-        if pa.types.is_string(array.type):
-            hit = pc.starts_with(array, FORMULA_TRIGGERS[0])
-            for trigger in FORMULA_TRIGGERS[1:]:
-                hit = pc.or_(hit, pc.starts_with(array, trigger))
-            array = pc.if_else(hit, pc.binary_join_element_wise("'", array, ""), array)
-            quoted = pc.binary_join_element_wise(
-                '"', pc.replace_substring(array, '"', '""'), '"', ""
-            )
-            array = pc.if_else(pc.match_substring_regex(array, special), quoted, array)
-        else:
-            array = pc.cast(array, pa.string())
-        columns.append(pc.fill_null(array, ""))
+            array, needs = safe_text(array)
+        quoting = quoting or needs
+        columns.append(array)
     text = io.StringIO(newline="")
     if header:
         names = [neutralise(str(c)) for c in frame.columns]
         csv.writer(text, delimiter=sep, lineterminator="\n").writerow(names)
-    if len(frame) and columns:
-        lines = pc.binary_join_element_wise(*columns, sep)
-        lines = pc.binary_join_element_wise(lines, "", "\n")
-        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
-        start, stop = offsets[lines.offset], offsets[lines.offset + len(lines)]
-        text.write(lines.buffers()[2].to_pybytes()[start:stop].decode("utf-8"))
-    result: str = text.getvalue()
+    if not len(frame) or not columns:
+        result: str = text.getvalue()
+        return result
+    if not quoting:  # the common case: pyarrow's writer, nothing to quote
+        pacsv = require("pyarrow.csv", "Fast CSV writing", "cli")
+        table = pa.Table.from_arrays(columns, names=[f"c{j}" for j in range(len(columns))])
+        sink = io.BytesIO()
+        options = pacsv.WriteOptions(include_header=False, delimiter=sep, quoting_style="none")
+        pacsv.write_csv(table, sink, write_options=options)
+        text.write(sink.getvalue().decode("utf-8"))
+        result = text.getvalue()
+        return result
+    texts = []
+    for array in columns:
+        if pa.types.is_string(array.type):
+            array = quote(array)
+        elif pa.types.is_boolean(array.type):
+            array = pc.if_else(array, "true", "false")
+        else:
+            array = pc.cast(array, pa.string())
+        texts.append(pc.fill_null(array, ""))
+    lines = pc.binary_join_element_wise(*texts, sep)
+    lines = pc.binary_join_element_wise(lines, "", "\n")
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
+    start, stop = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    text.write(lines.buffers()[2].to_pybytes()[start:stop].decode("utf-8"))
+    result = text.getvalue()
     return result
 
 
