@@ -316,8 +316,7 @@ def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
         names = [neutralise(str(c)) for c in frame.columns]
         csv.writer(text, delimiter=sep, lineterminator="\n").writerow(names)
     if not len(frame) or not columns:
-        result: str = text.getvalue()
-        return result
+        return text.getvalue()
     if not quoting:  # the common case: pyarrow's writer, nothing to quote
         pacsv = require("pyarrow.csv", "Fast CSV writing", "cli")
         table = pa.Table.from_arrays(columns, names=[f"c{j}" for j in range(len(columns))])
@@ -325,8 +324,7 @@ def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
         options = pacsv.WriteOptions(include_header=False, delimiter=sep, quoting_style="none")
         pacsv.write_csv(table, sink, write_options=options)
         text.write(sink.getvalue().decode("utf-8"))
-        result = text.getvalue()
-        return result
+        return text.getvalue()
     texts = []
     for array in columns:
         if pa.types.is_string(array.type):
@@ -341,8 +339,7 @@ def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
     start, stop = offsets[lines.offset], offsets[lines.offset + len(lines)]
     text.write(lines.buffers()[2].to_pybytes()[start:stop].decode("utf-8"))
-    result = text.getvalue()
-    return result
+    return text.getvalue()
 
 
 def _pandas_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
