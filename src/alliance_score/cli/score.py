@@ -127,6 +127,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
             raise _usage_error(f"Refusing to overwrite the input file {args.input!r}.")
     if len(outputs) == 2 and _same_file(outputs[0], outputs[1]):
         raise _usage_error("The scores (-o) and the problems (--problems) need different files.")
+    if args.problems == "-":
+        raise _usage_error("--problems needs a file name (standard output carries the scores).")
     if args.json and args.output in (None, "-"):
         raise _usage_error("--json prints the report on stdout; give -o OUT for the scores.")
 
@@ -250,8 +252,11 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
         engine=engine,
         encoding=encoding,
     )
+    last_line = None
     with TableWriter(s.output, s.format) as scores_out, problems_writer as problems_out:
         for chunk in chunks:
+            if len(chunk.lines):
+                last_line = int(chunk.lines[-1])
             result = score_frame(
                 chunk.frame,
                 instrument,
@@ -277,6 +282,7 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
         "encoding": layout.encoding if layout else None,
         "delimiter": layout.delimiter if layout else None,
         "header_lines": layout.header_lines if layout else None,
+        "last_row_line": last_line,
     }
     report["keep"] = list(s.keep)
     return report
@@ -395,6 +401,17 @@ class DuplicateFinder:
     Rows are compared by a 64-bit hash of their identifier cells (pandas'
     ``hash_pandas_object``), so memory grows by 16 bytes per distinct administration,
     not with the row width. Rows whose identifiers are all empty are not compared.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> finder = DuplicateFinder(["client", "session"])
+    >>> first = pd.DataFrame({"client": ["a", "b"], "session": ["1", "1"]})
+    >>> list(finder.check(first, np.array([2, 3])))
+    []
+    >>> later = pd.DataFrame({"client": ["a", "a"], "session": ["2", "1"]}, index=[2, 3])
+    >>> list(finder.check(later, np.array([4, 5])))  # (position in chunk, first line)
+    [(1, 2)]
     """
 
     def __init__(self, columns: Sequence[str]) -> None:

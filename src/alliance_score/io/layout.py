@@ -16,7 +16,7 @@ from typing import Final, Literal
 
 from ..errors import UnreadableFileError
 
-__all__ = ["SAMPLE_BYTES", "ExportKind", "TextLayout", "sniff_layout"]
+__all__ = ["SAMPLE_BYTES", "ExportKind", "TextLayout", "detect_identifiers", "sniff_layout"]
 
 SAMPLE_BYTES: Final = 1 << 20
 ExportKind = Literal["csv", "qualtrics", "redcap", "redcap-labels"]
@@ -96,7 +96,12 @@ def _sniff_delimiter(sample: str, path: str) -> str:
     return best if counts[best] else ","
 
 
-def _identifiers(header: tuple[str, ...], kind: ExportKind) -> tuple[str, ...]:
+def detect_identifiers(header: tuple[str, ...], kind: ExportKind = "csv") -> tuple[str, ...]:
+    """Columns that identify an administration in an export of ``kind``.
+
+    >>> detect_identifiers(("client_id", "session", "wai_1", "notes"))
+    ('client_id', 'session')
+    """
     if kind == "redcap":
         ids = [c for c in header if c in _REDCAP_RAW]
         if "record_id" not in ids and header:
@@ -195,6 +200,6 @@ def sniff_layout(path: str | os.PathLike[str]) -> TextLayout:
         header_lines=header_lines,
         extra_header_rows=extra,
         kind=kind,
-        identifiers=_identifiers(header, kind),
+        identifiers=detect_identifiers(header, kind),
         status_columns=status,
     )

@@ -28,7 +28,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ..errors import MissingDependencyError, UnreadableFileError
-from .layout import TextLayout, sniff_layout
+from .layout import TextLayout, detect_identifiers, sniff_layout
 
 __all__ = [
     "CHUNK_BYTES",
@@ -118,9 +118,7 @@ class TableSource:
         """Columns that identify an administration, as detected from the header."""
         if self.layout is not None:
             return self.layout.identifiers
-        from .layout import _identifiers
-
-        return _identifiers(self.columns, "csv")
+        return detect_identifiers(self.columns)
 
     def chunks(
         self,
@@ -207,6 +205,17 @@ def open_table(path: str | os.PathLike[str], *, fmt: TableFormat | None = None) 
         When the file cannot be opened or parsed.
     MissingDependencyError
         When the format needs an optional package that is not installed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "export.csv"
+    >>> _ = path.write_text('id,wai_1,note\nA,4,"two\nlines"\nB,5,\n', encoding="utf-8")
+    >>> source = open_table(path)
+    >>> source.columns, source.identifiers
+    (('id', 'wai_1', 'note'), ('id',))
+    >>> [chunk.lines.tolist() for chunk in source.chunks(["id", "wai_1"])]
+    [[2, 4]]
     """
     name = os.fspath(path)
     fmt = fmt or detect_format(name)
