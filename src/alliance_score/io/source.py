@@ -210,7 +210,7 @@ def open_table(path: str | os.PathLike[str], *, fmt: TableFormat | None = None) 
     --------
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "export.csv"
-    >>> _ = path.write_text('id,wai_1,note\nA,4,"two\nlines"\nB,5,\n', encoding="utf-8")
+    >>> _ = path.write_text('id,wai_1,note\\nA,4,"two\\nlines"\\nB,5,\\n', encoding="utf-8")
     >>> source = open_table(path)
     >>> source.columns, source.identifiers
     (('id', 'wai_1', 'note'), ('id',))
