@@ -365,3 +365,16 @@ def test_without_pyarrow_the_results_are_the_same(
     monkeypatch.setattr(writers, "_has_arrow", lambda: False)
     _run(capsys, "score", str(path), "-i", "wai-sr", "-o", str(slow))
     assert fast.read_text(encoding="utf-8") == slow.read_text(encoding="utf-8")
+
+
+def test_sigterm_is_handled_like_ctrl_c_and_restored() -> None:
+    import signal
+
+    from alliance_score.cli.score import _interrupt, _terminate_as_interrupt
+
+    before = signal.getsignal(signal.SIGTERM)
+    with _terminate_as_interrupt():
+        assert signal.getsignal(signal.SIGTERM) is _interrupt
+        with pytest.raises(KeyboardInterrupt):
+            _interrupt(signal.SIGTERM, None)
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import dataclasses
 import os
+import signal
 import sys
 import time
 from collections import Counter
@@ -174,11 +175,12 @@ def run(args: argparse.Namespace) -> int:
         quiet=quiet,
     )
     engine: Any = "python" if args.output in (None, "-") else "auto"
-    try:
-        report = _score_file(settings, instrument, engine, None)
-    except RestartRequired as restart:
-        info(f"Reading again with the exact reader: {restart.reason}.", quiet=quiet)
-        report = _score_file(settings, instrument, "python", restart.encoding)
+    with _terminate_as_interrupt():
+        try:
+            report = _score_file(settings, instrument, engine, None)
+        except RestartRequired as restart:
+            info(f"Reading again with the exact reader: {restart.reason}.", quiet=quiet)
+            report = _score_file(settings, instrument, "python", restart.encoding)
     elapsed = time.perf_counter() - started
     report["elapsed_seconds"] = round(elapsed, 3)
     _print_summary(report, args, quiet)
@@ -187,6 +189,24 @@ def run(args: argparse.Namespace) -> int:
 
         print(json.dumps(report, indent=2))  # noqa: T201 - the report is the command's output
     return EXIT_PROBLEMS if sum(report["problems"].values()) else EXIT_OK
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while files are written, so temporary files are removed."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _keep_columns(
