@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from alliance_score import score_frame
 from alliance_score.cli import main
-from alliance_score.cli.score import DuplicateFinder
 from alliance_score.frame import PROBLEM_COLUMNS
 from alliance_score.io import read_table
+from alliance_score.io.accounting import DuplicateFinder
 from alliance_score.io.writers import to_text
 
 ITEMS = [f"wai_{i}" for i in range(1, 13)]

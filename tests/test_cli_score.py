@@ -12,9 +12,9 @@ import pytest
 
 from alliance_score import score_frame
 from alliance_score.cli import main
-from alliance_score.cli.score import PROBLEM_FILE_COLUMNS
 from alliance_score.frame import PROBLEM_COLUMNS
 from alliance_score.io import read_table
+from alliance_score.io.accounting import PROBLEM_FILE_COLUMNS
 from alliance_score.io.writers import to_text
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
