@@ -22,7 +22,7 @@ from ._common import EXIT_USAGE
 
 __all__ = ["main"]
 
-COMMANDS: tuple[str, ...] = ("catalogue", "check", "sessions")
+COMMANDS: tuple[str, ...] = ("score", "check", "sessions", "catalogue")
 """Modules under ``alliance_score.cli`` that register a subcommand, in help order."""
 
 

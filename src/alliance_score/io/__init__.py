@@ -1,7 +1,13 @@
 """Readers (files to DataFrames of raw cells) and writers (scores to files).
 
-Readers never score: they return the cells as found, as text, so that parsing and its
-problem reports happen in one place (:mod:`alliance_score.parsing`).
+Readers never score: they return the cells as found, so that parsing and its problem
+reports happen in one place (:mod:`alliance_score.parsing`). Delimited text is read as
+text, exactly as written; the binary formats keep their cell types.
+
+* :func:`read_table` reads a whole file into a DataFrame;
+* :func:`open_table` opens it for chunked reading with each row's physical line;
+* :class:`TableWriter` and :func:`write_table` write tables atomically, with text cells
+  neutralised against spreadsheet formula injection.
 """
 
 from __future__ import annotations
@@ -10,20 +16,90 @@ import os
 
 import pandas as pd
 
-from ..errors import UnreadableFileError
+from .layout import TextLayout, sniff_layout
+from .source import (
+    CHUNK_BYTES,
+    Chunk,
+    Engine,
+    RestartRequired,
+    TableFormat,
+    TableSource,
+    detect_format,
+    open_table,
+)
+from .writers import (
+    FORMULA_TRIGGERS,
+    OutputFormat,
+    TableWriter,
+    neutralise,
+    neutralise_frame,
+    output_format,
+    write_table,
+)
 
-__all__ = ["read_table"]
+__all__ = [
+    "CHUNK_BYTES",
+    "FORMULA_TRIGGERS",
+    "Chunk",
+    "Engine",
+    "OutputFormat",
+    "RestartRequired",
+    "TableFormat",
+    "TableSource",
+    "TableWriter",
+    "TextLayout",
+    "detect_format",
+    "neutralise",
+    "neutralise_frame",
+    "open_table",
+    "output_format",
+    "read_table",
+    "sniff_layout",
+    "write_table",
+]
 
 
-def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a delimited text file into a DataFrame of raw text cells (no scoring).
+def read_table(path: str | os.PathLike[str], *, fmt: TableFormat | None = None) -> pd.DataFrame:
+    """Read a whole table file into a DataFrame of raw cells (no scoring).
 
-    Every cell is kept as text exactly as written (no missing-value guessing), so that
-    the parser sees what the respondent's record holds.
+    Delimited text keeps every cell as text exactly as written (no missing-value
+    guessing), so that the parser sees what the respondent's record holds; extra header
+    rows (Qualtrics) are skipped; a ragged line is padded with empty cells or cut to the
+    header's width (:func:`open_table` reports which). The index is ``0..n-1``.
+
+    Parameters
+    ----------
+    path
+        A ``.csv``/``.tsv`` file (any of the encodings and delimiters
+        :func:`sniff_layout` recognises), ``.xlsx``, ``.sav``, ``.dta`` or ``.parquet``.
+    fmt
+        Override the format guessed from the suffix.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per data row of the file.
+
+    Raises
+    ------
+    UnreadableFileError
+        When the file cannot be opened, decoded or parsed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "export.csv"
+    >>> _ = path.write_text('id,wai_1\\nA,4\\nB," 5 "\\n', encoding="utf-8")
+    >>> read_table(path)
+      id wai_1
+    0  A     4
+    1  B    5
     """
-    name = os.fspath(path)
-    sep = "\t" if name.lower().endswith((".tsv", ".tab")) else ","
+    source = open_table(path, fmt=fmt)
     try:
-        return pd.read_csv(name, sep=sep, dtype=str, keep_default_na=False)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise UnreadableFileError(f"Cannot read {name!r}: {exc}") from exc
+        frames = [c.frame for c in source.chunks()]
+    except RestartRequired as restart:
+        frames = [c.frame for c in source.chunks(engine="python", encoding=restart.encoding)]
+    frame = pd.concat(frames) if len(frames) > 1 else frames[0]
+    frame.index = pd.RangeIndex(len(frame))
+    return frame

@@ -289,5 +289,6 @@ def reliable_change(
         past = out["post"] > value if higher_is_better else out["post"] < value
         out["cutoff"] = value
         out["past_cutoff"] = past.astype("boolean").mask(out["post"].isna())
-        out["recovered"] = out["past_cutoff"] & (out["change"] == "improved")
+        improved = out["change"].eq("improved").fillna(False).astype("boolean")
+        out["recovered"] = out["past_cutoff"] & improved
     return out.sort_index().reset_index()

@@ -1,0 +1,364 @@
+"""``alliance-score score``: score an export file, row by row, accounting for every row.
+
+The command is a thin loop over :func:`alliance_score.score_frame`: the file is read in
+chunks (:func:`alliance_score.io.open_table`), each chunk is scored with
+``return_problems=True``, and the scores and problems are appended to their files. The
+command adds what only a file has: each problem's input ``line``, ragged lines
+(``ragged_line``) and duplicate administrations (``duplicate_row``, rows with the same
+identifiers; reported, never dropped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ..errors import DataError
+from ..frame import score_frame
+from ..io import CHUNK_BYTES, RestartRequired, TableSource, TableWriter, open_table
+from ..io.accounting import PROBLEM_FILE_COLUMNS, DuplicateFinder, account
+from ..io.writers import output_format
+from ..mapping import ColumnMap, resolve_columns
+from ..registry import load_instrument
+from ..scoring import STATUS_ORDER
+from ._common import EXIT_OK, EXIT_PROBLEMS, add_mapping_options, info, mapping_options
+
+__all__ = ["PROBLEM_FILE_COLUMNS", "register", "run"]
+
+
+EPILOG = """\
+examples:
+  alliance-score score examples/messy_wai_sr.csv --instrument wai-sr \\
+      -o scores.csv --problems problems.csv
+  alliance-score score redcap_export.csv -i wai-sr --columns 'wai_{item}' --json -o s.csv
+  alliance-score score survey.xlsx -i srs --keep client_id session -o scores.xlsx
+
+exit codes: 0 every row valid; 1 some rows have problems (all outputs written);
+            2 usage error, unknown instrument, unreadable or unmappable input.
+"""
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``score`` command."""
+    parser = subparsers.add_parser(
+        "score",
+        help="score an export file (CSV, TSV, REDCap, Qualtrics, Excel, SPSS, Stata, parquet)",
+        description=(
+            "Score every row of INPUT as one administration of an instrument. Scores go to "
+            "OUT (standard output by default, as CSV); messages, progress and the summary "
+            "go to standard error."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("input", metavar="INPUT", help="the export file to score")
+    add_mapping_options(parser)
+    parser.add_argument("-o", "--output", metavar="OUT", help="scores file (default: stdout)")
+    parser.add_argument("--problems", metavar="FILE", help="write every problem found to FILE")
+    parser.add_argument(
+        "--keep",
+        nargs="+",
+        action="extend",
+        metavar="COL",
+        help="identifier columns to copy into the scores and to detect duplicates by "
+        "(default: detected, e.g. record_id, client_id, session)",
+    )
+    parser.add_argument(
+        "--on-invalid",
+        choices=("reject", "missing"),
+        default="reject",
+        help="reject (default): a row with an invalid value is not scored; missing: "
+        "invalid values count as missing",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("csv", "tsv", "parquet", "xlsx"),
+        help="output format (default: from OUT's suffix, else csv)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the run's report as JSON on stdout (needs -o)"
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="no messages but errors")
+    parser.add_argument(
+        "--chunk-bytes",
+        type=int,
+        default=CHUNK_BYTES,
+        metavar="N",
+        help=f"read delimited text in chunks of about N bytes (default {CHUNK_BYTES})",
+    )
+    parser.set_defaults(handler=run)
+
+
+def _usage_error(message: str) -> DataError:
+    return DataError(message)
+
+
+def _same_file(a: str, b: str) -> bool:
+    if os.path.exists(a) and os.path.exists(b):
+        return os.path.samefile(a, b)
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    outputs = [p for p in (args.output, args.problems) if p not in (None, "-")]
+    for path in outputs:
+        if _same_file(path, args.input):
+            raise _usage_error(f"Refusing to overwrite the input file {args.input!r}.")
+    if len(outputs) == 2 and _same_file(outputs[0], outputs[1]):
+        raise _usage_error("The scores (-o) and the problems (--problems) need different files.")
+    if args.problems == "-":
+        raise _usage_error("--problems needs a file name (standard output carries the scores).")
+    if args.json and args.output in (None, "-"):
+        raise _usage_error("--json prints the report on stdout; give -o OUT for the scores.")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``score`` for parsed arguments; returns the exit code."""
+    started = time.perf_counter()
+    quiet = args.quiet
+    _check_outputs(args)
+    options = mapping_options(args)
+    instrument = load_instrument(args.instrument)
+    source = open_table(args.input)
+    mapping = resolve_columns(source.columns, instrument, options["items"])
+    labels = bool(options["labels"])
+    if source.kind == "redcap-labels" and not labels:
+        labels = True
+        info(
+            "REDCap label export: answers are read as the instrument's anchor labels.", quiet=quiet
+        )
+    if source.kind == "qualtrics":
+        info("Qualtrics export: its two extra header rows are skipped.", quiet=quiet)
+    keep, identity = _keep_columns(args.keep, source, mapping, quiet)
+    info(
+        f"{instrument.ref}: items -> columns: "
+        + ", ".join(f"{item}={col}" for item, col in mapping.items()),
+        quiet=quiet,
+    )
+    settings = _Settings(
+        source=source,
+        mapping=mapping,
+        keep=keep,
+        identity=identity,
+        score_options={
+            "missing_codes": options["missing_codes"],
+            "labels": labels,
+            "on_invalid": args.on_invalid,
+            "allow_provisional": options["allow_provisional"],
+        },
+        chunk_bytes=args.chunk_bytes,
+        output=args.output,
+        problems=args.problems,
+        format=output_format(args.output, args.format),
+        quiet=quiet,
+    )
+    engine: Any = "python" if args.output in (None, "-") else "auto"
+    with _terminate_as_interrupt():
+        try:
+            report = _score_file(settings, instrument, engine, None)
+        except RestartRequired as restart:
+            info(f"Reading again with the exact reader: {restart.reason}.", quiet=quiet)
+            report = _score_file(settings, instrument, "python", restart.encoding)
+    elapsed = time.perf_counter() - started
+    report["elapsed_seconds"] = round(elapsed, 3)
+    _print_summary(report, args, quiet)
+    if args.json:
+        import json
+
+        print(json.dumps(report, indent=2))  # noqa: T201 - the report is the command's output
+    return EXIT_PROBLEMS if sum(report["problems"].values()) else EXIT_OK
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while files are written, so temporary files are removed."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _keep_columns(
+    requested: Sequence[str] | None,
+    source: TableSource,
+    mapping: ColumnMap,
+    quiet: bool,
+) -> tuple[list[str], list[str]]:
+    """(columns copied into the scores, columns that identify an administration)."""
+    if requested is not None:
+        absent = [c for c in requested if c not in source.columns]
+        if absent:
+            raise DataError(
+                f"--keep names columns that are not in the file: {absent}; its columns are "
+                f"{list(source.columns)[:20]}."
+            )
+        keep = list(dict.fromkeys(requested))
+        return keep, keep
+    items = {str(c) for c in mapping.values()}
+    identity = [c for c in source.identifiers if c not in items]
+    status = list(source.layout.status_columns) if source.layout is not None else []
+    keep = list(dict.fromkeys(identity + status))
+    if keep:
+        info(
+            f"keeping columns {keep} (detected; choose others with --keep); "
+            f"duplicates are checked on {identity}",
+            quiet=quiet,
+        )
+    else:
+        info(
+            "no identifier column detected: duplicates are not checked; name the "
+            "identifiers with --keep COL ...",
+            quiet=quiet,
+        )
+    return keep, identity
+
+
+@dataclasses.dataclass(frozen=True)
+class _Settings:
+    source: TableSource
+    mapping: ColumnMap
+    keep: list[str]
+    identity: list[str]
+    score_options: dict[str, Any]
+    chunk_bytes: int
+    output: str | None
+    problems: str | None
+    format: Any
+    quiet: bool
+
+
+def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None) -> dict[str, Any]:
+    items = list(dict.fromkeys(str(c) for c in s.mapping.values()))
+    columns = list(dict.fromkeys(s.keep + items))
+    duplicates = DuplicateFinder(s.identity)
+    total = _Totals()
+    progress = _Progress(s.quiet)
+    problems_writer: Any = TableWriter(s.problems, None) if s.problems else contextlib.nullcontext()
+    chunks = s.source.chunks(
+        columns,
+        categorical=[c for c in items if c not in s.keep],
+        chunk_bytes=s.chunk_bytes,
+        engine=engine,
+        encoding=encoding,
+    )
+    last_line = None
+    with TableWriter(s.output, s.format) as scores_out, problems_writer as problems_out:
+        for chunk in chunks:
+            if len(chunk.lines):
+                last_line = int(chunk.lines[-1])
+            result = score_frame(
+                chunk.frame,
+                instrument,
+                items=s.mapping,
+                keep=s.keep,
+                return_problems=True,
+                **s.score_options,
+            )
+            result = account(
+                result, chunk, duplicates, s.score_options["on_invalid"], len(s.source.columns)
+            )
+            scores_out.write(result.scores)
+            if problems_out is not None:
+                problems_out.write(result.problems)
+            total.add(result.summary())
+            progress.update(chunk.progress, total.rows)
+    progress.close()
+    report = total.report()
+    layout = s.source.layout
+    report["input"] = {
+        "format": s.source.format,
+        "kind": s.source.kind,
+        "encoding": layout.encoding if layout else None,
+        "delimiter": layout.delimiter if layout else None,
+        "header_lines": layout.header_lines if layout else None,
+        "last_row_line": last_line,
+    }
+    report["keep"] = list(s.keep)
+    return report
+
+
+class _Totals:
+    """Adds up the chunks' :meth:`FrameResult.summary` reports."""
+
+    def __init__(self) -> None:
+        self.first: dict[str, Any] | None = None
+        self.rows = 0
+        self.status: Counter[str] = Counter()
+        self.problems: Counter[str] = Counter()
+
+    def add(self, summary: dict[str, Any]) -> None:
+        if self.first is None:
+            self.first = summary
+        self.rows += summary["rows"]
+        self.status.update(summary["status"])
+        self.problems.update(summary["problems"])
+
+    def report(self) -> dict[str, Any]:
+        if self.first is None:  # pragma: no cover - every source yields a chunk
+            raise DataError("The input yielded no rows.")
+        report = dict(self.first)
+        report["rows"] = self.rows
+        report["status"] = {s.value: int(self.status[s.value]) for s in STATUS_ORDER}
+        report["problems"] = dict(sorted((k, int(v)) for k, v in self.problems.items() if v))
+        return report
+
+
+class _Progress:
+    """A one-line progress display on a terminal, for runs longer than two seconds."""
+
+    def __init__(self, quiet: bool, delay: float = 2.0) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.start = time.perf_counter()
+        self.delay = delay
+        self.shown = False
+
+    def update(self, fraction: float, rows: int) -> None:
+        if not self.enabled or time.perf_counter() - self.start < self.delay:
+            return
+        bar = "#" * int(30 * fraction)
+        sys.stderr.write(f"\r[{bar:<30}] {100 * fraction:5.1f}%  {rows:,} rows")
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+            sys.stderr.flush()
+
+
+def _print_summary(report: dict[str, Any], args: argparse.Namespace, quiet: bool) -> None:
+    status = ", ".join(f"{k} {v:,}" for k, v in report["status"].items())
+    problems = report["problems"]
+    lines = [
+        f"{report['rows']:,} rows read from {args.input} in {report['elapsed_seconds']:.2f} s",
+        f"  {status}",
+    ]
+    if problems:
+        detail = ", ".join(f"{k} {v:,}" for k, v in problems.items())
+        lines.append(f"  problems: {sum(problems.values()):,} ({detail})")
+    else:
+        lines.append("  problems: none")
+    if report["provisional"]:
+        lines.append(f"  provisional (marked): {', '.join(report['provisional'])}")
+    target = args.output or "standard output"
+    lines.append(
+        f"  scores -> {target}" + (f"; problems -> {args.problems}" if args.problems else "")
+    )
+    info("\n".join(lines), quiet=quiet)

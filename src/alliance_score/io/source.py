@@ -1,0 +1,315 @@
+"""Table sources: a file opened for reading in chunks of raw cells.
+
+Every reader yields :class:`Chunk` objects: a DataFrame of raw cells whose index holds
+the rows' 0-based positions in the file, the physical line on which each row starts, and
+the rows whose line had more or fewer fields than the header (ragged lines).
+
+Delimited text has two engines that give identical chunks:
+
+* ``"arrow"`` (with the optional pyarrow): a streaming, multi-threaded parser;
+  it hands over to the exact engine by raising :class:`RestartRequired` when the file
+  turns out to have ragged or blank lines or bytes that are not UTF-8;
+* ``"python"``: the standard library's :mod:`csv` module, which counts physical lines
+  itself; used for other encodings, for files with ragged lines and without pyarrow.
+
+Memory use is bounded by the chunk size, independently of the file's size.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from ..errors import MissingDependencyError, UnreadableFileError
+from .layout import TextLayout, detect_identifiers, sniff_layout
+
+__all__ = [
+    "CHUNK_BYTES",
+    "Chunk",
+    "Engine",
+    "RestartRequired",
+    "TableFormat",
+    "TableSource",
+    "detect_format",
+    "open_table",
+]
+
+CHUNK_BYTES: Final = 4 << 20
+Engine = Literal["auto", "arrow", "python"]
+TableFormat = Literal["csv", "tsv", "xlsx", "sav", "dta", "parquet"]
+_SUFFIXES: Final[dict[str, TableFormat]] = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".sav": "sav",
+    ".zsav": "sav",
+    ".dta": "dta",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+
+class RestartRequired(Exception):  # noqa: N818 - a signal, not an error
+    """The fast engine met something only the exact engine handles; read again with it."""
+
+    def __init__(self, reason: str, encoding: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.encoding = encoding
+
+
+@dataclass(frozen=True, eq=False)
+class Chunk:
+    """Consecutive rows of a table, as raw cells."""
+
+    frame: pd.DataFrame
+    """Raw cells; the index holds each row's 0-based position in the file."""
+    lines: NDArray[np.int64]
+    """Physical line (1-based) on which each row starts; for spreadsheets the sheet's
+    row number, for record-based formats (SPSS, Stata, parquet) the record number."""
+    ragged: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    """Positions (within the chunk) of rows whose line had the wrong number of fields."""
+    ragged_fields: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    """Number of fields found on each ragged line."""
+    progress: float = 1.0
+    """Fraction of the input read so far (for progress displays)."""
+
+
+def detect_format(path: str | os.PathLike[str]) -> TableFormat:
+    """The table format from the file name's suffix (``csv`` when it says nothing).
+
+    >>> detect_format("export.SAV"), detect_format("data.tsv"), detect_format("x.dat")
+    ('sav', 'tsv', 'csv')
+    """
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    return _SUFFIXES.get(suffix, "csv")
+
+
+@dataclass(frozen=True, eq=False)
+class TableSource:
+    """A table file opened for chunked reading (see :func:`open_table`)."""
+
+    path: str
+    format: TableFormat
+    columns: tuple[str, ...]
+    layout: TextLayout | None
+    """Set for delimited text; ``None`` for the other formats."""
+    value_labels: dict[str, dict[Any, str]] = field(default_factory=dict)
+    """Value labels per column (SPSS and Stata)."""
+
+    @property
+    def kind(self) -> str:
+        """The export's kind: ``csv``, ``qualtrics``, ``redcap``, ``redcap-labels`` or the
+        file format (``xlsx``, ``sav``, ...)."""
+        return self.layout.kind if self.layout is not None else self.format
+
+    @property
+    def identifiers(self) -> tuple[str, ...]:
+        """Columns that identify an administration, as detected from the header."""
+        if self.layout is not None:
+            return self.layout.identifiers
+        return detect_identifiers(self.columns)
+
+    def chunks(
+        self,
+        columns: Sequence[str] | None = None,
+        *,
+        categorical: Sequence[str] = (),
+        chunk_bytes: int = CHUNK_BYTES,
+        engine: Engine = "auto",
+        encoding: str | None = None,
+    ) -> Iterator[Chunk]:
+        """Yield the table in chunks of about ``chunk_bytes`` of input.
+
+        ``columns`` selects columns by name (default: all); those named in
+        ``categorical`` come as pandas categoricals (compact for item columns, which hold a
+        few distinct values), the others as text (``object``). At least one chunk is
+        yielded, empty when the file has no data rows. With ``engine="auto"`` or
+        ``"arrow"`` a delimited file may raise :class:`RestartRequired` part-way; read
+        it again with ``engine="python"`` (and the exception's ``encoding``).
+        """
+        wanted = list(self.columns if columns is None else columns)
+        positions = [_position(self.columns, c) for c in wanted]
+        as_category = [c in set(categorical) for c in wanted]
+        if self.layout is None:
+            from .formats import read_whole
+
+            frame, lines = read_whole(self.path, self.format, positions, wanted)
+            yield Chunk(frame, lines)
+            return
+        layout = self.layout
+        if encoding is not None:
+            layout = _with_encoding(layout, encoding)
+        use_arrow = engine == "arrow" or (
+            engine == "auto" and layout.encoding in ("utf-8", "utf-8-sig") and _has_arrow()
+        )
+        if use_arrow:
+            from .arrow_csv import arrow_chunks
+
+            yield from arrow_chunks(self.path, layout, positions, wanted, as_category, chunk_bytes)
+        else:
+            yield from _python_chunks(
+                self.path, layout, positions, wanted, as_category, chunk_bytes
+            )
+
+
+def _with_encoding(layout: TextLayout, encoding: str) -> TextLayout:
+    from dataclasses import replace
+
+    return replace(layout, encoding=encoding)
+
+
+def _has_arrow() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pyarrow") is not None
+
+
+def _position(columns: tuple[str, ...], name: str) -> int:
+    try:
+        return columns.index(name)
+    except ValueError:
+        raise UnreadableFileError(f"Column {name!r} is not in the file.") from None
+
+
+def open_table(path: str | os.PathLike[str], *, fmt: TableFormat | None = None) -> TableSource:
+    """Open a table file for chunked reading of raw cells.
+
+    Parameters
+    ----------
+    path
+        The file. Delimited text (``.csv``, ``.tsv``; REDCap and Qualtrics exports are
+        recognised from their headers), Excel ``.xlsx``, SPSS ``.sav``, Stata ``.dta`` or
+        ``.parquet``.
+    fmt
+        Override the format guessed from the file name's suffix.
+
+    Returns
+    -------
+    TableSource
+        Its ``columns``, ``kind`` and ``identifiers``, and :meth:`TableSource.chunks`.
+
+    Raises
+    ------
+    UnreadableFileError
+        When the file cannot be opened or parsed.
+    MissingDependencyError
+        When the format needs an optional package that is not installed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "export.csv"
+    >>> _ = path.write_text('id,wai_1,note\\nA,4,"two\\nlines"\\nB,5,\\n', encoding="utf-8")
+    >>> source = open_table(path)
+    >>> source.columns, source.identifiers
+    (('id', 'wai_1', 'note'), ('id',))
+    >>> [chunk.lines.tolist() for chunk in source.chunks(["id", "wai_1"])]
+    [[2, 4]]
+    """
+    name = os.fspath(path)
+    fmt = fmt or detect_format(name)
+    if not os.path.isfile(name):
+        raise UnreadableFileError(f"Cannot read {name!r}: no such file.")
+    if fmt in ("csv", "tsv"):
+        layout = sniff_layout(name)
+        return TableSource(name, fmt, layout.header, layout)
+    from .formats import read_columns
+
+    columns, labels = read_columns(name, fmt)
+    return TableSource(name, fmt, columns, None, labels)
+
+
+def _python_chunks(
+    path: str,
+    layout: TextLayout,
+    positions: list[int],
+    names: list[str],
+    as_category: list[bool],
+    chunk_bytes: int,
+) -> Iterator[Chunk]:
+    width = len(layout.header)
+    total = max(os.path.getsize(path), 1)
+    try:
+        fh = open(path, encoding=layout.encoding, newline="")  # noqa: SIM115
+    except OSError as exc:  # pragma: no cover - sniff_layout opened it a moment ago
+        raise UnreadableFileError(f"Cannot read {path!r}: {exc}.") from exc
+    with fh:
+        reader = csv.reader(fh, delimiter=layout.delimiter)
+        try:
+            for _ in range(1 + layout.extra_header_rows):
+                next(reader)
+            offset = 0
+            yielded = False
+            while True:
+                cells: list[list[str]] = [[] for _ in positions]
+                lines: list[int] = []
+                ragged: list[int] = []
+                fields: list[int] = []
+                size = 0
+                previous = reader.line_num
+                for record in reader:
+                    start, previous = previous + 1, reader.line_num
+                    if not record:
+                        continue  # a blank line is not a row
+                    if len(record) != width:
+                        ragged.append(len(lines))
+                        fields.append(len(record))
+                        record = (record + [""] * width)[:width]
+                    for out, p in zip(cells, positions, strict=True):
+                        out.append(record[p])
+                    lines.append(start)
+                    size += sum(map(len, record)) + width
+                    if size >= chunk_bytes:
+                        break
+                if not lines and yielded:
+                    return
+                frame = pd.DataFrame(
+                    {
+                        i: pd.Series(col, dtype="category" if cat else object)
+                        for i, (col, cat) in enumerate(zip(cells, as_category, strict=True))
+                    },
+                )
+                frame.index = pd.RangeIndex(offset, offset + len(lines))
+                frame.columns = pd.Index(names, dtype=object)
+                offset += len(lines)
+                yielded = True
+                yield Chunk(
+                    frame,
+                    np.asarray(lines, dtype=np.int64),
+                    np.asarray(ragged, dtype=np.int64),
+                    np.asarray(fields, dtype=np.int64),
+                    progress=min(1.0, _position_of(fh) / total) if size else 1.0,
+                )
+                if size < chunk_bytes:
+                    return
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise UnreadableFileError(
+                f"Cannot read {path!r} as {layout.encoding} text near line "
+                f"{reader.line_num + 1}: {exc}."
+            ) from exc
+
+
+def _position_of(fh: Any) -> int:
+    position: int = fh.buffer.tell()
+    return position
+
+
+def require(package: str, feature: str, extra: str) -> Any:
+    """Import an optional package or raise :class:`MissingDependencyError`."""
+    import importlib
+
+    try:
+        return importlib.import_module(package)
+    except ImportError as exc:
+        raise MissingDependencyError(feature, package.split(".")[0], extra) from exc

@@ -1,0 +1,368 @@
+"""Writers: tables to CSV, TSV, parquet or Excel, safely.
+
+* **Atomic**: a file is written under a temporary name in the target's folder and
+  renamed into place only when complete, so an interrupted run leaves no half-written
+  file (and an older file of the same name intact).
+* **Formula injection**: in CSV, TSV and Excel output every text cell that starts with
+  ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with ``'`` so that a
+  spreadsheet shows it as text instead of evaluating it (OWASP's advice for CSV
+  injection). Numbers are never changed; parquet is not a spreadsheet format and is
+  written as is.
+* **Chunked**: :class:`TableWriter` takes the table in pieces, with the header once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import sys
+import tempfile
+from types import TracebackType
+from typing import IO, Any, Final, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, UnreadableFileError
+from .source import require
+
+__all__ = [
+    "FORMULA_TRIGGERS",
+    "OutputFormat",
+    "TableWriter",
+    "neutralise",
+    "neutralise_frame",
+    "output_format",
+    "write_table",
+]
+
+OutputFormat = Literal["csv", "tsv", "parquet", "xlsx"]
+FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
+_XLSX_MAX_ROWS: Final = 1_048_576
+
+
+def neutralise(value: str) -> str:
+    """Make a text cell safe to open in a spreadsheet.
+
+    Examples
+    --------
+    >>> neutralise("=HYPERLINK(\\"http://x\\")")
+    '\\'=HYPERLINK("http://x")'
+    >>> neutralise("-99"), neutralise("A-17")
+    ("'-99", 'A-17')
+    """
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells are neutralised (numbers are left alone).
+
+    >>> import pandas as pd
+    >>> neutralise_frame(pd.DataFrame({"id": ["=1+1", "A"], "x": [-1.0, 2.0]}))
+         id    x
+    0  '=1+1 -1.0
+    1     A  2.0
+    """
+    out = frame.copy()
+    for j in range(out.shape[1]):
+        col = out.iloc[:, j]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            col = col.astype(object)
+        elif not (col.dtype == object or pd.api.types.is_string_dtype(col.dtype)):
+            continue
+        values = col.to_numpy(dtype=object, copy=True)
+        is_text = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
+        if not is_text.any():
+            continue
+        flagged = is_text.copy()
+        flagged[is_text] = np.char.startswith(values[is_text].astype(str), FORMULA_TRIGGERS[0])
+        for trigger in FORMULA_TRIGGERS[1:]:
+            flagged[is_text] |= np.char.startswith(values[is_text].astype(str), trigger)
+        values[flagged] = ["'" + v for v in values[flagged]]
+        out.isetitem(j, _object_column(values, out.index))
+    return out
+
+
+def output_format(path: str | None, requested: str | None) -> OutputFormat:
+    """The output format: ``requested``, else from ``path``'s suffix, else CSV."""
+    names: dict[str, OutputFormat] = {
+        "csv": "csv",
+        "tsv": "tsv",
+        "tab": "tsv",
+        "parquet": "parquet",
+        "xlsx": "xlsx",
+    }
+    if requested:
+        if requested not in names:
+            raise DataError(f"Output format must be csv, tsv, parquet or xlsx; got {requested!r}.")
+        return names[requested]
+    suffix = os.path.splitext(path or "")[1].lower().lstrip(".")
+    return names.get(suffix, "csv")
+
+
+def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
+    """Plain column types shared by every format: text, float, int, nullable bool."""
+    out = frame.copy()
+    for j in range(out.shape[1]):
+        col = out.iloc[:, j]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            values = col.to_numpy(dtype=object, copy=True)
+            values[col.isna().to_numpy()] = None
+            out.isetitem(j, _object_column(values, out.index))
+    return out
+
+
+class TableWriter:
+    """Write a table in pieces to ``path`` (``None`` or ``"-"``: standard output).
+
+    Use as a context manager: the file appears under its name only when the block ends
+    without an exception; otherwise the temporary file is removed.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "scores.csv"
+    >>> with TableWriter(out) as w:
+    ...     w.write(pd.DataFrame({"id": ["=cmd"], "total": [4.25]}))
+    ...     w.write(pd.DataFrame({"id": ["b"], "total": [float("nan")]}))
+    >>> print(out.read_text(), end="")
+    id,total
+    '=cmd,4.25
+    b,
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str] | None, fmt: OutputFormat | None = None
+    ) -> None:
+        self.path = None if path is None or path == "-" else os.fspath(path)
+        self.format: OutputFormat = fmt or output_format(self.path, None)
+        if self.path is None and self.format not in ("csv", "tsv"):
+            raise DataError(
+                f"{self.format} output cannot go to standard output; name a file with -o."
+            )
+        self._tmp: str | None = None
+        self._fh: IO[Any] | None = None
+        self._state: Any = None
+        self.rows = 0
+
+    def __enter__(self) -> TableWriter:
+        if self.path is None:
+            self._fh = sys.stdout
+            return self
+        folder = os.path.dirname(os.path.abspath(self.path))
+        base = os.path.basename(self.path)
+        try:
+            fd, self._tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".part", dir=folder)
+        except OSError as exc:
+            raise UnreadableFileError(
+                f"Cannot write {self.path!r}: {exc.strerror or exc}."
+            ) from exc
+        os.close(fd)
+        if self.format in ("csv", "tsv"):
+            self._fh = open(self._tmp, "w", encoding="utf-8", newline="")
+        return self
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append rows (the header is written with the first call)."""
+        if self.format in ("csv", "tsv"):
+            if self._fh is None:  # pragma: no cover - guarded by the context manager
+                raise RuntimeError("TableWriter used outside its with block")
+            sep = "\t" if self.format == "tsv" else ","
+            render = _arrow_csv if _has_arrow() else _pandas_csv
+            self._fh.write(render(frame, sep, header=self._state is None))
+            self._state = True
+        elif self.format == "parquet":
+            self._write_parquet(_prepare(frame))
+        else:
+            self._write_xlsx(neutralise_frame(_prepare(frame)))
+        self.rows += len(frame)
+
+    def _write_parquet(self, data: pd.DataFrame) -> None:
+        pa = require("pyarrow", "Writing parquet files", "parquet")
+        pq = require("pyarrow.parquet", "Writing parquet files", "parquet")
+        table = pa.Table.from_pandas(data, preserve_index=False)
+        if self._state is None:
+            self._state = pq.ParquetWriter(self._tmp, table.schema)
+        else:
+            table = table.cast(self._state.schema)
+        self._state.write_table(table)
+
+    def _write_xlsx(self, data: pd.DataFrame) -> None:
+        openpyxl = require("openpyxl", "Writing Excel files", "excel")
+        if self._state is None:
+            self._state = openpyxl.Workbook(write_only=True)
+            self._sheet = self._state.create_sheet()
+            self._sheet.append([neutralise(str(c)) for c in data.columns])
+        if self.rows + len(data) >= _XLSX_MAX_ROWS:
+            raise DataError(
+                f"An Excel sheet holds at most {_XLSX_MAX_ROWS - 1} data rows; this output "
+                "has more. Write CSV or parquet instead."
+            )
+        for row in data.itertuples(index=False, name=None):
+            self._sheet.append([_cell(v) for v in row])
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.path is None:
+            sys.stdout.flush()
+            return
+        try:
+            if exc_type is None:
+                self._finish()
+                if self._tmp is not None:
+                    os.replace(self._tmp, self.path)
+                    self._tmp = None
+        finally:
+            if self._fh is not None and not self._fh.closed:
+                self._fh.close()
+            if self._tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.remove(self._tmp)
+
+    def _finish(self) -> None:
+        if self.format in ("csv", "tsv") and self._fh is not None:
+            self._fh.close()
+        elif self.format == "parquet" and self._state is not None:
+            self._state.close()
+        elif self.format == "xlsx" and self._state is not None:
+            self._state.save(self._tmp)
+
+
+def _cell(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def write_table(
+    frame: pd.DataFrame, path: str | os.PathLike[str] | None, fmt: OutputFormat | None = None
+) -> None:
+    """Write a whole table (see :class:`TableWriter`) in one go."""
+    with TableWriter(path, fmt) as writer:
+        writer.write(frame)
+
+
+def to_text(frame: pd.DataFrame, fmt: Literal["csv", "tsv"] = "csv") -> str:
+    """The CSV text :class:`TableWriter` would write, as a string (for tests and docs)."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer), TableWriter(None, fmt) as writer:
+        writer.write(frame)
+    return buffer.getvalue()
+
+
+def _has_arrow() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pyarrow") is not None
+
+
+def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
+    """CSV text of ``frame`` built with pyarrow compute: text cells neutralised, quoted
+    only when they hold the delimiter, a quote or a line break (as the csv module does),
+    numbers in their shortest round-trip form, booleans as ``true``/``false``."""
+    pa = require("pyarrow", "Fast CSV writing", "cli")
+    pc = require("pyarrow.compute", "Fast CSV writing", "cli")
+    special = "[" + ("\\t" if sep == "\t" else sep) + '"\\r\\n]'
+
+    def safe_text(array: Any) -> tuple[Any, bool]:
+        """(neutralised text, whether some cell needs quoting)."""
+        hit = pc.match_substring_regex(array, "^[=+\\-@\\t\\r]")
+        if pc.any(hit).as_py():
+            array = pc.if_else(hit, pc.binary_join_element_wise("'", array, ""), array)
+        needs = pc.match_substring_regex(array, special)
+        return array, bool(pc.any(needs).as_py())
+
+    def quote(array: Any) -> Any:
+        needs = pc.match_substring_regex(array, special)
+        quoted = pc.binary_join_element_wise('"', pc.replace_substring(array, '"', '""'), '"', "")
+        return pc.if_else(needs, quoted, array)
+
+    columns: list[Any] = []
+    quoting = False
+    for j in range(frame.shape[1]):
+        col = frame.iloc[:, j]
+        dtype = col.dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            categories = pa.array(
+                dtype.categories.to_numpy(dtype=object), type=pa.string(), from_pandas=True
+            )
+            categories, needs = safe_text(categories)
+            codes = col.cat.codes.to_numpy()
+            array = categories.take(pa.array(codes, mask=codes < 0))
+        elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+            array, needs = pa.array(col, from_pandas=True), False
+        else:
+            values = col.to_numpy(dtype=object)
+            try:
+                array = pa.array(values, type=pa.string(), from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                cells = [None if pd.isna(v) else str(v) for v in values]
+                array = pa.array(cells, type=pa.string())
+            array, needs = safe_text(array)
+        quoting = quoting or needs
+        columns.append(array)
+    text = io.StringIO(newline="")
+    if header:
+        names = [neutralise(str(c)) for c in frame.columns]
+        csv.writer(text, delimiter=sep, lineterminator="\n").writerow(names)
+    if not len(frame) or not columns:
+        return text.getvalue()
+    if not quoting:  # the common case: pyarrow's writer, nothing to quote
+        pacsv = require("pyarrow.csv", "Fast CSV writing", "cli")
+        table = pa.Table.from_arrays(columns, names=[f"c{j}" for j in range(len(columns))])
+        sink = io.BytesIO()
+        options = pacsv.WriteOptions(include_header=False, delimiter=sep, quoting_style="none")
+        pacsv.write_csv(table, sink, write_options=options)
+        text.write(sink.getvalue().decode("utf-8"))
+        return text.getvalue()
+    texts = []
+    for array in columns:
+        if pa.types.is_string(array.type):
+            array = quote(array)
+        elif pa.types.is_boolean(array.type):
+            array = pc.if_else(array, "true", "false")
+        else:
+            array = pc.cast(array, pa.string())
+        texts.append(pc.fill_null(array, ""))
+    lines = pc.binary_join_element_wise(*texts, sep)
+    lines = pc.binary_join_element_wise(lines, "", "\n")
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
+    start, stop = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    text.write(lines.buffers()[2].to_pybytes()[start:stop].decode("utf-8"))
+    return text.getvalue()
+
+
+def _pandas_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
+    """The same text as :func:`_arrow_csv`, without pyarrow (slower)."""
+    out = neutralise_frame(_prepare(frame))
+    for j in range(out.shape[1]):
+        col = out.iloc[:, j]
+        if pd.api.types.is_bool_dtype(col.dtype):
+            cells = [None if v is pd.NA else ("true" if v else "false") for v in col]
+            out.isetitem(j, _object_column(np.array(cells, dtype=object), out.index))
+        elif pd.api.types.is_float_dtype(col.dtype):
+            cells = [None if v != v else _number(v) for v in col.to_numpy()]
+            out.isetitem(j, _object_column(np.array(cells, dtype=object), out.index))
+    buffer = io.StringIO(newline="")
+    out.to_csv(buffer, sep=sep, header=header, index=False, lineterminator="\n")
+    return buffer.getvalue()
+
+
+def _number(value: float) -> str:
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _object_column(values: np.ndarray[Any, Any], index: pd.Index) -> Any:
+    """A text column kept as Python objects (no string-dtype inference)."""
+    return pd.Series(values, index=index, dtype=object)

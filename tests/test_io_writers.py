@@ -1,0 +1,171 @@
+"""Writers: formula-injection neutralising, atomic replacement, every output format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alliance_score.errors import DataError
+from alliance_score.io import (
+    FORMULA_TRIGGERS,
+    TableWriter,
+    neutralise,
+    neutralise_frame,
+    output_format,
+    read_table,
+    write_table,
+)
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        pytest.param("=1+1", "'=1+1", id="equals"),
+        pytest.param("+1", "'+1", id="plus"),
+        pytest.param("-2+3", "'-2+3", id="minus"),
+        pytest.param("@SUM(A1)", "'@SUM(A1)", id="at"),
+        pytest.param("\t=1", "'\t=1", id="tab"),
+        pytest.param("\r=1", "'\r=1", id="carriage-return"),
+        pytest.param("C001", "C001", id="plain"),
+        pytest.param("a=b", "a=b", id="inner-equals"),
+        pytest.param("", "", id="empty"),
+    ],
+)
+def test_neutralise(cell: str, expected: str) -> None:
+    assert neutralise(cell) == expected
+
+
+@settings(max_examples=200)
+@given(st.text())
+def test_neutralised_text_never_starts_with_a_trigger(text: str) -> None:
+    safe = neutralise(text)
+    assert not safe.startswith(FORMULA_TRIGGERS)
+    assert safe.removeprefix("'") == text or safe == text
+
+
+def test_neutralise_frame_leaves_numbers_and_input_alone() -> None:
+    frame = pd.DataFrame(
+        {
+            "id": pd.Series(["=cmd", "ok", None], dtype=object),
+            "cat": pd.Categorical(["@x", "y", "@x"]),
+            "x": [-1.0, np.nan, 2.0],
+            "n": [-1, 0, 1],
+        }
+    )
+    before = frame.copy()
+    out = neutralise_frame(frame)
+    assert out["id"].tolist() == ["'=cmd", "ok", None]
+    assert out["cat"].tolist() == ["'@x", "y", "'@x"]
+    pd.testing.assert_series_equal(out["x"], frame["x"])
+    pd.testing.assert_series_equal(out["n"], frame["n"])
+    pd.testing.assert_frame_equal(frame, before)
+
+
+@pytest.mark.parametrize(
+    ("path", "requested", "expected"),
+    [
+        pytest.param("s.csv", None, "csv", id="csv"),
+        pytest.param("s.tsv", None, "tsv", id="tsv"),
+        pytest.param("s.parquet", None, "parquet", id="parquet"),
+        pytest.param("s.XLSX", None, "xlsx", id="xlsx-upper"),
+        pytest.param("s.out", None, "csv", id="unknown-suffix"),
+        pytest.param(None, None, "csv", id="stdout"),
+        pytest.param("s.csv", "parquet", "parquet", id="requested-wins"),
+    ],
+)
+def test_output_format(path: str | None, requested: str | None, expected: str) -> None:
+    assert output_format(path, requested) == expected
+
+
+def test_output_format_rejects_unknown() -> None:
+    with pytest.raises(DataError, match="'json'"):
+        output_format("x", "json")
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "client_id": ['=HYPERLINK("x")', "C2"],
+            "total": [4.25, np.nan],
+            "n": [12, 3],
+            "flag": pd.array([True, pd.NA], dtype="boolean"),
+            "status": pd.Categorical(["complete", "insufficient"]),
+        }
+    )
+
+
+@pytest.mark.parametrize("suffix", ["csv", "tsv", "xlsx", "parquet"])
+def test_round_trip(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"scores.{suffix}"
+    write_table(_frame(), path)
+    back = read_table(path)
+    expected_id = '\'=HYPERLINK("x")' if suffix != "parquet" else '=HYPERLINK("x")'
+    assert back["client_id"].tolist() == [expected_id, "C2"]
+    assert float(back["total"].iloc[0]) == 4.25
+    assert back["status"].tolist() == ["complete", "insufficient"]
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_interrupted_write_leaves_old_file(tmp_path: Path) -> None:
+    path = tmp_path / "scores.csv"
+    path.write_text("old\n", encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt), TableWriter(path) as writer:
+        writer.write(_frame())
+        raise KeyboardInterrupt
+    assert path.read_text(encoding="utf-8") == "old\n"
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_chunks_write_one_header(tmp_path: Path) -> None:
+    path = tmp_path / "scores.csv"
+    with TableWriter(path) as writer:
+        writer.write(_frame())
+        writer.write(_frame())
+    text = path.read_text(encoding="utf-8").splitlines()
+    assert len(text) == 5
+    assert text[0].startswith("client_id,")
+
+
+def test_binary_output_needs_a_file() -> None:
+    with pytest.raises(DataError, match="name a file with -o"):
+        TableWriter(None, "parquet")
+
+
+def test_unwritable_folder(tmp_path: Path) -> None:
+    from alliance_score.errors import UnreadableFileError
+
+    with (
+        pytest.raises(UnreadableFileError, match="Cannot write"),
+        TableWriter(tmp_path / "absent" / "x.csv"),
+    ):
+        pass  # pragma: no cover
+
+
+def test_csv_text_is_the_same_with_and_without_pyarrow() -> None:
+    from alliance_score.io.writers import _arrow_csv, _pandas_csv
+
+    frame = _frame()
+    frame["note"] = pd.Series(["x,1", 'say "hi"'], dtype=object)
+    frame["third"] = [1 / 3, 60.0]
+    for sep in (",", "\t"):
+        assert _arrow_csv(frame, sep, header=True) == _pandas_csv(frame, sep, header=True)
+        plain = frame.drop(columns="note")  # nothing to quote: pyarrow's own writer
+        assert _arrow_csv(plain, sep, header=True) == _pandas_csv(plain, sep, header=True)
+
+
+def test_fallback_writer_is_used_without_pyarrow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import alliance_score.io.writers as writers
+
+    monkeypatch.setattr(writers, "_has_arrow", lambda: False)
+    path = tmp_path / "s.csv"
+    write_table(_frame(), path)
+    assert path.read_text(encoding="utf-8").splitlines()[1] == (
+        '"\'=HYPERLINK(""x"")",4.25,12,true,complete'
+    )
