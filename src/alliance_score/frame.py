@@ -204,8 +204,8 @@ def _parse(
     data: pd.DataFrame, ins: Instrument, mapping: ColumnMap, rules: CellRules
 ) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
     n = len(data)
-    matrix = np.empty((n, len(ins.items)), dtype=np.float64)
-    codes = np.empty((n, len(ins.items)), dtype=np.int8)
+    matrix = np.empty((n, len(ins.items)), dtype=np.float64, order="F")
+    codes = np.empty((n, len(ins.items)), dtype=np.int8, order="F")
     for j, item in enumerate(ins.item_ids):
         matrix[:, j], codes[:, j] = parse_column(_column(data, mapping[item]), rules)
     return matrix, codes

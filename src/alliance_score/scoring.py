@@ -160,70 +160,111 @@ def score_matrix(
     chosen = tuple(instrument.scales if scales is None else scales)
     chosen_cutoffs = tuple(instrument.cutoffs if cutoffs is None else cutoffs)
     n = x.shape[0]
-    lo, hi = instrument.response.min, instrument.response.max
-
-    reverse = np.array([item.reverse for item in instrument.items], dtype=bool)
-    if reverse.any():
-        x = x.copy()
-        x[:, reverse] = (lo + hi) - x[:, reverse]
-    answered = ~np.isnan(x)
-    filled = np.where(answered, x, 0.0)
-    position = {item.id: j for j, item in enumerate(instrument.items)}
-
-    scores = np.empty((n, len(chosen)), dtype=np.float64)
-    n_ans = np.empty((n, len(chosen)), dtype=np.int64)
-    for k, scale in enumerate(chosen):
-        cols = np.array([position[i] for i in scale.items], dtype=np.intp)
-        weight = np.array([scale.weight(i) for i in scale.items], dtype=np.float64)
-        count = answered[:, cols].sum(axis=1)
-        total = filled[:, cols] @ weight
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = total / (answered[:, cols] @ weight)
-        size = len(cols)
-        if scale.method == "mean":
-            score = mean
-        elif scale.method == "sum":
-            score = np.where(count == size, total, mean * weight.sum())
-        elif scale.method == "tcu":
-            score = mean * 10.0
-        else:  # pomp
-            score = (mean - lo) / (hi - lo) * 100.0
-        score[count < scale.min_answered] = np.nan
-        scores[:, k] = score
-        n_ans[:, k] = count
-    np.round(scores, SCORE_DECIMALS, out=scores)
-
-    bad = np.zeros(n, dtype=bool) if invalid is None else np.asarray(invalid, dtype=bool)
-    scores[bad] = np.nan
-    scored = ~np.isnan(scores)
-    sizes = np.array([len(s.items) for s in chosen], dtype=np.int64)
-    prorated = scored & (n_ans < sizes)
-
-    status = np.full(n, _COMPLETE, dtype=np.int8)
-    status[prorated.any(axis=1)] = _PRORATED
-    status[~scored.all(axis=1)] = _PARTIAL
-    status[~scored.any(axis=1)] = _INSUFFICIENT
-    status[bad] = _INVALID
-
-    index = {s.id: k for k, s in enumerate(chosen)}
-    flags = np.zeros((n, len(chosen_cutoffs)), dtype=bool)
-    known = np.zeros((n, len(chosen_cutoffs)), dtype=bool)
-    for k, cut in enumerate(chosen_cutoffs):
-        col = scores[:, index[cut.scale]]
-        known[:, k] = ~np.isnan(col)
-        with np.errstate(invalid="ignore"):
-            flags[:, k] = _COMPARE[cut.comparison](col, cut.value) & known[:, k]
-    return KernelResult(
+    plan = _Plan(instrument, chosen, chosen_cutoffs)
+    out = KernelResult(
         scales=chosen,
         cutoffs=chosen_cutoffs,
-        scores=scores,
-        n_answered=n_ans,
-        prorated=prorated,
-        flags=flags,
-        flags_known=known,
-        status=status,
-        items_answered=answered.sum(axis=1).astype(np.int64),
+        scores=np.empty((n, len(chosen)), dtype=np.float64),
+        n_answered=np.empty((n, len(chosen)), dtype=np.int64),
+        prorated=np.empty((n, len(chosen)), dtype=bool),
+        flags=np.empty((n, len(chosen_cutoffs)), dtype=bool),
+        flags_known=np.empty((n, len(chosen_cutoffs)), dtype=bool),
+        status=np.empty(n, dtype=np.int8),
+        items_answered=np.empty(n, dtype=np.int64),
     )
+    bad = np.zeros(n, dtype=bool) if invalid is None else np.asarray(invalid, dtype=bool)
+    for start in range(0, n, BLOCK_ROWS):
+        rows = slice(start, min(n, start + BLOCK_ROWS))
+        plan.score_block(x[rows], bad[rows], out, rows)
+    return out
+
+
+BLOCK_ROWS: Final = 1 << 15
+"""Rows scored at a time, so that every temporary of the kernel stays in cache."""
+
+
+class _Plan:
+    """What the kernel needs per scale, worked out once per call."""
+
+    def __init__(
+        self, instrument: Instrument, scales: tuple[Scale, ...], cutoffs: tuple[Cutoff, ...]
+    ) -> None:
+        self.lo, self.hi = instrument.response.min, instrument.response.max
+        self.reverse = [item.reverse for item in instrument.items]
+        position = {item.id: j for j, item in enumerate(instrument.items)}
+        self.scales = scales
+        self.columns = [[position[i] for i in s.items] for s in scales]
+        self.weights: list[list[float] | None] = [
+            [s.weight(i) for i in s.items] if s.weights else None for s in scales
+        ]
+        index = {s.id: k for k, s in enumerate(scales)}
+        self.cutoffs = [(index[c.scale], _COMPARE[c.comparison], c.value) for c in cutoffs]
+
+    def score_block(
+        self, x: NDArray[np.float64], bad: NDArray[np.bool_], out: KernelResult, rows: slice
+    ) -> None:
+        """Score one block of rows into ``out[rows]``, column by column."""
+        n = len(x)
+        cols = [
+            (self.lo + self.hi) - x[:, j] if rev else x[:, j] for j, rev in enumerate(self.reverse)
+        ]
+        answered = [~np.isnan(c) for c in cols]
+        filled = [np.where(a, c, 0.0) for a, c in zip(answered, cols, strict=True)]
+        items_answered = np.zeros(n, dtype=np.int64)
+        for a in answered:
+            items_answered += a
+        any_prorated = np.zeros(n, dtype=bool)
+        all_scored = np.ones(n, dtype=bool)
+        any_scored = np.zeros(n, dtype=bool)
+        scores: list[NDArray[np.float64]] = []
+        for k, scale in enumerate(self.scales):
+            columns, weights = self.columns[k], self.weights[k]
+            count = np.zeros(n, dtype=np.int64)
+            total = np.zeros(n, dtype=np.float64)
+            for m, j in enumerate(columns):
+                count += answered[j]
+                total += filled[j] if weights is None else weights[m] * filled[j]
+            if weights is None:
+                denominator = count.astype(np.float64)
+                full = float(len(columns))
+            else:
+                denominator = np.zeros(n, dtype=np.float64)
+                for m, j in enumerate(columns):
+                    denominator += weights[m] * answered[j]
+                full = float(sum(weights))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = total / denominator
+            if scale.method == "mean":
+                score = mean
+            elif scale.method == "sum":
+                score = np.where(count == len(columns), total, mean * full)
+            elif scale.method == "tcu":
+                score = mean * 10.0
+            else:  # pomp
+                score = (mean - self.lo) / (self.hi - self.lo) * 100.0
+            scored = (count >= scale.min_answered) & ~bad
+            score[~scored] = np.nan
+            np.round(score, SCORE_DECIMALS, out=score)
+            prorated = scored & (count < len(columns))
+            any_prorated |= prorated
+            all_scored &= scored
+            any_scored |= scored
+            scores.append(score)
+            out.scores[rows, k] = score
+            out.n_answered[rows, k] = count
+            out.prorated[rows, k] = prorated
+        status = np.where(any_prorated, _PRORATED, _COMPLETE).astype(np.int8)
+        status[~all_scored] = _PARTIAL
+        status[~any_scored] = _INSUFFICIENT
+        status[bad] = _INVALID
+        out.status[rows] = status
+        out.items_answered[rows] = items_answered
+        for k, (scale_index, compare, value) in enumerate(self.cutoffs):
+            score = scores[scale_index]
+            known = ~np.isnan(score)
+            with np.errstate(invalid="ignore"):
+                out.flags[rows, k] = compare(score, value) & known
+            out.flags_known[rows, k] = known
 
 
 _COMPARE = {
