@@ -106,19 +106,26 @@ class CellRules:
     def check_numbers(self, x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
         """Validate numbers: (values with NaN for missing or invalid, cell codes)."""
         codes = np.zeros(x.shape, dtype=np.int8)
-        missing = np.isnan(x)
-        if self.missing_numbers:
-            missing |= np.isin(x, np.fromiter(self.missing_numbers, dtype=np.float64))
-        infinite = np.isinf(x)
+        # Later assignments win: off-grid < out of range < infinite. NaN compares false
+        # everywhere, so missing cells keep code 0.
         with np.errstate(invalid="ignore"):
-            out = ~missing & ~infinite & ((x < self.lo) | (x > self.hi))
-            codes[out] = _OUT
             if self.step is not None:
-                k = (x - self.lo) / self.step
-                off = ~missing & ~infinite & ~out & (np.abs(k - np.rint(k)) > _STEP_TOLERANCE)
+                if self.step == 1 and float(self.lo).is_integer():
+                    off = np.rint(x) != x
+                    off &= ~np.isnan(x)
+                else:
+                    k = (x - self.lo) / self.step
+                    off = np.abs(k - np.rint(k)) > _STEP_TOLERANCE
                 codes[off] = _NOT_ALLOWED
-        codes[infinite & ~missing] = _INF
-        values = np.where(missing | (codes != _OK), np.nan, x)
+            codes[(x < self.lo) | (x > self.hi)] = _OUT
+        codes[np.isinf(x)] = _INF
+        if self.missing_numbers:
+            declared = np.isin(x, np.fromiter(self.missing_numbers, dtype=np.float64))
+            codes[declared] = _OK
+        values = x.copy()
+        values[codes != _OK] = np.nan
+        if self.missing_numbers:
+            values[declared] = np.nan
         return values, codes
 
     def interpret(self, raw: object) -> tuple[float, int]:
