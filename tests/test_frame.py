@@ -136,6 +136,8 @@ def test_provisional_scales_need_the_opt_in() -> None:
     opted = score_frame(data, "wai-s", allow_provisional=True, return_problems=True)
     assert opted.provisional == ("task", "goal", "bond")
     assert opted.scores.attrs["alliance_score"]["provisional"] == ["task", "goal", "bond"]
+    assert list(opted.scores["provisional"]) == ["task;goal;bond"]
+    assert "provisional" not in verified_only.columns
 
 
 def test_provisional_cutoff_flag_needs_the_opt_in() -> None:

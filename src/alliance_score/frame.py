@@ -7,8 +7,11 @@ Output columns (fixed names, in this order):
   ``<scale>_prorated`` (bool);
 * per evaluated cut-off its flag (nullable boolean: ``<NA>`` when the scale is not scored);
 * ``n_answered`` (answered items over the instrument), ``n_problems`` (problem cells in
-  the row) and ``status`` (categorical: complete, prorated, partial, insufficient,
-  invalid).
+  the row);
+* ``provisional``, only when provisional scales or cut-offs were scored on request: the
+  same text in every row, naming them (``"task;goal;bond"``), so that every file written
+  from the result says which of its columns are provisional;
+* ``status`` (categorical: complete, prorated, partial, insufficient, invalid).
 
 The result has the input's index and one row per input row, in order. The input is never
 modified. ``DataFrame.attrs["alliance_score"]`` records the instrument reference, the
@@ -240,6 +243,11 @@ def _assemble(
         computed[cut.flag] = pd.arrays.BooleanArray(k.flags[:, j], ~k.flags_known[:, j])
     computed["n_answered"] = k.items_answered
     computed["n_problems"] = (cell_codes != 0).sum(axis=1).astype(np.int64)
+    if provisional:
+        marker = ";".join(provisional)
+        computed["provisional"] = pd.Categorical.from_codes(
+            np.zeros(len(data), dtype=np.int8), categories=pd.Index([marker])
+        )
     computed["status"] = pd.Categorical.from_codes(
         k.status, categories=pd.Index([s.value for s in STATUS_ORDER])
     )
