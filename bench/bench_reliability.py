@@ -8,7 +8,7 @@ Usage (from the repository root, with R and psych installed for the comparison):
 The data are 12 items on a 1-5 scale from a one-factor model, about 2% of cells missing.
 They are written once as raw doubles and read by R with ``readBin``, so both sides see
 identical numbers; the script prints both alphas to show that they agree, and a Markdown
-section for ``bench/RESULTS_reliability.md``.
+section for ``bench/RESULTS.md`` (part "Reliability on 10^6 rows").
 """
 
 from __future__ import annotations

@@ -262,3 +262,22 @@ def test_score_response_result_is_json_ready() -> None:
     assert dumped["status"] == "insufficient"
     assert dumped["scores"] == {"total": None}
     assert dumped["flags"] == {"total_below_36": None}
+
+
+def test_row_blocks_give_the_same_scores_and_problems(monkeypatch: pytest.MonkeyPatch) -> None:
+    from alliance_score import frame
+
+    rows: list[Sequence[object]] = [
+        [4] * 12,
+        [5] * 11 + ["x"],
+        [None] * 12,
+        [3] * 6 + [9] + [3] * 5,
+        [2] * 12,
+    ]
+    data = _wai_sr(rows * 3)
+    whole = score_frame(data, "wai-sr", return_problems=True)
+    monkeypatch.setattr(frame, "FRAME_BLOCK_ROWS", 4)
+    blocked = score_frame(data, "wai-sr", return_problems=True)
+    pd.testing.assert_frame_equal(whole.scores, blocked.scores)
+    pd.testing.assert_frame_equal(whole.problems, blocked.problems)
+    assert list(blocked.problems["row"]) == [1, 3, 6, 8, 11, 13]

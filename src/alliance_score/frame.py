@@ -40,6 +40,9 @@ from .scoring import STATUS_ORDER, KernelResult, score_matrix, select_scales
 __all__ = ["PROBLEM_COLUMNS", "FrameResult", "OnInvalid", "score_frame"]
 
 OnInvalid = Literal["reject", "missing"]
+FRAME_BLOCK_ROWS = 1 << 17
+"""Rows parsed and scored at a time: keeps the parsed matrix small for very large frames
+(results do not depend on it; rows are scored independently)."""
 PROBLEM_COLUMNS: tuple[str, ...] = ("row", "index", "column", "item", "value", "code", "message")
 
 
@@ -189,9 +192,16 @@ def score_frame(
     chosen, cutoffs = select_scales(ins, scales, allow_provisional=allow_provisional)
     mapping = resolve_columns(data.columns, ins, items)
     rules = CellRules.build(ins, missing_codes=missing_codes, labels=labels)
-    matrix, cell_codes = _parse(data, ins, mapping, rules)
-    invalid = (cell_codes != 0).any(axis=1) if on_invalid == "reject" else None
-    kernel = score_matrix(matrix, ins, scales=chosen, cutoffs=cutoffs, invalid=invalid)
+    parts: list[KernelResult] = []
+    codes: list[NDArray[np.int8]] = []
+    for start in range(0, max(len(data), 1), FRAME_BLOCK_ROWS):
+        block = data.iloc[start : start + FRAME_BLOCK_ROWS]
+        matrix, block_codes = _parse(block, ins, mapping, rules)
+        invalid = (block_codes != 0).any(axis=1) if on_invalid == "reject" else None
+        parts.append(score_matrix(matrix, ins, scales=chosen, cutoffs=cutoffs, invalid=invalid))
+        codes.append(block_codes)
+    kernel = parts[0] if len(parts) == 1 else KernelResult.concat(parts)
+    cell_codes = codes[0] if len(codes) == 1 else np.concatenate(codes)
     provisional = tuple(
         [s.id for s in chosen if s.status == "provisional"]
         + [c.flag for c in cutoffs if c.status == "provisional"]

@@ -83,6 +83,22 @@ class KernelResult:
     items_answered: NDArray[np.int64]
     """``(n_rows,)`` answered items over the whole instrument."""
 
+    @classmethod
+    def concat(cls, parts: Sequence[KernelResult]) -> KernelResult:
+        """Stack the results of consecutive row blocks scored with the same scales."""
+        first = parts[0]
+        return cls(
+            scales=first.scales,
+            cutoffs=first.cutoffs,
+            scores=np.concatenate([p.scores for p in parts]),
+            n_answered=np.concatenate([p.n_answered for p in parts]),
+            prorated=np.concatenate([p.prorated for p in parts]),
+            flags=np.concatenate([p.flags for p in parts]),
+            flags_known=np.concatenate([p.flags_known for p in parts]),
+            status=np.concatenate([p.status for p in parts]),
+            items_answered=np.concatenate([p.items_answered for p in parts]),
+        )
+
 
 def select_scales(
     instrument: Instrument,
