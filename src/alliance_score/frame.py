@@ -265,7 +265,9 @@ def _assemble(
     if clash:
         raise DataError(f"Columns {clash} given in keep clash with score column names.")
     out.update(computed)
-    scores = pd.DataFrame(out, index=data.index.copy())
+    # Every array in ``out`` is new (the kernel's output or a copy of a kept column), so
+    # the frame can take them without another copy.
+    scores = pd.DataFrame(out, index=data.index.copy(), copy=False)
     scores.attrs["alliance_score"] = {
         "instrument": ins.ref,
         "library_version": __version__,

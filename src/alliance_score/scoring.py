@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -85,16 +85,23 @@ class KernelResult:
 
     @classmethod
     def concat(cls, parts: Sequence[KernelResult]) -> KernelResult:
-        """Stack the results of consecutive row blocks scored with the same scales."""
+        """Stack the results of consecutive row blocks scored with the same scales.
+
+        Two-dimensional arrays stay column-major, so each output column is contiguous.
+        """
+
+        def stack(arrays: list[NDArray[Any]]) -> NDArray[Any]:
+            return np.concatenate([a.T for a in arrays], axis=1).T
+
         first = parts[0]
         return cls(
             scales=first.scales,
             cutoffs=first.cutoffs,
-            scores=np.concatenate([p.scores for p in parts]),
-            n_answered=np.concatenate([p.n_answered for p in parts]),
-            prorated=np.concatenate([p.prorated for p in parts]),
-            flags=np.concatenate([p.flags for p in parts]),
-            flags_known=np.concatenate([p.flags_known for p in parts]),
+            scores=stack([p.scores for p in parts]),
+            n_answered=stack([p.n_answered for p in parts]),
+            prorated=stack([p.prorated for p in parts]),
+            flags=stack([p.flags for p in parts]),
+            flags_known=stack([p.flags_known for p in parts]),
             status=np.concatenate([p.status for p in parts]),
             items_answered=np.concatenate([p.items_answered for p in parts]),
         )
@@ -180,11 +187,11 @@ def score_matrix(
     out = KernelResult(
         scales=chosen,
         cutoffs=chosen_cutoffs,
-        scores=np.empty((n, len(chosen)), dtype=np.float64),
-        n_answered=np.empty((n, len(chosen)), dtype=np.int64),
-        prorated=np.empty((n, len(chosen)), dtype=bool),
-        flags=np.empty((n, len(chosen_cutoffs)), dtype=bool),
-        flags_known=np.empty((n, len(chosen_cutoffs)), dtype=bool),
+        scores=np.empty((n, len(chosen)), dtype=np.float64, order="F"),
+        n_answered=np.empty((n, len(chosen)), dtype=np.int64, order="F"),
+        prorated=np.empty((n, len(chosen)), dtype=bool, order="F"),
+        flags=np.empty((n, len(chosen_cutoffs)), dtype=bool, order="F"),
+        flags_known=np.empty((n, len(chosen_cutoffs)), dtype=bool, order="F"),
         status=np.empty(n, dtype=np.int8),
         items_answered=np.empty(n, dtype=np.int64),
     )
