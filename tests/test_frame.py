@@ -281,3 +281,10 @@ def test_row_blocks_give_the_same_scores_and_problems(monkeypatch: pytest.Monkey
     pd.testing.assert_frame_equal(whole.scores, blocked.scores)
     pd.testing.assert_frame_equal(whole.problems, blocked.problems)
     assert list(blocked.problems["row"]) == [1, 3, 6, 8, 11, 13]
+
+
+def test_first_row_counts_problem_rows_from_the_start_of_a_larger_table() -> None:
+    data = _wai_sr([[4] * 12, [4] * 11 + ["x"]])
+    result = score_frame(data, "wai-sr", first_row=1000, return_problems=True)
+    assert list(result.problems["row"]) == [1001]
+    assert " in row 1001 " in str(result.problems["message"].iloc[0])

@@ -92,6 +92,7 @@ def score_frame(
     labels: bool = ...,
     on_invalid: OnInvalid = ...,
     allow_provisional: bool = ...,
+    first_row: int = ...,
     return_problems: Literal[False] = ...,
 ) -> pd.DataFrame: ...
 
@@ -108,6 +109,7 @@ def score_frame(
     labels: bool = ...,
     on_invalid: OnInvalid = ...,
     allow_provisional: bool = ...,
+    first_row: int = ...,
     return_problems: Literal[True],
 ) -> FrameResult: ...
 
@@ -123,6 +125,7 @@ def score_frame(
     labels: bool = False,
     on_invalid: OnInvalid = "reject",
     allow_provisional: bool = False,
+    first_row: int = 0,
     return_problems: bool = False,
 ) -> pd.DataFrame | FrameResult:
     """Score every row of ``data`` as one administration of ``instrument``.
@@ -154,6 +157,9 @@ def score_frame(
     allow_provisional
         Also score provisional scales and cut-offs; they are listed in
         ``attrs["alliance_score"]["provisional"]`` and in :attr:`FrameResult.provisional`.
+    first_row
+        Position of ``data``'s first row in a larger table that is scored in parts (a
+        file read in chunks): problem rows and messages count from it.
     return_problems
         Return a :class:`FrameResult` (scores, problems, mapping, summary) instead of the
         scores alone.
@@ -209,7 +215,7 @@ def score_frame(
     scores = _assemble(data, ins, kernel, cell_codes, keep, provisional)
     if not return_problems:
         return scores
-    problems = _problems(data, ins, mapping, rules, cell_codes)
+    problems = _problems(data, ins, mapping, rules, cell_codes, first_row)
     return FrameResult(scores, problems, ins, mapping, provisional)
 
 
@@ -283,6 +289,7 @@ def _problems(
     mapping: ColumnMap,
     rules: CellRules,
     cell_codes: NDArray[np.int8],
+    first_row: int,
 ) -> pd.DataFrame:
     rows, cols = np.nonzero(cell_codes)
     order = np.lexsort((cols, rows))  # row by row, items in instrument order
@@ -300,13 +307,13 @@ def _problems(
         value = str(raw)
         records.append(
             (
-                r,
+                first_row + r,
                 str(data.index[r]),
                 str(column),
                 item,
                 value,
                 code.value,
-                _message(code, item, column, r, raw, rule, rules),
+                _message(code, item, column, first_row + r, raw, rule, rules),
             )
         )
     problems = pd.DataFrame.from_records(records, columns=list(PROBLEM_COLUMNS))

@@ -268,6 +268,7 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
                 instrument,
                 items=s.mapping,
                 keep=s.keep,
+                first_row=int(chunk.frame.index[0]) if len(chunk.frame) else 0,
                 return_problems=True,
                 **s.score_options,
             )

@@ -47,23 +47,16 @@ def account(
 ) -> FrameResult:
     """Put a chunk's result in file terms: global rows, input lines, row-level problems.
 
-    The library's problems get the input ``line`` and rows counted from the start of the
-    file; ragged lines and duplicate identifiers are added as row-level problems (column
-    and item empty), before the row's cell problems. With ``on_invalid="reject"`` a row
+    The chunk is scored with ``first_row`` set to its position in the file, so the
+    library's problems already count rows from the start of the file; they get the
+    input ``line`` here. Ragged lines and duplicate identifiers are added as row-level
+    problems (column and item empty), before the row's cell problems. With ``on_invalid="reject"`` a row
     from a ragged line is not scored (status ``invalid``), as for an invalid cell.
     """
     frame = chunk.frame
     offset = int(frame.index[0]) if len(frame) else 0
     problems = result.problems.copy()
-    local = problems["row"].to_numpy(dtype=np.int64)
-    if offset and len(problems):
-        problems["message"] = [
-            _shift_row(msg, item, column, r, offset)
-            for msg, item, column, r in zip(
-                problems["message"], problems["item"], problems["column"], local, strict=True
-            )
-        ]
-        problems["row"] = local + offset
+    local = problems["row"].to_numpy(dtype=np.int64) - offset
     problems.insert(0, "line", chunk.lines[local] if len(local) else np.empty(0, np.int64))
     extra: list[tuple[Any, ...]] = []
     for pos, fields in zip(chunk.ragged.tolist(), chunk.ragged_fields.tolist(), strict=True):
@@ -111,13 +104,6 @@ def account(
             scores = _reject_rows(scores, result, chunk.ragged)
     problems = problems.astype({"line": np.int64, "row": np.int64})
     return dataclasses.replace(result, scores=scores, problems=problems[list(PROBLEM_FILE_COLUMNS)])
-
-
-def _shift_row(message: str, item: str, column: str, row: int, offset: int) -> str:
-    prefix = f"Item {item!r} (column {column!r}) in row {row} "
-    if message.startswith(prefix):
-        return f"Item {item!r} (column {column!r}) in row {row + offset} " + message[len(prefix) :]
-    return message
 
 
 def _reject_rows(
