@@ -50,8 +50,9 @@ def account(
     The chunk is scored with ``first_row`` set to its position in the file, so the
     library's problems already count rows from the start of the file; they get the
     input ``line`` here. Ragged lines and duplicate identifiers are added as row-level
-    problems (column and item empty), before the row's cell problems. With ``on_invalid="reject"`` a row
-    from a ragged line is not scored (status ``invalid``), as for an invalid cell.
+    problems (column and item empty), before the row's cell problems. With
+    ``on_invalid="reject"`` a row from a ragged line is not scored (status ``invalid``),
+    as for an invalid cell.
     """
     frame = chunk.frame
     offset = int(frame.index[0]) if len(frame) else 0
