@@ -371,3 +371,14 @@ def test_docs_examples_run(code: str, capsys: pytest.CaptureFixture[str]) -> Non
 
 def test_docs_have_examples() -> None:
     assert len(_BLOCKS) >= 3
+
+
+def test_unconverged_one_factor_fit_gives_no_omega(monkeypatch: pytest.MonkeyPatch) -> None:
+    from alliance_score.psychometrics import _coefficients
+
+    cor = np.array([[1.0, 0.5, 0.4], [0.5, 1.0, 0.3], [0.4, 0.3, 1.0]])
+    assert np.isfinite(_coefficients.one_factor_minres(cor)).all()
+    monkeypatch.setattr(_coefficients, "_MINRES_MAX_ITER", 1)
+    loadings = _coefficients.one_factor_minres(cor)
+    assert np.isnan(loadings).all()
+    assert np.isnan(_coefficients.omega_total(cor, loadings))

@@ -110,7 +110,10 @@ def one_factor_minres(cor: NDArray[np.float64]) -> NDArray[np.float64]:
     change by less than 1e-12: the fixed point minimises the sum of squared off-diagonal
     residuals, the criterion of psych's ``fa(r, nfactors = 1, fm = "minres")``.
     Communalities are bounded at 0.995 as psych bounds the uniquenesses at 0.005. The
-    sign is chosen so that the loadings sum to a non-negative number.
+    sign is chosen so that the loadings sum to a non-negative number. When the iteration
+    has not converged after 10,000 steps (nearly uncorrelated items, Heywood cases) the
+    loadings are NaN, so omega is reported as missing rather than as an unconverged
+    guess.
     """
     k = cor.shape[0]
     if k < 2 or not np.isfinite(cor).all():
@@ -127,9 +130,11 @@ def one_factor_minres(cor: NDArray[np.float64]) -> NDArray[np.float64]:
             h2 = new
             break
         h2 = new
+    else:
+        return np.full(k, np.nan)
     if loadings.sum() < 0:
         loadings = -loadings
-    return loadings
+    return np.asarray(loadings, dtype=np.float64)
 
 
 def _smc(cor: NDArray[np.float64]) -> NDArray[np.float64]:
