@@ -101,6 +101,8 @@ def detect_identifiers(header: tuple[str, ...], kind: ExportKind = "csv") -> tup
 
     >>> detect_identifiers(("client_id", "session", "wai_1", "notes"))
     ('client_id', 'session')
+    >>> detect_identifiers(("client", "therapist", "session", "q1"))
+    ('client', 'therapist', 'session')
     """
     if kind == "redcap":
         ids = [c for c in header if c in _REDCAP_RAW]
@@ -112,7 +114,9 @@ def detect_identifiers(header: tuple[str, ...], kind: ExportKind = "csv") -> tup
     if kind == "qualtrics":
         return tuple(c for c in header if c == "ResponseId")
     pattern = re.compile(
-        r"(?:^|[_ .])(?:id|session|visit|wave|timepoint|occasion)$|^id[_ .]", re.IGNORECASE
+        r"(?:^|[_ .])(?:id|session|visit|wave|timepoint|occasion|client|patient|participant"
+        r"|subject|respondent|therapist|clinician|rater)$|^id[_ .]",
+        re.IGNORECASE,
     )
     return tuple(c for c in header if c.casefold() == "id" or pattern.search(c))
 
