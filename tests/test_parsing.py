@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,10 @@ LIKERT_CASES = [
     (4, 4.0, OK),
     (4.0, 4.0, OK),
     (np.int64(2), 2.0, OK),
+    (Decimal("4"), 4.0, OK),
+    (Decimal("4.5"), None, ProblemCode.NOT_ALLOWED_VALUE),
+    (complex(4, 0), None, ProblemCode.WRONG_TYPE),
+    (b"4", None, ProblemCode.WRONG_TYPE),
     ("1", 1.0, OK),
     ("5", 5.0, OK),
     ("4.5", None, ProblemCode.NOT_ALLOWED_VALUE),
@@ -150,6 +155,21 @@ def test_column_dtypes_parse_alike(dtype: str, cells: list[object]) -> None:
     expected = [float("nan") if c is None else float(str(c)) for c in cells]
     np.testing.assert_array_equal(values, expected)
     assert not codes.any()
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        pd.Series([4 + 0j, None]),
+        pd.Series(pd.to_datetime(["2020-01-01", None])),
+        pd.Series(pd.to_timedelta([1, None], unit="D")),
+    ],
+    ids=["complex", "datetime", "timedelta"],
+)
+def test_non_answer_dtypes_are_wrong_type(cells: pd.Series) -> None:
+    values, codes = parse_column(cells, CellRules.build(WAI_SR))
+    assert [CODES[c] for c in codes] == [ProblemCode.WRONG_TYPE, None]
+    assert np.isnan(values).all()
 
 
 def test_boolean_column_is_wrong_type() -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numbers
 import re
+from decimal import Decimal
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
@@ -132,7 +133,7 @@ class CellRules:
         """One distinct raw value: (number, pre-code) before range checks."""
         if isinstance(raw, bool | np.bool_):
             return np.nan, _TYPE
-        if isinstance(raw, numbers.Real):
+        if isinstance(raw, numbers.Real | Decimal):
             return float(raw), _OK
         if isinstance(raw, str):
             text = raw.strip()
@@ -162,7 +163,11 @@ def parse_column(
     if pd.api.types.is_bool_dtype(dtype):
         codes = np.where(series.isna().to_numpy(), _OK, _TYPE).astype(np.int8)
         return np.full(len(series), np.nan), codes
-    if pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+    if (
+        pd.api.types.is_numeric_dtype(dtype)
+        and not pd.api.types.is_complex_dtype(dtype)
+        and not isinstance(dtype, pd.CategoricalDtype)
+    ):
         x = series.to_numpy(dtype=np.float64, na_value=np.nan)
         return rules.check_numbers(x)
     positions, uniques = pd.factorize(series, use_na_sentinel=True)
