@@ -161,7 +161,7 @@ def test_column_dtypes_parse_alike(dtype: str, cells: list[object]) -> None:
     "cells",
     [
         pd.Series([4 + 0j, None]),
-        pd.Series(pd.to_datetime(["2020-01-01", None])),
+        pd.Series([pd.Timestamp("2020-01-01"), pd.NaT]),
         pd.Series(pd.to_timedelta([1, None], unit="D")),
     ],
     ids=["complex", "datetime", "timedelta"],

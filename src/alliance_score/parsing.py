@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import numbers
 import re
-from decimal import Decimal
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Final
 
 import numpy as np
