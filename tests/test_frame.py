@@ -288,3 +288,11 @@ def test_first_row_counts_problem_rows_from_the_start_of_a_larger_table() -> Non
     result = score_frame(data, "wai-sr", first_row=1000, return_problems=True)
     assert list(result.problems["row"]) == [1001]
     assert " in row 1001 " in str(result.problems["message"].iloc[0])
+
+
+def test_response_model_refuses_booleans() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        Response(answers={"1": True})
+    assert Response(answers={"1": 4, "2": 4.0, "3": " 4 ", "4": None}).answers["3"] == " 4 "

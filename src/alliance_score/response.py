@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from ._version import __version__
 from .errors import DataError, Problem, ProblemCode
@@ -24,7 +24,9 @@ from .scoring import Status
 
 __all__ = ["Answer", "Response", "ScoreResult", "score_response"]
 
-Answer = float | int | str | None
+Answer = StrictInt | StrictFloat | StrictStr | None
+"""An answer as given: a number, text (parsed by the cell rules) or None for missing.
+Strict, so that a boolean is refused rather than read as 1."""
 
 
 class Response(BaseModel):
