@@ -1,0 +1,139 @@
+"""The command line against awkward input, as a data manager meets it.
+
+Each case builds its files in ``tmp_path``, runs the command in-process and checks the
+exit code and the one-line error on standard error. Whatever the input, the command
+never raises (no traceback), never changes the input file and never leaves a partial
+output behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from alliance_score.cli import main
+
+ITEMS = [f"wai_{i}" for i in range(1, 13)]
+HEADER = "client_id,session," + ",".join(ITEMS)
+
+
+def _rows(*rows: str) -> str:
+    return "\n".join([HEADER, *rows]) + "\n"
+
+
+ROW_A = "A,1," + ",".join(["3"] * 12)
+ROW_B = "B,1," + ",".join(["4"] * 12)
+SCORES = "client,session,total\nA,1,3.5\nA,2,3.0\nB,1,4.0\n"
+
+
+@dataclass(frozen=True)
+class Case:
+    """Files to create (name -> bytes or text), the argv, the exit code, and a piece of
+    standard error that must appear (on the error line when the code is 2)."""
+
+    files: dict[str, str | bytes]
+    argv: list[str]
+    code: int
+    stderr: str
+
+
+def _run(tmp_path: Path, case: Case, capsys: pytest.CaptureFixture[str]) -> str:
+    for name, content in case.files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    before = {name: (tmp_path / name).read_bytes() for name in case.files}
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in case.argv]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert code == case.code, err
+    assert case.stderr in err
+    if code == 2:
+        assert err.count("alliance-score: error:") == 1
+    for name, content in before.items():
+        assert (tmp_path / name).read_bytes() == content, f"{name} was changed"
+    assert not list(tmp_path.rglob("*.part")), "a temporary file was left behind"
+    return err
+
+
+SESSIONS_ARGS = ["sessions", "{tmp}/s.csv", "--client", "client", "--session", "session"]
+
+SESSIONS_CASES = {
+    "output-into-missing-folder": Case(
+        {"s.csv": SCORES},
+        [*SESSIONS_ARGS, "-o", "{tmp}/nodir/out.csv"],
+        2,
+        "Cannot write '",
+    ),
+    "output-is-the-input": Case(
+        {"s.csv": SCORES},
+        [*SESSIONS_ARGS, "-o", "{tmp}/s.csv"],
+        2,
+        "Refusing to overwrite the input file",
+    ),
+    "output-is-the-input-by-another-path": Case(
+        {"s.csv": SCORES},
+        [*SESSIONS_ARGS, "-o", "{tmp}/./sub/../s.csv"],
+        2,
+        "Refusing to overwrite the input file",
+    ),
+    "ruptures-file-is-the-input": Case(
+        {"s.csv": SCORES},
+        [*SESSIONS_ARGS, "-o", "{tmp}/out.csv", "--ruptures", "{tmp}/s.csv"],
+        2,
+        "(--ruptures)",
+    ),
+    "summary-and-events-same-file": Case(
+        {"s.csv": SCORES},
+        [*SESSIONS_ARGS, "-o", "{tmp}/o.csv", "--events", "{tmp}/o.csv", "--cutoff", "3"],
+        2,
+        "-o and --events need different files",
+    ),
+    "empty-file": Case({"s.csv": b""}, SESSIONS_ARGS, 2, "it has no header row"),
+}
+
+
+@pytest.mark.parametrize("case", SESSIONS_CASES.values(), ids=SESSIONS_CASES.keys())
+def test_sessions_awkward_input(
+    tmp_path: Path, case: Case, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(tmp_path, case, capsys)
+
+
+@pytest.mark.parametrize("text", ["=HYPERLINK(1)", "+1", "@cmd"], ids=["equals", "plus", "at"])
+def test_sessions_summary_is_injection_safe(
+    tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "s.csv").write_text(f"client,session,total\n{text},1,3.5\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    code = main(["sessions", str(tmp_path / "s.csv"), "--client", "client", "--session",
+                 "session", "-o", str(out)])  # fmt: skip
+    capsys.readouterr()
+    assert code == 0
+    assert out.read_text(encoding="utf-8").splitlines()[1].startswith(f"'{text},")
+
+
+def _symlink_case(tmp_path: Path) -> list[str]:
+    (tmp_path / "s.csv").write_text(SCORES, encoding="utf-8")
+    (tmp_path / "link.csv").symlink_to(tmp_path / "s.csv")
+    return [*SESSIONS_ARGS, "-o", "{tmp}/link.csv"]
+
+
+def _ensure(build: Callable[[Path], list[str]], tmp_path: Path) -> list[str]:
+    return [a.replace("{tmp}", str(tmp_path)) for a in build(tmp_path)]
+
+
+def test_sessions_refuses_symlink_to_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(_ensure(_symlink_case, tmp_path))
+    assert code == 2
+    assert "Refusing to overwrite the input file" in capsys.readouterr().err
+    assert (tmp_path / "s.csv").read_text(encoding="utf-8") == SCORES
