@@ -137,3 +137,62 @@ def test_sessions_refuses_symlink_to_input(
     assert code == 2
     assert "Refusing to overwrite the input file" in capsys.readouterr().err
     assert (tmp_path / "s.csv").read_text(encoding="utf-8") == SCORES
+
+
+SCORE = ["score", "{tmp}/in.csv", "-i", "wai-sr", "-o", "{tmp}/out.csv"]
+
+UNREADABLE_CASES = {
+    "folder-as-input": Case({"in.csv/x": "x"}, SCORE, 2, "it is a folder, not a file"),
+    "nonexistent-input": Case({}, SCORE, 2, "no such file"),
+    "empty-file": Case({"in.csv": b""}, SCORE, 2, "it has no header row"),
+    "only-blank-lines": Case({"in.csv": "\n\n\n"}, SCORE, 2, "its first line is empty"),
+    "png-named-csv": Case(
+        {"in.csv": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"}, SCORE, 2, "it looks like a PNG image"
+    ),
+    "gzip-named-csv": Case(
+        {"in.csv": b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"}, SCORE, 2, "gzip-compressed"
+    ),
+    "xlsx-named-csv": Case({"in.csv": b"PK\x03\x04\x14\x00"}, SCORE, 2, "rename it to .xlsx"),
+    "control-bytes-in-header": Case(
+        {"in.csv": b"a\x01\x02b,c\n1,2\n"}, SCORE, 2, "control byte 0x01"
+    ),
+    "check-on-png": Case(
+        {"in.csv": b"\x89PNG\r\n\x1a\n"}, ["check", "{tmp}/in.csv", "-i", "wai-sr"], 2, "PNG"
+    ),
+    "sessions-on-folder": Case(
+        {"in.csv/x": "x"},
+        ["sessions", "{tmp}/in.csv", "--client", "c", "--session", "s"],
+        2,
+        "it is a folder, not a file",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", UNREADABLE_CASES.values(), ids=UNREADABLE_CASES.keys())
+def test_unreadable_input_is_one_clear_line(
+    tmp_path: Path, case: Case, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(tmp_path, case, capsys)
+    assert not (tmp_path / "out.csv").exists()
+
+
+READABLE_CASES = {
+    "nul-byte-in-an-item": Case(
+        {"in.csv": _rows(ROW_A, "B,1,3\x00," + ",".join(["3"] * 11))}, SCORE, 1, "not_a_number 1"
+    ),
+    "nul-byte-in-an-identifier": Case(
+        {"in.csv": _rows("A\x00x,1," + ",".join(["3"] * 12))}, SCORE, 0, "complete 1"
+    ),
+    "utf16-without-bom": Case(
+        {"in.csv": _rows(ROW_A, ROW_B).encode("utf-16-le")}, SCORE, 0, "complete 2"
+    ),
+    "header-only": Case({"in.csv": _rows()}, SCORE, 0, "0 rows read"),
+}
+
+
+@pytest.mark.parametrize("case", READABLE_CASES.values(), ids=READABLE_CASES.keys())
+def test_readable_oddities_are_scored(
+    tmp_path: Path, case: Case, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(tmp_path, case, capsys)
+    assert (tmp_path / "out.csv").exists()

@@ -219,6 +219,8 @@ def open_table(path: str | os.PathLike[str], *, fmt: TableFormat | None = None) 
     """
     name = os.fspath(path)
     fmt = fmt or detect_format(name)
+    if os.path.isdir(name):
+        raise UnreadableFileError(f"Cannot read {name!r}: it is a folder, not a file.")
     if not os.path.isfile(name):
         raise UnreadableFileError(f"Cannot read {name!r}: no such file.")
     if fmt in ("csv", "tsv"):
