@@ -196,3 +196,76 @@ def test_readable_oddities_are_scored(
 ) -> None:
     _run(tmp_path, case, capsys)
     assert (tmp_path / "out.csv").exists()
+
+
+SPACED = " client_id , session ," + ",".join(f" {c} " for c in ITEMS)
+MAPPING_CASES = {
+    "bom-and-spaces-keep-identifiers": Case(
+        {"in.csv": "\ufeff" + SPACED + "\n" + ROW_A + "\n"},
+        SCORE,
+        0,
+        "keeping columns [' client_id ', ' session ']",
+    ),
+    "unicode-header": Case(
+        {"in.csv": "klïent_id,séance," + ",".join(ITEMS) + "\n" + ROW_A + "\n"},
+        SCORE,
+        0,
+        "keeping columns ['klïent_id']",
+    ),
+    "duplicate-item-header": Case(
+        {"in.csv": "client_id,wai_1," + ",".join(ITEMS) + "\nA,3," + ",".join(["3"] * 12)},
+        SCORE,
+        2,
+        "match several columns",
+    ),
+    "items-missing": Case(
+        {"in.csv": "client_id," + ",".join(ITEMS[:10]) + "\nA," + ",".join(["3"] * 10)},
+        SCORE,
+        2,
+        "lacks ['11', '12']",
+    ),
+    "items-ambiguous": Case(
+        {
+            "in.csv": "id,"
+            + ",".join(ITEMS)
+            + ","
+            + ",".join(f"q{i}" for i in range(1, 13))
+            + "\nA,"
+            + ",".join(["3"] * 24)
+        },
+        SCORE,
+        2,
+        "in more than one way",
+    ),
+    "column-without-equals": Case(
+        {"in.csv": _rows(ROW_A)}, [*SCORE, "--column", "wai_1"], 2, "--column expects ITEM=COLUMN"
+    ),
+    "column-unknown-item": Case(
+        {"in.csv": _rows(ROW_A)}, [*SCORE, "--column", "99=wai_1"], 2, "does not have: ['99']"
+    ),
+    "columns-without-item": Case(
+        {"in.csv": _rows(ROW_A)}, [*SCORE, "--columns", "wai_"], 2, "must contain '{item}'"
+    ),
+    "columns-unclosed-brace": Case(
+        {"in.csv": _rows(ROW_A)}, [*SCORE, "--columns", "wai_{item"], 2, "cannot be filled"
+    ),
+    "unknown-instrument": Case(
+        {"in.csv": _rows(ROW_A)},
+        ["score", "{tmp}/in.csv", "-i", "nosuch"],
+        2,
+        "Unknown instrument 'nosuch'",
+    ),
+    "broken-toml": Case(
+        {"in.csv": _rows(ROW_A), "bad.toml": "id = [\n"},
+        ["score", "{tmp}/in.csv", "-i", "{tmp}/bad.toml"],
+        2,
+        "not valid TOML",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", MAPPING_CASES.values(), ids=MAPPING_CASES.keys())
+def test_headers_and_mapping(
+    tmp_path: Path, case: Case, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(tmp_path, case, capsys)

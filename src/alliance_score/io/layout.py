@@ -135,6 +135,8 @@ def detect_identifiers(header: tuple[str, ...], kind: ExportKind = "csv") -> tup
     ('client_id', 'session')
     >>> detect_identifiers(("client", "therapist", "session", "q1"))
     ('client', 'therapist', 'session')
+    >>> detect_identifiers((" client_id ", "Session ", "q1"))  # spaces around names
+    (' client_id ', 'Session ')
     """
     if kind == "redcap":
         ids = [c for c in header if c in _REDCAP_RAW]
@@ -150,7 +152,7 @@ def detect_identifiers(header: tuple[str, ...], kind: ExportKind = "csv") -> tup
         r"|subject|respondent|therapist|clinician|rater)$|^id[_ .]",
         re.IGNORECASE,
     )
-    return tuple(c for c in header if c.casefold() == "id" or pattern.search(c))
+    return tuple(c for c in header if c.strip().casefold() == "id" or pattern.search(c.strip()))
 
 
 def _kind(header: tuple[str, ...], rows: list[list[str]]) -> tuple[ExportKind, int]:
