@@ -269,3 +269,38 @@ def test_headers_and_mapping(
     tmp_path: Path, case: Case, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _run(tmp_path, case, capsys)
+
+
+ROW_OPEN = ROW_B[:-1] + '"3'  # the last item opens a quote that is never closed
+UNCLOSED_QUOTE_CASES = {
+    "quote-opens-a-row-then-more-rows": Case(
+        {"in.csv": _rows(ROW_A, '"' + ROW_B, ROW_B)}, SCORE, 2, "on line 3 is never closed"
+    ),
+    "quote-in-last-item-swallows-a-line": Case(
+        {"in.csv": _rows(ROW_A, ROW_OPEN, "C D E")}, SCORE, 2, "on line 3 is never closed"
+    ),
+    "quote-in-last-item-at-end-of-file": Case(
+        {"in.csv": _rows(ROW_A, ROW_OPEN)}, SCORE, 2, "on line 3 is never closed"
+    ),
+    "to-standard-output": Case(
+        {"in.csv": _rows(ROW_A, ROW_OPEN, "C D E")},
+        ["score", "{tmp}/in.csv", "-i", "wai-sr"],
+        2,
+        "on line 3 is never closed",
+    ),
+    "quoted-line-break-closed-is-fine": Case(
+        {"in.csv": "note," + HEADER + '\n"two\nlines",' + ROW_A + "\n"}, SCORE, 0, "complete 1"
+    ),
+    "quoted-line-break-in-last-field-is-fine": Case(
+        {"in.csv": HEADER + ",note\n" + ROW_A + ',"two\nlines"\n'}, SCORE, 0, "complete 1"
+    ),
+}
+
+
+@pytest.mark.parametrize("case", UNCLOSED_QUOTE_CASES.values(), ids=UNCLOSED_QUOTE_CASES.keys())
+@pytest.mark.parametrize("chunk", ["4194304", "64"], ids=["one-chunk", "small-chunks"])
+def test_unclosed_quote_is_refused_not_swallowed(
+    tmp_path: Path, case: Case, chunk: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chunked = Case(case.files, [*case.argv, "--chunk-bytes", chunk], case.code, case.stderr)
+    _run(tmp_path, chunked, capsys)

@@ -253,6 +253,8 @@ def _python_chunks(
                 next(reader)
             offset = 0
             yielded = False
+            last_start = 0
+            last_record: list[str] = []
             while True:
                 cells: list[list[str]] = [[] for _ in positions]
                 lines: list[int] = []
@@ -268,6 +270,7 @@ def _python_chunks(
                         ragged.append(len(lines))
                         fields.append(len(record))
                         record = (record + [""] * width)[:width]
+                    last_record = record
                     for out, p in zip(cells, positions, strict=True):
                         out.append(record[p])
                     lines.append(start)
@@ -275,7 +278,14 @@ def _python_chunks(
                     if size >= chunk_bytes:
                         break
                 if not lines and yielded:
+                    end = _end(reader, last_record)
+                    check_closed_quotes(path, layout.encoding, last_start, end)
                     return
+                if lines:
+                    last_start = lines[-1]
+                if size < chunk_bytes:
+                    end = _end(reader, last_record)
+                    check_closed_quotes(path, layout.encoding, last_start, end)
                 frame = pd.DataFrame(
                     {
                         i: pd.Series(col, dtype="category" if cat else object)
@@ -300,6 +310,31 @@ def _python_chunks(
                 f"Cannot read {path!r} as {layout.encoding} text near line "
                 f"{reader.line_num + 1}: {exc}."
             ) from exc
+
+
+def _end(reader: Any, record: list[str]) -> int:
+    """The last physical line of the last record (the csv module does not count a line
+    break that the file ends with inside a quoted field)."""
+    ends_open = bool(record) and record[-1].endswith(("\n", "\r"))
+    return int(reader.line_num) + int(ends_open)
+
+
+def check_closed_quotes(path: str, encoding: str, start: int, end: int) -> None:
+    """Raise when the last record (physical lines ``start`` to ``end``) ends inside a
+    quoted field: a ``"`` that is never closed makes the reader take every line after it
+    as part of one field, so those rows would be lost without a trace."""
+    if start < 1 or end <= start:
+        return  # one physical line: no quoted line break, nothing was swallowed
+    with open(path, encoding=encoding, newline="", errors="replace") as fh:
+        for _ in range(start - 1):
+            fh.readline()
+        tail = fh.read()
+    if tail.count('"') % 2:
+        raise UnreadableFileError(
+            f"Cannot read {path!r}: the quoted field on line {start} is never closed (a '\"' "
+            "is missing), so every line from there to the end of the file would be read as "
+            "one row; close the quote and run again."
+        )
 
 
 def _position_of(fh: Any) -> int:
