@@ -304,3 +304,30 @@ def test_unclosed_quote_is_refused_not_swallowed(
 ) -> None:
     chunked = Case(case.files, [*case.argv, "--chunk-bytes", chunk], case.code, case.stderr)
     _run(tmp_path, chunked, capsys)
+
+
+LONG = "x" * 300_000  # above the csv module's default field limit of 128 KiB
+LONG_FIELD_CASES = {
+    "long-identifier-to-file": Case(
+        {"in.csv": _rows(LONG + ROW_A[1:], ROW_B)}, SCORE, 0, "complete 2"
+    ),
+    "long-identifier-to-standard-output": Case(
+        {"in.csv": _rows(LONG + ROW_A[1:], ROW_B)},
+        ["score", "{tmp}/in.csv", "-i", "wai-sr"],
+        0,
+        "complete 2",
+    ),
+    "long-item-value-is-a-problem": Case(
+        {"in.csv": _rows("A,1," + "9" * 300_000 + "," + ",".join(["3"] * 11))},
+        ["score", "{tmp}/in.csv", "-i", "wai-sr", "--problems", "{tmp}/p.csv"],
+        1,
+        "problems: 1 (",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", LONG_FIELD_CASES.values(), ids=LONG_FIELD_CASES.keys())
+def test_long_fields_are_read_by_both_engines(
+    tmp_path: Path, case: Case, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(tmp_path, case, capsys)

@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 CHUNK_BYTES: Final = 4 << 20
+_FIELD_LIMIT: Final = (1 << 31) - 1
 Engine = Literal["auto", "arrow", "python"]
 TableFormat = Literal["csv", "tsv", "xlsx", "sav", "dta", "parquet"]
 _SUFFIXES: Final[dict[str, TableFormat]] = {
@@ -247,6 +248,9 @@ def _python_chunks(
     except OSError as exc:  # pragma: no cover - sniff_layout opened it a moment ago
         raise UnreadableFileError(f"Cannot read {path!r}: {exc}.") from exc
     with fh:
+        # the standard limit (128 KiB per field) would make this engine refuse files the
+        # fast engine reads; a field is bounded by the file anyway
+        csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
         reader = csv.reader(fh, delimiter=layout.delimiter)
         try:
             for _ in range(1 + layout.extra_header_rows):
