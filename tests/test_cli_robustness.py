@@ -331,3 +331,77 @@ def test_long_fields_are_read_by_both_engines(
     tmp_path: Path, case: Case, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _run(tmp_path, case, capsys)
+
+
+SCORE_TO = ["score", "{tmp}/in.csv", "-i", "wai-sr"]
+OUTPUT_CASES = {
+    "scores-into-missing-folder": Case(
+        {"in.csv": _rows(ROW_A)}, [*SCORE_TO, "-o", "{tmp}/nodir/s.csv"], 2, "Cannot write"
+    ),
+    "problems-into-missing-folder": Case(
+        {"in.csv": _rows(ROW_A)},
+        [*SCORE_TO, "-o", "{tmp}/s.csv", "--problems", "{tmp}/nodir/p.csv"],
+        2,
+        "Cannot write",
+    ),
+    "scores-over-input": Case(
+        {"in.csv": _rows(ROW_A)}, [*SCORE_TO, "-o", "{tmp}/in.csv"], 2, "Refusing to overwrite"
+    ),
+    "scores-over-input-by-relative-path": Case(
+        {"in.csv": _rows(ROW_A)},
+        [*SCORE_TO, "-o", "{tmp}/sub/../in.csv"],
+        2,
+        "Refusing to overwrite",
+    ),
+    "problems-over-input": Case(
+        {"in.csv": _rows(ROW_A)}, [*SCORE_TO, "--problems", "{tmp}/in.csv"], 2, "Refusing"
+    ),
+    "problems-to-standard-output": Case(
+        {"in.csv": _rows(ROW_A)}, [*SCORE_TO, "--problems", "-"], 2, "needs a file name"
+    ),
+    "json-without-output": Case({"in.csv": _rows(ROW_A)}, [*SCORE_TO, "--json"], 2, "give -o"),
+    "xlsx-to-standard-output": Case(
+        {"in.csv": _rows(ROW_A)}, [*SCORE_TO, "--format", "xlsx"], 2, "cannot go to standard"
+    ),
+    "scores-suffix-xls": Case(
+        {"in.csv": _rows(ROW_A)}, [*SCORE_TO, "-o", "{tmp}/s.xls"], 2, ".xls is not a format"
+    ),
+    "scores-suffix-json": Case(
+        {"in.csv": _rows(ROW_A)}, [*SCORE_TO, "-o", "{tmp}/s.json"], 2, ".json is not a format"
+    ),
+    "problems-suffix-sav": Case(
+        {"in.csv": _rows(ROW_A)},
+        [*SCORE_TO, "-o", "{tmp}/s.csv", "--problems", "{tmp}/p.sav"],
+        2,
+        ".sav is not a format",
+    ),
+    "foreign-suffix-with-explicit-format": Case(
+        {"in.csv": _rows(ROW_A)},
+        [*SCORE_TO, "-o", "{tmp}/s.json", "--format", "csv"],
+        0,
+        "scores -> ",
+    ),
+    "unknown-suffix-is-csv": Case(
+        {"in.csv": _rows(ROW_A)}, [*SCORE_TO, "-o", "{tmp}/s.out"], 0, "scores -> "
+    ),
+}
+
+
+@pytest.mark.parametrize("case", OUTPUT_CASES.values(), ids=OUTPUT_CASES.keys())
+def test_outputs(tmp_path: Path, case: Case, capsys: pytest.CaptureFixture[str]) -> None:
+    _run(tmp_path, case, capsys)
+    if case.code == 2:
+        assert {p.name for p in tmp_path.iterdir()} <= {"in.csv", "sub"}
+
+
+def test_scores_over_input_through_a_symlink(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "in.csv").write_text(_rows(ROW_A), encoding="utf-8")
+    (tmp_path / "link.csv").symlink_to(tmp_path / "in.csv")
+    code = main(
+        ["score", str(tmp_path / "in.csv"), "-i", "wai-sr", "-o", str(tmp_path / "link.csv")]
+    )
+    assert code == 2
+    assert "Refusing to overwrite the input file" in capsys.readouterr().err
+    assert (tmp_path / "in.csv").read_text(encoding="utf-8") == _rows(ROW_A)
