@@ -405,3 +405,67 @@ def test_scores_over_input_through_a_symlink(
     assert code == 2
     assert "Refusing to overwrite the input file" in capsys.readouterr().err
     assert (tmp_path / "in.csv").read_text(encoding="utf-8") == _rows(ROW_A)
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+MISSING_PACKAGE_CASES = {
+    "xlsx-input-without-openpyxl": ("openpyxl", "wai_sr.xlsx", "s.csv", "alliance-score[excel]"),
+    "sav-input-without-pyreadstat": ("pyreadstat", "wai_sr.sav", "s.csv", "alliance-score[spss]"),
+    "dta-input-without-pyreadstat": ("pyreadstat", "wai_sr.dta", "s.csv", "alliance-score[spss]"),
+    "parquet-input-without-pyarrow": (
+        "pyarrow",
+        "wai_sr.parquet",
+        "s.csv",
+        "alliance-score[parquet]",
+    ),
+    "xlsx-output-without-openpyxl": ("openpyxl", "wai_sr.tsv", "s.xlsx", "alliance-score[excel]"),
+    "parquet-output-without-pyarrow": (
+        "pyarrow",
+        "wai_sr.tsv",
+        "s.parquet",
+        "alliance-score[parquet]",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("package", "source", "target", "hint"),
+    MISSING_PACKAGE_CASES.values(),
+    ids=MISSING_PACKAGE_CASES.keys(),
+)
+def test_missing_optional_package_is_an_install_hint(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    package: str,
+    source: str,
+    target: str,
+    hint: str,
+) -> None:
+    import importlib.util
+
+    from alliance_score.errors import MissingDependencyError
+    from alliance_score.io import arrow_csv, formats, writers
+    from alliance_score.io import source as sources
+
+    real_require, real_find_spec = sources.require, importlib.util.find_spec
+
+    def require(name: str, feature: str, extra: str) -> object:
+        if name.split(".")[0] == package:  # as when ``import name`` fails
+            raise MissingDependencyError(feature, package, extra)
+        return real_require(name, feature, extra)
+
+    def find_spec(name: str, *args: object, **kwargs: object) -> object:
+        return None if name.split(".")[0] == package else real_find_spec(name)
+
+    for module in (sources, formats, writers, arrow_csv):
+        monkeypatch.setattr(module, "require", require)
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    out = tmp_path / target
+    code = main(["score", str(EXAMPLES / source), "-i", "wai-sr", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert hint in err
+    assert err.count("alliance-score: error:") == 1
+    assert not list(tmp_path.iterdir())
