@@ -469,3 +469,31 @@ def test_missing_optional_package_is_an_install_hint(
     assert hint in err
     assert err.count("alliance-score: error:") == 1
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("chunk", ["10", "4194304"], ids=["row-per-chunk", "one-chunk"])
+def test_excel_row_limit_leaves_nothing_and_prints_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    chunk: str,
+) -> None:
+    import gc
+    import sys
+
+    from alliance_score.io import writers
+
+    monkeypatch.setattr(writers, "_XLSX_MAX_ROWS", 3)
+    seen: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", seen.append)
+    rows = [f"C{i},1," + ",".join(["3"] * 12) for i in range(5)]
+    (tmp_path / "in.csv").write_text(_rows(*rows), encoding="utf-8")
+    argv = ["score", str(tmp_path / "in.csv"), "-i", "wai-sr", "-o", str(tmp_path / "s.xlsx")]
+    code = main([*argv, "--chunk-bytes", chunk])
+    gc.collect()  # an abandoned sheet used to print a traceback when collected
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("alliance-score: error:") == 1
+    assert "Excel sheet holds at most 2 data rows" in err
+    assert seen == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

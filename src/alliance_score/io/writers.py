@@ -243,12 +243,24 @@ class TableWriter:
                 if self._tmp is not None:
                     os.replace(self._tmp, self.path)
                     self._tmp = None
+            else:
+                self._abandon()
         finally:
             if self._fh is not None and not self._fh.closed:
                 self._fh.close()
             if self._tmp is not None:
                 with contextlib.suppress(OSError):
                     os.remove(self._tmp)
+
+    def _abandon(self) -> None:
+        """Close a half-written workbook or parquet file before its temporary file goes
+        (left to the garbage collector, an open Excel sheet writes to a closed file and
+        prints a traceback at exit)."""
+        closers = {"xlsx": "_sheet", "parquet": "_state"}
+        part = getattr(self, closers.get(self.format, ""), None) if self._state else None
+        if part is not None:
+            with contextlib.suppress(Exception):  # the file is discarded either way
+                part.close()
 
     def _finish(self) -> None:
         if self.format in ("csv", "tsv") and self._fh is not None:
