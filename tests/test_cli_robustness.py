@@ -497,3 +497,123 @@ def test_excel_row_limit_leaves_nothing_and_prints_one_line(
     assert "Excel sheet holds at most 2 data rows" in err
     assert seen == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+INTERRUPT_CASES = {
+    "csv-and-problems": ["-o", "{tmp}/s.csv", "--problems", "{tmp}/p.csv"],
+    "parquet": ["-o", "{tmp}/s.parquet"],
+    "excel": ["-o", "{tmp}/s.xlsx", "--problems", "{tmp}/p.xlsx"],
+}
+
+
+@pytest.mark.parametrize("outputs", INTERRUPT_CASES.values(), ids=INTERRUPT_CASES.keys())
+def test_interrupt_mid_file_leaves_no_output(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    outputs: list[str],
+) -> None:
+    from alliance_score.cli import score as score_command
+
+    real = score_command.score_frame
+    calls = iter(range(3))
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        if next(calls, 3) == 1:  # Ctrl-C while the second chunk is scored
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(score_command, "score_frame", interrupted)
+    rows = [f"C{i},1," + ",".join(["3"] * 11) + ",9" for i in range(500)]
+    (tmp_path / "in.csv").write_text(_rows(*rows), encoding="utf-8")
+    argv = ["score", str(tmp_path / "in.csv"), "-i", "wai-sr", "--chunk-bytes", "100"]
+    code = main([*argv, *(a.replace("{tmp}", str(tmp_path)) for a in outputs)])
+    err = capsys.readouterr().err
+    assert code == 130
+    assert err.strip().splitlines()[-1] == "alliance-score: error: Interrupted."
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def _json_run(tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, object]:
+    import json
+
+    code = main(
+        ["score", str(tmp_path / "in.csv"), "-o", str(tmp_path / "s.csv"), "--json", *extra]
+    )
+    out, err = capsys.readouterr()
+    report: dict[str, object] = json.loads(out)
+    assert code == (1 if report["problems"] else 0), err
+    return report
+
+
+REPORT_CASES = {
+    "valid": (["-i", "wai-sr"], [ROW_A, ROW_B], {"rows": 2, "problems": {}}),
+    "invalid-rejected": (
+        ["-i", "wai-sr"],
+        [ROW_A, "B,1,9," + ",".join(["3"] * 11)],
+        {"rows": 2, "problems": {"out_of_range": 1}},
+    ),
+    "invalid-as-missing": (
+        ["-i", "wai-sr", "--on-invalid", "missing"],
+        [ROW_A, "B,1,9," + ",".join(["3"] * 11)],
+        {"rows": 2, "problems": {"out_of_range": 1}},
+    ),
+    "wai-s-provisional": (
+        ["-i", "wai-s", "--allow-provisional"],
+        [ROW_A],
+        {"rows": 1, "provisional": ["task", "goal", "bond"]},
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("options", "rows", "expected"), REPORT_CASES.values(), ids=REPORT_CASES.keys()
+)
+def test_json_report_is_valid_and_counts_every_row(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    options: list[str],
+    rows: list[str],
+    expected: dict[str, object],
+) -> None:
+    (tmp_path / "in.csv").write_text(_rows(*rows), encoding="utf-8")
+    report = _json_run(tmp_path, capsys, *options)
+    for key, value in expected.items():
+        assert report[key] == value
+    status = report["status"]
+    assert isinstance(status, dict)
+    assert sum(status.values()) == len(rows)
+
+
+@pytest.mark.parametrize(
+    ("on_invalid", "status", "total"),
+    [("reject", "invalid", ""), ("missing", "prorated", "3")],
+    ids=["reject", "missing"],
+)
+def test_on_invalid_decides_the_row(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    on_invalid: str,
+    status: str,
+    total: str,
+) -> None:
+    import csv
+
+    row = "B,1,9," + ",".join(["3"] * 11)
+    (tmp_path / "in.csv").write_text(_rows(row), encoding="utf-8")
+    _json_run(tmp_path, capsys, "-i", "wai-sr", "--on-invalid", on_invalid)
+    with open(tmp_path / "s.csv", encoding="utf-8", newline="") as fh:
+        (scored,) = list(csv.DictReader(fh))
+    assert (scored["status"], scored["total"]) == (status, total)
+
+
+def test_provisional_scales_are_named_in_output_and_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "in.csv").write_text(_rows(ROW_A), encoding="utf-8")
+    argv = ["score", str(tmp_path / "in.csv"), "-i", "wai-s", "-o", str(tmp_path / "s.csv")]
+    assert main([*argv, "--allow-provisional"]) == 0
+    assert "provisional (marked): task, goal, bond" in capsys.readouterr().err
+    header, first = (tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()[:2]
+    values = dict(zip(header.split(","), first.split(","), strict=True))
+    assert values["provisional"] == "task;goal;bond"
