@@ -513,15 +513,18 @@ def test_interrupt_mid_file_leaves_no_output(
     capsys: pytest.CaptureFixture[str],
     outputs: list[str],
 ) -> None:
+    from typing import Any
+
+    from alliance_score import frame as frame_module
     from alliance_score.cli import score as score_command
 
-    real = score_command.score_frame
+    real = frame_module.score_frame
     calls = iter(range(3))
 
-    def interrupted(*args: object, **kwargs: object) -> object:
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
         if next(calls, 3) == 1:  # Ctrl-C while the second chunk is scored
             raise KeyboardInterrupt
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(score_command, "score_frame", interrupted)
     rows = [f"C{i},1," + ",".join(["3"] * 11) + ",9" for i in range(500)]
@@ -617,3 +620,36 @@ def test_provisional_scales_are_named_in_output_and_summary(
     header, first = (tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()[:2]
     values = dict(zip(header.split(","), first.split(","), strict=True))
     assert values["provisional"] == "task;goal;bond"
+
+
+CHECK = ["check", "{tmp}/in.csv", "-i", "wai-sr"]
+SESS = ["sessions", "{tmp}/in.csv", "--client", "client", "--session", "session"]
+CHECK_AND_SESSIONS_CASES = {
+    "check-empty-file": Case({"in.csv": b""}, CHECK, 2, "it has no header row"),
+    "check-prose-not-a-table": Case(
+        {"in.csv": "hello world\nnot a table\n"}, CHECK, 2, "no column looks like one of its items"
+    ),
+    "check-gzip": Case({"in.csv": b"\x1f\x8b\x08\x00"}, CHECK, 2, "gzip-compressed"),
+    "check-unclosed-quote": Case(
+        {"in.csv": _rows(ROW_A, ROW_OPEN, "C D E")}, CHECK, 2, "never closed"
+    ),
+    "sessions-empty-file": Case({"in.csv": b""}, SESS, 2, "it has no header row"),
+    "sessions-prose-not-a-table": Case(
+        {"in.csv": "hello world\nnot a table\n"}, SESS, 2, "column 'session' is not in the file"
+    ),
+    "sessions-session-not-a-number": Case(
+        {"in.csv": "client,session,total\nA,one,3\n"}, SESS, 2, "row 0 holds 'one'"
+    ),
+    "sessions-header-only": Case(
+        {"in.csv": "client,session,total\n"}, SESS, 0, "Summarised 0 client trajectories"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "case", CHECK_AND_SESSIONS_CASES.values(), ids=CHECK_AND_SESSIONS_CASES.keys()
+)
+def test_check_and_sessions_on_garbage(
+    tmp_path: Path, case: Case, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(tmp_path, case, capsys)
