@@ -653,3 +653,34 @@ def test_check_and_sessions_on_garbage(
     tmp_path: Path, case: Case, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _run(tmp_path, case, capsys)
+
+
+DUP_ID_HEADER = "client_id,client_id," + ",".join(ITEMS)
+DUPLICATE_HEADER_CASES = {
+    "identifier-named-twice-is-refused": Case(
+        {"in.csv": f"{DUP_ID_HEADER}\nA,X,{ROW_A[4:]}\nA,Y,{ROW_A[4:]}\n"},
+        SCORE,
+        2,
+        "Column 'client_id' appears 2 times in the header (fields 1, 2)",
+    ),
+    "unused-column-named-twice-is-fine": Case(
+        {"in.csv": "note,note," + HEADER + "\nx,y," + ROW_A + "\n"}, SCORE, 0, "complete 1"
+    ),
+    "check-reads-each-copy": Case(
+        {"in.csv": "note,note," + HEADER + "\nx,y," + ROW_A + "\n"}, CHECK, 0, ""
+    ),
+}
+
+
+@pytest.mark.parametrize("case", DUPLICATE_HEADER_CASES.values(), ids=DUPLICATE_HEADER_CASES.keys())
+def test_duplicate_header_names(
+    tmp_path: Path, case: Case, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(tmp_path, case, capsys)
+
+
+def test_read_table_keeps_each_copy_of_a_repeated_name(tmp_path: Path) -> None:
+    from alliance_score.io import read_table
+
+    (tmp_path / "in.csv").write_text("note,note,x\na,b,1\n", encoding="utf-8")
+    assert read_table(tmp_path / "in.csv").values.tolist() == [["a", "b", "1"]]

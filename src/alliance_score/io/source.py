@@ -140,7 +140,10 @@ class TableSource:
         it again with ``engine="python"`` (and the exception's ``encoding``).
         """
         wanted = list(self.columns if columns is None else columns)
-        positions = [_position(self.columns, c) for c in wanted]
+        if columns is None:  # every field, each from its own position, even if names repeat
+            positions = list(range(len(self.columns)))
+        else:
+            positions = [_position(self.columns, c) for c in wanted]
         as_category = [c in set(categorical) for c in wanted]
         if self.layout is None:
             from .formats import read_whole
@@ -178,9 +181,18 @@ def _has_arrow() -> bool:
 
 def _position(columns: tuple[str, ...], name: str) -> int:
     try:
-        return columns.index(name)
+        position = columns.index(name)
     except ValueError:
         raise UnreadableFileError(f"Column {name!r} is not in the file.") from None
+    count = columns.count(name)
+    if count > 1:
+        raise UnreadableFileError(
+            f"Column {name!r} appears {count} times in the header (fields "
+            f"{', '.join(str(i + 1) for i, c in enumerate(columns) if c == name)}); "
+            "which one to use is ambiguous: rename the copies, or choose other columns "
+            "(--keep, --column)."
+        )
+    return position
 
 
 def open_table(path: str | os.PathLike[str], *, fmt: TableFormat | None = None) -> TableSource:
