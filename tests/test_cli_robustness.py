@@ -684,3 +684,31 @@ def test_read_table_keeps_each_copy_of_a_repeated_name(tmp_path: Path) -> None:
 
     (tmp_path / "in.csv").write_text("note,note,x\na,b,1\n", encoding="utf-8")
     assert read_table(tmp_path / "in.csv").values.tolist() == [["a", "b", "1"]]
+
+
+CP1252_HEADER = ("client_id;" + ";".join(ITEMS) + "\n").encode("cp1252")
+THREES = b";".join([b"3"] * 11)
+CP1252_CASES = {
+    "undefined-byte-in-identifier": Case(
+        {"in.csv": CP1252_HEADER + b"Ren\xe9\x81;3;" + THREES + b"\n"}, SCORE, 0, "complete 1"
+    ),
+    "undefined-byte-in-item-is-a-problem": Case(
+        {"in.csv": CP1252_HEADER + b"A;3;" + THREES + b"\nB;\x8d3;" + THREES + b"\n"},
+        SCORE,
+        1,
+        "not_a_number 1",
+    ),
+    "to-standard-output": Case(
+        {"in.csv": CP1252_HEADER + b"Ren\xe9\x90;3;" + THREES + b"\n"},
+        ["score", "{tmp}/in.csv", "-i", "wai-sr"],
+        0,
+        "complete 1",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CP1252_CASES.values(), ids=CP1252_CASES.keys())
+def test_cp1252_undefined_bytes_are_cells_not_a_failure(
+    tmp_path: Path, case: Case, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(tmp_path, case, capsys)

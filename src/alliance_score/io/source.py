@@ -17,6 +17,7 @@ Memory use is bounded by the chunk size, independently of the file's size.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 from collections.abc import Iterator, Sequence
@@ -255,8 +256,9 @@ def _python_chunks(
 ) -> Iterator[Chunk]:
     width = len(layout.header)
     total = max(os.path.getsize(path), 1)
+    errors = _CP1252_UNDEFINED if layout.encoding == "cp1252" else "strict"
     try:
-        fh = open(path, encoding=layout.encoding, newline="")  # noqa: SIM115
+        fh = open(path, encoding=layout.encoding, errors=errors, newline="")  # noqa: SIM115
     except OSError as exc:  # pragma: no cover - sniff_layout opened it a moment ago
         raise UnreadableFileError(f"Cannot read {path!r}: {exc}.") from exc
     with fh:
@@ -351,6 +353,19 @@ def check_closed_quotes(path: str, encoding: str, start: int, end: int) -> None:
             "is missing), so every line from there to the end of the file would be read as "
             "one row; close the quote and run again."
         )
+
+
+def _windows_undefined(exc: UnicodeError) -> tuple[str, int]:
+    """Decode the five bytes cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) as
+    the control characters of the same number, as Windows itself does, so that such a
+    byte is one odd cell (a problem on its row) instead of an unreadable file."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
+
+
+_CP1252_UNDEFINED: Final = "alliance-score-cp1252-undefined"
+codecs.register_error(_CP1252_UNDEFINED, _windows_undefined)
 
 
 def _position_of(fh: Any) -> int:
