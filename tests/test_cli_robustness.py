@@ -712,3 +712,65 @@ def test_cp1252_undefined_bytes_are_cells_not_a_failure(
     tmp_path: Path, case: Case, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _run(tmp_path, case, capsys)
+
+
+def _workbook(path: Path, sheets: dict[str, list[list[object]]]) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+
+
+DATA_SHEET: list[list[object]] = [["client_id", *ITEMS], ["A", *[3] * 12]]
+WORKBOOK_CASES = {
+    "several-sheets-first-is-read": ({"data": DATA_SHEET, "notes": [["x"]]}, 0, "complete 1"),
+    "empty-first-sheet-names-the-others": (
+        {"cover": [], "data": DATA_SHEET},
+        2,
+        "its first sheet, 'cover', is empty (only the first sheet is read; the workbook has "
+        "2 sheet(s): 'cover', 'data')",
+    ),
+    "only-an-empty-sheet": ({"Sheet": []}, 2, "its first sheet, 'Sheet', is empty"),
+    "header-only-sheet": ({"data": DATA_SHEET[:1]}, 0, "0 rows read"),
+}
+
+
+@pytest.mark.parametrize(
+    ("sheets", "code", "stderr"), WORKBOOK_CASES.values(), ids=WORKBOOK_CASES.keys()
+)
+def test_excel_workbooks(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    sheets: dict[str, list[list[object]]],
+    code: int,
+    stderr: str,
+) -> None:
+    _workbook(tmp_path / "in.xlsx", sheets)
+    argv = ["score", str(tmp_path / "in.xlsx"), "-i", "wai-sr", "-o", str(tmp_path / "s.csv")]
+    assert main(argv) == code
+    err = capsys.readouterr().err
+    assert stderr in err
+    assert "Traceback" not in err
+
+
+DAMAGED_CASES = {
+    "png-named-xlsx": ("in.xlsx", b"\x89PNG\r\n\x1a\n", "as an Excel workbook"),
+    "empty-xlsx": ("in.xlsx", b"", "as an Excel workbook"),
+    "empty-parquet": ("in.parquet", b"", "as parquet"),
+    "png-named-sav": ("in.sav", b"\x89PNG\r\n\x1a\n", "as a sav file"),
+    "png-named-dta": ("in.dta", b"\x89PNG\r\n\x1a\n", "as a dta file"),
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "stderr"), DAMAGED_CASES.values(), ids=DAMAGED_CASES.keys()
+)
+def test_damaged_binary_inputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes, stderr: str
+) -> None:
+    case = Case({name: content}, ["score", f"{{tmp}}/{name}", "-i", "wai-sr"], 2, stderr)
+    _run(tmp_path, case, capsys)
