@@ -113,8 +113,18 @@ def test_sessions_summary_is_injection_safe(
 ) -> None:
     (tmp_path / "s.csv").write_text(f"client,session,total\n{text},1,3.5\n", encoding="utf-8")
     out = tmp_path / "out.csv"
-    code = main(["sessions", str(tmp_path / "s.csv"), "--client", "client", "--session",
-                 "session", "-o", str(out)])  # fmt: skip
+    code = main(
+        [
+            "sessions",
+            str(tmp_path / "s.csv"),
+            "--client",
+            "client",
+            "--session",
+            "session",
+            "-o",
+            str(out),
+        ]
+    )
     capsys.readouterr()
     assert code == 0
     assert out.read_text(encoding="utf-8").splitlines()[1].startswith(f"'{text},")
@@ -774,3 +784,84 @@ def test_damaged_binary_inputs(
 ) -> None:
     case = Case({name: content}, ["score", f"{{tmp}}/{name}", "-i", "wai-sr"], 2, stderr)
     _run(tmp_path, case, capsys)
+
+
+class _ClosedPipe:
+    """Standard output whose reader has gone away (``... | head``)."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def fileno(self) -> int:
+        import io
+
+        raise io.UnsupportedOperation("fileno")
+
+
+PIPE_CASES = {
+    "score-to-head": ["score", "{tmp}/in.csv", "-i", "wai-sr"],
+    "score-json-to-head": ["score", "{tmp}/in.csv", "-i", "wai-sr", "-o", "{tmp}/s.csv", "--json"],
+    "check-to-head": ["check", "{tmp}/in.csv", "-i", "wai-sr"],
+    "sessions-to-head": [
+        "sessions",
+        "{tmp}/in.csv",
+        "--client",
+        "client_id",
+        "--session",
+        "session",
+        "--score",
+        "wai_1",
+    ],
+}
+
+
+@pytest.mark.parametrize("argv", PIPE_CASES.values(), ids=PIPE_CASES.keys())
+def test_closed_pipe_stops_quietly(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+) -> None:
+    import sys
+
+    from alliance_score.cli import EXIT_BROKEN_PIPE
+
+    (tmp_path / "in.csv").write_text(_rows(ROW_A, ROW_B), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    code = main([a.replace("{tmp}", str(tmp_path)) for a in argv])
+    assert code == EXIT_BROKEN_PIPE == 141
+    assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["score", "{tmp}/in.csv", "-i", "wai-sr"],
+        [
+            "sessions",
+            "{tmp}/in.csv",
+            "--client",
+            "client_id",
+            "--session",
+            "session",
+            "--score",
+            "wai_1",
+        ],
+    ],
+    ids=["score", "sessions"],
+)
+def test_closed_stdout_is_a_usage_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+) -> None:
+    import sys
+
+    (tmp_path / "in.csv").write_text(_rows(ROW_A, ROW_B), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdout", None)
+    assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2
+    assert "Standard output is closed" in capsys.readouterr().err

@@ -174,6 +174,8 @@ class TableWriter:
 
     def __enter__(self) -> TableWriter:
         if self.path is None:
+            if sys.stdout is None:
+                raise DataError("Standard output is closed; name an output file with -o.")
             self._fh = sys.stdout
             return self
         folder = os.path.dirname(os.path.abspath(self.path))
@@ -235,7 +237,8 @@ class TableWriter:
         tb: TracebackType | None,
     ) -> None:
         if self.path is None:
-            sys.stdout.flush()
+            if sys.stdout is not None:
+                sys.stdout.flush()
             return
         try:
             if exc_type is None:
