@@ -865,3 +865,27 @@ def test_closed_stdout_is_a_usage_error(
     monkeypatch.setattr(sys, "stdout", None)
     assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2
     assert "Standard output is closed" in capsys.readouterr().err
+
+
+INSTRUMENT_PATH_CASES = {
+    "definition-file-missing": ("{tmp}/nosuch.toml", "'{tmp}/nosuch.toml': no such file"),
+    "definition-path-is-a-folder": ("{tmp}/defs.toml", "it is a folder, not a file"),
+    "path-with-folder-missing": ("{tmp}/sub/wai", "no such file"),
+}
+
+
+@pytest.mark.parametrize(
+    ("ref", "stderr"), INSTRUMENT_PATH_CASES.values(), ids=INSTRUMENT_PATH_CASES.keys()
+)
+@pytest.mark.parametrize("command", ["score", "show"])
+def test_instrument_path_that_is_no_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], ref: str, stderr: str, command: str
+) -> None:
+    (tmp_path / "defs.toml").mkdir()
+    (tmp_path / "in.csv").write_text(_rows(ROW_A), encoding="utf-8")
+    ref = ref.replace("{tmp}", str(tmp_path))
+    argv = ["score", str(tmp_path / "in.csv"), "-i", ref] if command == "score" else ["show", ref]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert stderr.replace("{tmp}", str(tmp_path)) in err
+    assert "Available: none" not in err
