@@ -889,3 +889,50 @@ def test_instrument_path_that_is_no_file(
     err = capsys.readouterr().err
     assert stderr.replace("{tmp}", str(tmp_path)) in err
     assert "Available: none" not in err
+
+
+FOLDER_OUTPUT_CASES = {
+    "scores-to-existing-folder": Case(
+        {"in.csv": _rows(ROW_A), "out/keep": "x"},
+        [*SCORE_TO, "-o", "{tmp}/out"],
+        2,
+        "it names a folder",
+    ),
+    "problems-to-existing-folder": Case(
+        {"in.csv": _rows(ROW_A), "out/keep": "x"},
+        [*SCORE_TO, "-o", "{tmp}/s.csv", "--problems", "{tmp}/out"],
+        2,
+        "it names a folder",
+    ),
+    "scores-to-folder-syntax": Case(
+        {"in.csv": _rows(ROW_A)}, [*SCORE_TO, "-o", "{tmp}/new/"], 2, "it names a folder"
+    ),
+    "sessions-to-existing-folder": Case(
+        {"in.csv": SCORES, "out/keep": "x"},
+        ["sessions", "{tmp}/in.csv", "--client", "client", "--session", "session", "-o",
+         "{tmp}/out"],
+        2,
+        "it names a folder",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", FOLDER_OUTPUT_CASES.values(), ids=FOLDER_OUTPUT_CASES.keys())
+def test_output_that_names_a_folder(
+    tmp_path: Path, case: Case, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(tmp_path, case, capsys)
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_failed_rename_is_one_error_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    def refuse(src: str, dst: str) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    case = Case({"in.csv": _rows(ROW_A)}, [*SCORE_TO, "-o", "{tmp}/s.csv"], 2, "Permission denied")
+    _run(tmp_path, case, capsys)

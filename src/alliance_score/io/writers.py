@@ -178,6 +178,10 @@ class TableWriter:
                 raise DataError("Standard output is closed; name an output file with -o.")
             self._fh = sys.stdout
             return self
+        if os.path.isdir(self.path) or self.path.endswith((os.sep, "/")):
+            raise UnreadableFileError(
+                f"Cannot write {self.path!r}: it names a folder; give a file name."
+            )
         folder = os.path.dirname(os.path.abspath(self.path))
         base = os.path.basename(self.path)
         try:
@@ -244,7 +248,12 @@ class TableWriter:
             if exc_type is None:
                 self._finish()
                 if self._tmp is not None:
-                    os.replace(self._tmp, self.path)
+                    try:
+                        os.replace(self._tmp, self.path)
+                    except OSError as exc:
+                        raise UnreadableFileError(
+                            f"Cannot write {self.path!r}: {exc.strerror or exc}."
+                        ) from exc
                     self._tmp = None
             else:
                 self._abandon()
