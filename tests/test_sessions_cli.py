@@ -27,7 +27,9 @@ def _read(path: Path) -> pd.DataFrame:
 
 def _same(cli_file: Path, library: pd.DataFrame) -> None:
     expected = pd.read_csv(io.StringIO(library.to_csv(index=False)))
-    pd.testing.assert_frame_equal(_read(cli_file), expected, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(
+        _read(cli_file), expected, check_exact=False, check_dtype=False, rtol=1e-12
+    )
 
 
 def test_cli_writes_library_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -82,7 +84,7 @@ def test_cli_early_window_and_stdout(tmp_path: Path, capsys: pytest.CaptureFixtu
     got = pd.read_csv(io.StringIO(captured.out))
     lib = summarize_clients(SCORES, early="window", early_session=2)
     expected = pd.read_csv(io.StringIO(lib.to_csv(index=False)))
-    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, check_dtype=False, rtol=1e-12)
 
 
 def test_cli_reports_duplicates_with_exit_1(

@@ -104,10 +104,22 @@ class InstrumentDefinitionError(AllianceScoreError, ValueError):
 class UnknownInstrumentError(AllianceScoreError, LookupError):
     """No instrument with the requested id (or id and version) can be found."""
 
-    def __init__(self, requested: str, suggestions: Sequence[str], available: Sequence[str]):
+    def __init__(
+        self,
+        requested: str,
+        suggestions: Sequence[str],
+        available: Sequence[str],
+        *,
+        missing_file: str | None = None,
+    ):
         self.requested = requested
         self.suggestions = list(suggestions)
         self.available = list(available)
+        if missing_file is not None:  # a path was given: the catalogue is beside the point
+            super().__init__(
+                f"Cannot load the instrument definition {requested!r}: {missing_file}."
+            )
+            return
         msg = f"Unknown instrument {requested!r}."
         if self.suggestions:
             msg += " Did you mean: " + ", ".join(repr(s) for s in self.suggestions) + "?"

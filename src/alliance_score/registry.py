@@ -206,7 +206,8 @@ def load_instrument(
     path = Path(text)
     if text.endswith(".toml") or os.sep in text or (os.altsep and os.altsep in text):
         if not path.is_file():
-            raise UnknownInstrumentError(text, [], [])
+            why = "it is a folder, not a file" if path.is_dir() else "no such file"
+            raise UnknownInstrumentError(text, [], [], missing_file=why)
         return _load_path(path)
     ident, _, version = text.partition("@")
     catalogue = _catalogue(search_path)

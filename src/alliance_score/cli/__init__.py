@@ -6,12 +6,16 @@ assembles them and maps exceptions to exit codes:
 * 0: every row valid (or the command succeeded);
 * 1: the command ran and wrote its outputs, but found problems (invalid rows, a failed
   keying check);
-* 2: usage error, unknown instrument, unreadable or unmappable input.
+* 2: usage error, unknown instrument, unreadable or unmappable input;
+* 130: interrupted (Ctrl-C or SIGTERM); no partial output file is left;
+* 141: standard output was closed by its reader (``alliance-score score x.csv | head``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -19,6 +23,10 @@ from .._version import __version__
 from ..errors import AllianceScoreError
 from . import _common
 from ._common import EXIT_USAGE
+
+EXIT_BROKEN_PIPE = 141
+"""Exit code when standard output is closed by its reader (128 + SIGPIPE, as a shell
+reports a pipeline member that died of a broken pipe)."""
 
 __all__ = ["main"]
 
@@ -52,6 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _common.error("Interrupted.")
         return 130
+    except BrokenPipeError:
+        # the reader of standard output went away (``... | head``): stop quietly, as
+        # command-line tools do, and keep Python from complaining when it flushes at exit
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     return code
 
 

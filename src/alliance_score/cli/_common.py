@@ -7,6 +7,8 @@ import sys
 from collections.abc import Hashable
 from typing import Any, Final
 
+from ..errors import DataError
+
 __all__ = [
     "EXIT_OK",
     "EXIT_PROBLEMS",
@@ -81,7 +83,7 @@ def mapping_options(args: argparse.Namespace) -> dict[str, Any]:
         for spec in args.column:
             item, sep, col = spec.partition("=")
             if not sep or not item or not col:
-                raise SystemExit(_usage(f"--column expects ITEM=COLUMN; got {spec!r}"))
+                raise DataError(f"--column expects ITEM=COLUMN; got {spec!r}.")
             pairs[item.strip()] = col.strip()
         items = pairs
     elif args.columns:
@@ -92,8 +94,3 @@ def mapping_options(args: argparse.Namespace) -> dict[str, Any]:
         "labels": args.labels,
         "allow_provisional": args.allow_provisional,
     }
-
-
-def _usage(message: str) -> int:
-    error(message)
-    return EXIT_USAGE

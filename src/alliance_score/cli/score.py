@@ -212,7 +212,7 @@ def _keep_columns(
         keep = list(dict.fromkeys(requested))
         return keep, keep
     items = {str(c) for c in mapping.values()}
-    identity = [c for c in source.identifiers if c not in items]
+    identity = list(dict.fromkeys(c for c in source.identifiers if c not in items))
     status = list(source.layout.status_columns) if source.layout is not None else []
     keep = list(dict.fromkeys(identity + status))
     if keep:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import os
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..io import read_table
+from ..io import read_table, write_table
 from ..sessions import (
     RUPTURE_METHODS,
     cutoff_events,
@@ -101,10 +101,31 @@ def _numeric(frame: pd.DataFrame, column: str, role: str) -> pd.Series:
 
 
 def _write(table: pd.DataFrame, target: str) -> None:
-    if target == "-":
-        table.to_csv(sys.stdout, index=False)
-    else:
-        table.to_csv(target, index=False)
+    """Write CSV atomically and injection-safe (:func:`alliance_score.io.write_table`)."""
+    write_table(table, None if target == "-" else target, "csv")
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse outputs that would overwrite the input or each other."""
+    targets = [(f, t) for f, t in _outputs(args) if t != "-"]
+    for flag, target in targets:
+        if _same_file(target, args.scores):
+            raise DataError(f"Refusing to overwrite the input file {args.scores!r} ({flag}).")
+    for i, (flag, target) in enumerate(targets):
+        for other, path in targets[:i]:
+            if _same_file(target, path):
+                raise DataError(f"{other} and {flag} need different files; both are {target!r}.")
+
+
+def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    pairs = [("-o", args.output), ("--ruptures", args.ruptures), ("--events", args.events)]
+    return [(flag, target) for flag, target in pairs if target]
+
+
+def _same_file(a: str, b: str) -> bool:
+    if os.path.exists(a) and os.path.exists(b):
+        return os.path.samefile(a, b)
+    return os.path.realpath(a) == os.path.realpath(b)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -117,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             error(f"--{name.replace('_', '-')} must be 1 or more; got {value}.")
             return EXIT_USAGE
+    _check_outputs(args)
     frame = read_table(args.scores)
     frame[args.session] = _numeric(frame, args.session, "session")
     frame[args.score] = _numeric(frame, args.score, "score")

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import UnreadableFileError
 from .layout import TextLayout
-from .source import Chunk, RestartRequired, require
+from .source import Chunk, RestartRequired, check_closed_quotes, require
 
 __all__ = ["arrow_chunks"]
 
@@ -96,6 +96,7 @@ def arrow_chunks(
             starts = line + np.arange(n, dtype=np.int64)
             starts[1:] += np.cumsum(breaks[:-1])
             line = int(starts[-1] + breaks[-1] + 1)
+            last_start = starts[-1]
             data = {
                 i: (
                     arrays[p].to_pandas()
@@ -110,7 +111,9 @@ def arrow_chunks(
             offset += n
             yielded = True
             yield Chunk(frame, starts, progress=min(1.0, batches * block / total))
-        if not yielded:
+        if yielded:
+            check_closed_quotes(path, layout.encoding, int(last_start), line - 1)
+        else:
             frame = pd.DataFrame(
                 {
                     i: pd.Series([], dtype="category" if cat else object)

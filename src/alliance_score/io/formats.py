@@ -40,7 +40,10 @@ def _xlsx_rows(path: str) -> tuple[list[str], list[tuple[Any, ...]], list[int]]:
         try:
             header = [("" if c is None else str(c)) for c in next(rows)]
         except StopIteration:
-            raise UnreadableFileError(f"Cannot read {path!r}: its first sheet is empty.") from None
+            raise UnreadableFileError(
+                f"Cannot read {path!r}: its first sheet, {sheet.title!r}, is empty (only the "
+                f"first sheet is read; the workbook has {_sheet_list(book)})."
+            ) from None
         while header and header[-1] == "":
             header.pop()
         width = len(header)
@@ -55,6 +58,11 @@ def _xlsx_rows(path: str) -> tuple[list[str], list[tuple[Any, ...]], list[int]]:
         return header, data, lines
     finally:
         book.close()
+
+
+def _sheet_list(book: Any) -> str:
+    names = [repr(str(name)) for name in book.sheetnames]
+    return f"{len(names)} sheet(s): {', '.join(names[:10])}" + (", ..." if len(names) > 10 else "")
 
 
 def _stat_read(path: str, fmt: TableFormat, metadata_only: bool) -> tuple[pd.DataFrame, Any]:

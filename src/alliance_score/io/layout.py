@@ -70,6 +70,38 @@ def _detect_encoding(head: bytes) -> str:
     return "utf-8"
 
 
+_MAGIC: Final = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\x1f\x8b", "a gzip-compressed file"),
+    (b"PK\x03\x04", "a zip archive (an .xlsx workbook is one: rename it to .xlsx)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or other Office file"),
+    (b"%PDF", "a PDF document"),
+    (b"PAR1", "a parquet file (rename it to .parquet)"),
+    (b"$FL2", "an SPSS file (rename it to .sav)"),
+    (b"BZh", "a bzip2-compressed file"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+)
+
+
+def _refuse_binary(head: bytes, name: str, encoding: str) -> None:
+    """Raise when the file is plainly not delimited text (a known binary signature, or
+    control bytes in its first line that UTF-16 does not explain)."""
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            raise UnreadableFileError(
+                f"Cannot read {name!r} as delimited text: it looks like {what}."
+            )
+    if encoding.startswith("utf-16"):
+        return  # every other byte of ASCII text in UTF-16 is zero
+    first = head.split(b"\n", 1)[0][:4096]
+    control = sorted({b for b in first if b < 32 and b not in (9, 10, 13)})
+    if control:
+        raise UnreadableFileError(
+            f"Cannot read {name!r} as delimited text: its first line holds control "
+            f"byte 0x{control[0]:02x}, so it is binary data, not a CSV or TSV export."
+        )
+
+
 def _decode_sample(head: bytes, encoding: str) -> str:
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     return decoder.decode(head, final=False)
@@ -103,6 +135,8 @@ def detect_identifiers(header: tuple[str, ...], kind: ExportKind = "csv") -> tup
     ('client_id', 'session')
     >>> detect_identifiers(("client", "therapist", "session", "q1"))
     ('client', 'therapist', 'session')
+    >>> detect_identifiers((" client_id ", "Session ", "q1"))  # spaces around names
+    (' client_id ', 'Session ')
     """
     if kind == "redcap":
         ids = [c for c in header if c in _REDCAP_RAW]
@@ -118,7 +152,7 @@ def detect_identifiers(header: tuple[str, ...], kind: ExportKind = "csv") -> tup
         r"|subject|respondent|therapist|clinician|rater)$|^id[_ .]",
         re.IGNORECASE,
     )
-    return tuple(c for c in header if c.casefold() == "id" or pattern.search(c))
+    return tuple(c for c in header if c.strip().casefold() == "id" or pattern.search(c.strip()))
 
 
 def _kind(header: tuple[str, ...], rows: list[list[str]]) -> tuple[ExportKind, int]:
@@ -171,6 +205,7 @@ def sniff_layout(path: str | os.PathLike[str]) -> TextLayout:
     except OSError as exc:
         raise UnreadableFileError(f"Cannot read {name!r}: {exc.strerror or exc}.") from exc
     encoding = _detect_encoding(head)
+    _refuse_binary(head, name, encoding)
     sample = _decode_sample(head, encoding)
     if sample.startswith("\ufeff"):
         sample = sample[1:]

@@ -17,6 +17,7 @@ Memory use is bounded by the chunk size, independently of the file's size.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 from collections.abc import Iterator, Sequence
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 CHUNK_BYTES: Final = 4 << 20
+_FIELD_LIMIT: Final = (1 << 31) - 1
 Engine = Literal["auto", "arrow", "python"]
 TableFormat = Literal["csv", "tsv", "xlsx", "sav", "dta", "parquet"]
 _SUFFIXES: Final[dict[str, TableFormat]] = {
@@ -139,7 +141,10 @@ class TableSource:
         it again with ``engine="python"`` (and the exception's ``encoding``).
         """
         wanted = list(self.columns if columns is None else columns)
-        positions = [_position(self.columns, c) for c in wanted]
+        if columns is None:  # every field, each from its own position, even if names repeat
+            positions = list(range(len(self.columns)))
+        else:
+            positions = [_position(self.columns, c) for c in wanted]
         as_category = [c in set(categorical) for c in wanted]
         if self.layout is None:
             from .formats import read_whole
@@ -177,9 +182,18 @@ def _has_arrow() -> bool:
 
 def _position(columns: tuple[str, ...], name: str) -> int:
     try:
-        return columns.index(name)
+        position = columns.index(name)
     except ValueError:
         raise UnreadableFileError(f"Column {name!r} is not in the file.") from None
+    count = columns.count(name)
+    if count > 1:
+        raise UnreadableFileError(
+            f"Column {name!r} appears {count} times in the header (fields "
+            f"{', '.join(str(i + 1) for i, c in enumerate(columns) if c == name)}); "
+            "which one to use is ambiguous: rename the copies, or choose other columns "
+            "(--keep, --column)."
+        )
+    return position
 
 
 def open_table(path: str | os.PathLike[str], *, fmt: TableFormat | None = None) -> TableSource:
@@ -219,6 +233,8 @@ def open_table(path: str | os.PathLike[str], *, fmt: TableFormat | None = None) 
     """
     name = os.fspath(path)
     fmt = fmt or detect_format(name)
+    if os.path.isdir(name):
+        raise UnreadableFileError(f"Cannot read {name!r}: it is a folder, not a file.")
     if not os.path.isfile(name):
         raise UnreadableFileError(f"Cannot read {name!r}: no such file.")
     if fmt in ("csv", "tsv"):
@@ -240,17 +256,23 @@ def _python_chunks(
 ) -> Iterator[Chunk]:
     width = len(layout.header)
     total = max(os.path.getsize(path), 1)
+    errors = _CP1252_UNDEFINED if layout.encoding == "cp1252" else "strict"
     try:
-        fh = open(path, encoding=layout.encoding, newline="")  # noqa: SIM115
+        fh = open(path, encoding=layout.encoding, errors=errors, newline="")  # noqa: SIM115
     except OSError as exc:  # pragma: no cover - sniff_layout opened it a moment ago
         raise UnreadableFileError(f"Cannot read {path!r}: {exc}.") from exc
     with fh:
+        # the standard limit (128 KiB per field) would make this engine refuse files the
+        # fast engine reads; a field is bounded by the file anyway
+        csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
         reader = csv.reader(fh, delimiter=layout.delimiter)
         try:
             for _ in range(1 + layout.extra_header_rows):
                 next(reader)
             offset = 0
             yielded = False
+            last_start = 0
+            last_record: list[str] = []
             while True:
                 cells: list[list[str]] = [[] for _ in positions]
                 lines: list[int] = []
@@ -266,6 +288,7 @@ def _python_chunks(
                         ragged.append(len(lines))
                         fields.append(len(record))
                         record = (record + [""] * width)[:width]
+                    last_record = record
                     for out, p in zip(cells, positions, strict=True):
                         out.append(record[p])
                     lines.append(start)
@@ -273,7 +296,14 @@ def _python_chunks(
                     if size >= chunk_bytes:
                         break
                 if not lines and yielded:
+                    end = _end(reader, last_record)
+                    check_closed_quotes(path, layout.encoding, last_start, end)
                     return
+                if lines:
+                    last_start = lines[-1]
+                if size < chunk_bytes:
+                    end = _end(reader, last_record)
+                    check_closed_quotes(path, layout.encoding, last_start, end)
                 frame = pd.DataFrame(
                     {
                         i: pd.Series(col, dtype="category" if cat else object)
@@ -298,6 +328,44 @@ def _python_chunks(
                 f"Cannot read {path!r} as {layout.encoding} text near line "
                 f"{reader.line_num + 1}: {exc}."
             ) from exc
+
+
+def _end(reader: Any, record: list[str]) -> int:
+    """The last physical line of the last record (the csv module does not count a line
+    break that the file ends with inside a quoted field)."""
+    ends_open = bool(record) and record[-1].endswith(("\n", "\r"))
+    return int(reader.line_num) + int(ends_open)
+
+
+def check_closed_quotes(path: str, encoding: str, start: int, end: int) -> None:
+    """Raise when the last record (physical lines ``start`` to ``end``) ends inside a
+    quoted field: a ``"`` that is never closed makes the reader take every line after it
+    as part of one field, so those rows would be lost without a trace."""
+    if start < 1 or end <= start:
+        return  # one physical line: no quoted line break, nothing was swallowed
+    with open(path, encoding=encoding, newline="", errors="replace") as fh:
+        for _ in range(start - 1):
+            fh.readline()
+        tail = fh.read()
+    if tail.count('"') % 2:
+        raise UnreadableFileError(
+            f"Cannot read {path!r}: the quoted field on line {start} is never closed (a '\"' "
+            "is missing), so every line from there to the end of the file would be read as "
+            "one row; close the quote and run again."
+        )
+
+
+def _windows_undefined(exc: UnicodeError) -> tuple[str, int]:
+    """Decode the five bytes cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) as
+    the control characters of the same number, as Windows itself does, so that such a
+    byte is one odd cell (a problem on its row) instead of an unreadable file."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
+
+
+_CP1252_UNDEFINED: Final = "alliance-score-cp1252-undefined"
+codecs.register_error(_CP1252_UNDEFINED, _windows_undefined)
 
 
 def _position_of(fh: Any) -> int:

@@ -41,6 +41,10 @@ __all__ = [
 OutputFormat = Literal["csv", "tsv", "parquet", "xlsx"]
 FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
 _XLSX_MAX_ROWS: Final = 1_048_576
+_FOREIGN_SUFFIXES: Final = frozenset(
+    {"xls", "xlsm", "xlsb", "ods", "json", "sav", "zsav", "dta", "gz", "zip", "xml", "html"}
+)
+"""Suffixes of formats that are not written: writing CSV under such a name would mislead."""
 
 
 def neutralise(value: str) -> str:
@@ -86,12 +90,27 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def output_format(path: str | None, requested: str | None) -> OutputFormat:
-    """The output format: ``requested``, else from ``path``'s suffix, else CSV."""
+    """The output format: ``requested``, else from ``path``'s suffix, else CSV.
+
+    A suffix naming a format that is not written (``.xls``, ``.json``, ``.sav``, ...) is
+    refused unless the format is requested explicitly: CSV under such a name would not
+    open as what its name promises.
+
+    >>> output_format("scores.parquet", None), output_format("scores.out", None)
+    ('parquet', 'csv')
+    >>> output_format("scores.xls", None)
+    Traceback (most recent call last):
+    ...
+    alliance_score.errors.DataError: Cannot write 'scores.xls': .xls is not a format ...
+    >>> output_format("scores.xls", "csv")
+    'csv'
+    """
     names: dict[str, OutputFormat] = {
         "csv": "csv",
         "tsv": "tsv",
         "tab": "tsv",
         "parquet": "parquet",
+        "pq": "parquet",
         "xlsx": "xlsx",
     }
     if requested:
@@ -99,6 +118,12 @@ def output_format(path: str | None, requested: str | None) -> OutputFormat:
             raise DataError(f"Output format must be csv, tsv, parquet or xlsx; got {requested!r}.")
         return names[requested]
     suffix = os.path.splitext(path or "")[1].lower().lstrip(".")
+    if suffix in _FOREIGN_SUFFIXES:
+        raise DataError(
+            f"Cannot write {path!r}: .{suffix} is not a format that can be written here "
+            "(csv, tsv, parquet, xlsx); give the file one of those suffixes, or choose the "
+            "format explicitly (--format)."
+        )
     return names.get(suffix, "csv")
 
 
@@ -149,8 +174,14 @@ class TableWriter:
 
     def __enter__(self) -> TableWriter:
         if self.path is None:
+            if sys.stdout is None:
+                raise DataError("Standard output is closed; name an output file with -o.")
             self._fh = sys.stdout
             return self
+        if os.path.isdir(self.path) or self.path.endswith((os.sep, "/")):
+            raise UnreadableFileError(
+                f"Cannot write {self.path!r}: it names a folder; give a file name."
+            )
         folder = os.path.dirname(os.path.abspath(self.path))
         base = os.path.basename(self.path)
         try:
@@ -210,20 +241,38 @@ class TableWriter:
         tb: TracebackType | None,
     ) -> None:
         if self.path is None:
-            sys.stdout.flush()
+            if sys.stdout is not None:
+                sys.stdout.flush()
             return
         try:
             if exc_type is None:
                 self._finish()
                 if self._tmp is not None:
-                    os.replace(self._tmp, self.path)
+                    try:
+                        os.replace(self._tmp, self.path)
+                    except OSError as exc:
+                        raise UnreadableFileError(
+                            f"Cannot write {self.path!r}: {exc.strerror or exc}."
+                        ) from exc
                     self._tmp = None
+            else:
+                self._abandon()
         finally:
             if self._fh is not None and not self._fh.closed:
                 self._fh.close()
             if self._tmp is not None:
                 with contextlib.suppress(OSError):
                     os.remove(self._tmp)
+
+    def _abandon(self) -> None:
+        """Close a half-written workbook or parquet file before its temporary file goes
+        (left to the garbage collector, an open Excel sheet writes to a closed file and
+        prints a traceback at exit)."""
+        closers = {"xlsx": "_sheet", "parquet": "_state"}
+        part = getattr(self, closers.get(self.format, ""), None) if self._state else None
+        if part is not None:
+            with contextlib.suppress(Exception):  # the file is discarded either way
+                part.close()
 
     def _finish(self) -> None:
         if self.format in ("csv", "tsv") and self._fh is not None:
