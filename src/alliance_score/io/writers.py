@@ -17,6 +17,7 @@ import contextlib
 import csv
 import io
 import os
+import re
 import sys
 import tempfile
 from types import TracebackType
@@ -40,6 +41,10 @@ __all__ = [
 
 OutputFormat = Literal["csv", "tsv", "parquet", "xlsx"]
 FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER: Final = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+"""A signed decimal number: a spreadsheet reads it as a number, never as a formula, so it
+is written as it is (an out-of-range ``-99`` stays ``-99`` in the problems file)."""
+_PLAIN_NUMBER_RE: Final = re.compile(_PLAIN_NUMBER)
 _XLSX_MAX_ROWS: Final = 1_048_576
 _FOREIGN_SUFFIXES: Final = frozenset(
     {"xls", "xlsm", "xlsb", "ods", "json", "sav", "zsav", "dta", "gz", "zip", "xml", "html"}
@@ -50,14 +55,20 @@ _FOREIGN_SUFFIXES: Final = frozenset(
 def neutralise(value: str) -> str:
     """Make a text cell safe to open in a spreadsheet.
 
+    A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading ``'``, unless it is a plain signed number such as ``-99`` or ``+1.5e3``, which
+    no spreadsheet evaluates as a formula.
+
     Examples
     --------
     >>> neutralise("=HYPERLINK(\\"http://x\\")")
     '\\'=HYPERLINK("http://x")'
-    >>> neutralise("-99"), neutralise("A-17")
-    ("'-99", 'A-17')
+    >>> neutralise("-2+3"), neutralise("-99"), neutralise("A-17")
+    ("'-2+3", '-99', 'A-17')
     """
-    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+    if value.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER_RE.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -81,10 +92,12 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if not is_text.any():
             continue
         flagged = is_text.copy()
-        flagged[is_text] = np.char.startswith(values[is_text].astype(str), FORMULA_TRIGGERS[0])
+        text = values[is_text].astype(str)
+        starts = np.char.startswith(text, FORMULA_TRIGGERS[0])
         for trigger in FORMULA_TRIGGERS[1:]:
-            flagged[is_text] |= np.char.startswith(values[is_text].astype(str), trigger)
-        values[flagged] = ["'" + v for v in values[flagged]]
+            starts |= np.char.startswith(text, trigger)
+        flagged[is_text] = starts
+        values[flagged] = [neutralise(v) for v in values[flagged]]
         out.isetitem(j, _object_column(values, out.index))
     return out
 
@@ -325,7 +338,10 @@ def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
 
     def safe_text(array: Any) -> tuple[Any, bool]:
         """(neutralised text, whether some cell needs quoting)."""
-        hit = pc.match_substring_regex(array, "^[=+\\-@\\t\\r]")
+        hit = pc.and_not(
+            pc.match_substring_regex(array, "^[=+\\-@\\t\\r]"),
+            pc.match_substring_regex(array, "^" + _PLAIN_NUMBER + "$"),
+        )
         if pc.any(hit).as_py():
             array = pc.if_else(hit, pc.binary_join_element_wise("'", array, ""), array)
         needs = pc.match_substring_regex(array, special)
