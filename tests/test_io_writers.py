@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -191,4 +192,10 @@ def test_both_csv_writers_neutralise_alike(cells: list[str]) -> None:
     from alliance_score.io.writers import _arrow_csv, _pandas_csv
 
     frame = pd.DataFrame({"value": pd.Series(cells, dtype=object), "score": 1.5})
-    assert _arrow_csv(frame, ",", header=False) == _pandas_csv(frame, ",", header=False)
+    frame.columns = pd.Index([cells[0], "score"], dtype=object)
+    for sep in (",", "\t", ";"):
+        text = _arrow_csv(frame, sep, header=True)
+        assert text == _pandas_csv(frame, sep, header=True)
+        back = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+        assert len(back) == len(cells)  # no cell splits a row, not even a lone \r
+        assert back.iloc[:, 0].tolist() == [neutralise(c) for c in cells]

@@ -14,12 +14,12 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import os
 import re
 import sys
 import tempfile
+from collections.abc import Callable
 from types import TracebackType
 from typing import IO, Any, Final, Literal
 
@@ -379,7 +379,7 @@ def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
     text = io.StringIO(newline="")
     if header:
         names = [neutralise(str(c)) for c in frame.columns]
-        csv.writer(text, delimiter=sep, lineterminator="\n").writerow(names)
+        text.write(_text_row(names, sep))
     if not len(frame) or not columns:
         return text.getvalue()
     if not quoting:  # the common case: pyarrow's writer, nothing to quote
@@ -407,20 +407,45 @@ def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
     return text.getvalue()
 
 
+def _quote_cell(cell: str, sep: str) -> str:
+    r"""A text cell quoted when it holds the delimiter, a quote, ``\r`` or ``\n``.
+
+    The csv module quotes only the characters of its line terminator, so a lone
+    carriage return would be written bare and split the row for many readers.
+
+    >>> _quote_cell("a\rb", ","), _quote_cell("a,b", ","), _quote_cell("ok", ",")
+    ('"a\rb"', '"a,b"', 'ok')
+    """
+    if sep in cell or any(c in cell for c in '"\r\n'):
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
+def _text_row(cells: list[str], sep: str) -> str:
+    return sep.join(_quote_cell(c, sep) for c in cells) + "\n"
+
+
 def _pandas_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
     """The same text as :func:`_arrow_csv`, without pyarrow (slower)."""
     out = neutralise_frame(_prepare(frame))
+    texts: list[list[str]] = []
     for j in range(out.shape[1]):
         col = out.iloc[:, j]
+        render: Callable[[Any], str]
         if pd.api.types.is_bool_dtype(col.dtype):
-            cells = [None if v is pd.NA else ("true" if v else "false") for v in col]
-            out.isetitem(j, _object_column(np.array(cells, dtype=object), out.index))
+            render = lambda v: "true" if v else "false"  # noqa: E731
         elif pd.api.types.is_float_dtype(col.dtype):
-            cells = [None if v != v else _number(v) for v in col.to_numpy()]
-            out.isetitem(j, _object_column(np.array(cells, dtype=object), out.index))
-    buffer = io.StringIO(newline="")
-    out.to_csv(buffer, sep=sep, header=header, index=False, lineterminator="\n")
-    return buffer.getvalue()
+            render = _number
+        elif pd.api.types.is_numeric_dtype(col.dtype):
+            render = str
+        else:
+            render = lambda v: _quote_cell(str(v), sep)  # noqa: E731
+        missing = col.isna().to_numpy()
+        values = col.to_numpy(dtype=object)
+        texts.append(["" if m else render(v) for v, m in zip(values, missing, strict=True)])
+    lines = [_text_row([neutralise(str(c)) for c in out.columns], sep)] if header else []
+    lines.extend(sep.join(row) + "\n" for row in zip(*texts, strict=True))
+    return "".join(lines)
 
 
 def _number(value: float) -> str:
