@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Hashable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ..errors import DataError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ..instrument import Instrument
 
 __all__ = [
     "EXIT_OK",
@@ -17,6 +22,7 @@ __all__ = [
     "error",
     "info",
     "mapping_options",
+    "value_labels_to_apply",
 ]
 
 EXIT_OK: Final = 0
@@ -94,3 +100,43 @@ def mapping_options(args: argparse.Namespace) -> dict[str, Any]:
         "labels": args.labels,
         "allow_provisional": args.allow_provisional,
     }
+
+
+def value_labels_to_apply(
+    value_labels: Mapping[str, Mapping[Any, str]],
+    mapping: Mapping[str, Hashable],
+    instrument: Instrument,
+    *,
+    labels: bool,
+    quiet: bool,
+) -> dict[str, Mapping[Any, str]]:
+    """The SPSS or Stata value labels to score by, after checking them against the anchors.
+
+    With ``--labels`` the item columns' labels are returned, to be applied with
+    :func:`alliance_score.io.relabel`. Without it the stored codes are scored, and a code
+    whose label is an anchor the instrument scores differently stops the command with
+    exit code 2: scoring it as its code would be a silent guess.
+    """
+    from ..io.value_labels import label_conflicts
+
+    columns = {str(c) for c in mapping.values()}
+    labelled = {c: v for c, v in value_labels.items() if c in columns and v}
+    if not labelled:
+        return {}
+    if labels:
+        info(
+            f"value labels of {len(labelled)} item column(s) are scored as anchor labels "
+            "(a code without a label is read as its number).",
+            quiet=quiet,
+        )
+        return labelled
+    conflicts = label_conflicts(labelled, mapping, instrument)
+    if conflicts:
+        shown = "; ".join(c.describe() for c in conflicts[:4])
+        more = f" (and {len(conflicts) - 4} more)" if len(conflicts) > 4 else ""
+        raise DataError(
+            f"The file's value labels disagree with {instrument.ref}'s anchors: {shown}{more}. "
+            "Score by label with --labels, or recode the file."
+        )
+    info("value labels of the item columns agree with the instrument's anchors.", quiet=quiet)
+    return {}

@@ -8,8 +8,11 @@ import json
 import sys
 from typing import Any
 
-from ..io import read_table
+from ..io import open_table, read_table
+from ..io.value_labels import relabel
+from ..mapping import resolve_columns
 from ..psychometrics import psychometric_report
+from ..registry import load_instrument
 from . import _common
 
 __all__ = ["register"]
@@ -109,10 +112,19 @@ def run(args: argparse.Namespace) -> int:
             )
         else:
             level = 0.95
+    instrument = load_instrument(args.instrument)
     data = read_table(args.input)
+    value_labels = open_table(args.input).value_labels
+    if value_labels:
+        mapping = resolve_columns(data.columns, instrument, options["items"])
+        apply = _common.value_labels_to_apply(
+            value_labels, mapping, instrument, labels=bool(options["labels"]), quiet=False
+        )
+        if apply:
+            data = relabel(data, apply)
     report = psychometric_report(
         data,
-        args.instrument,
+        instrument,
         scales=args.scale,
         missing=args.missing,
         ci=level,

@@ -25,11 +25,19 @@ from ..errors import DataError
 from ..frame import score_frame
 from ..io import CHUNK_BYTES, RestartRequired, TableSource, TableWriter, open_table
 from ..io.accounting import PROBLEM_FILE_COLUMNS, DuplicateFinder, account
+from ..io.value_labels import relabel
 from ..io.writers import output_format
 from ..mapping import ColumnMap, resolve_columns
 from ..registry import load_instrument
 from ..scoring import STATUS_ORDER
-from ._common import EXIT_OK, EXIT_PROBLEMS, add_mapping_options, info, mapping_options
+from ._common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    add_mapping_options,
+    info,
+    mapping_options,
+    value_labels_to_apply,
+)
 
 __all__ = ["PROBLEM_FILE_COLUMNS", "register", "run"]
 
@@ -89,12 +97,22 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no messages but errors")
     parser.add_argument(
         "--chunk-bytes",
-        type=int,
+        type=_positive_int,
         default=CHUNK_BYTES,
         metavar="N",
         help=f"read delimited text in chunks of about N bytes (default {CHUNK_BYTES})",
     )
     parser.set_defaults(handler=run)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of bytes above 0; got {text!r}")
+    return value
 
 
 def _usage_error(message: str) -> DataError:
@@ -137,6 +155,9 @@ def run(args: argparse.Namespace) -> int:
         )
     if source.kind == "qualtrics":
         info("Qualtrics export: its two extra header rows are skipped.", quiet=quiet)
+    value_labels = value_labels_to_apply(
+        source.value_labels, mapping, instrument, labels=labels, quiet=quiet
+    )
     keep, identity = _keep_columns(args.keep, source, mapping, quiet)
     info(
         f"{instrument.ref}: items -> columns: "
@@ -154,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
             "on_invalid": args.on_invalid,
             "allow_provisional": options["allow_provisional"],
         },
+        value_labels=value_labels,
         chunk_bytes=args.chunk_bytes,
         output=args.output,
         problems=args.problems,
@@ -237,6 +259,7 @@ class _Settings:
     keep: list[str]
     identity: list[str]
     score_options: dict[str, Any]
+    value_labels: dict[str, Any]
     chunk_bytes: int
     output: str | None
     problems: str | None
@@ -263,8 +286,9 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
         for chunk in chunks:
             if len(chunk.lines):
                 last_line = int(chunk.lines[-1])
+            frame = relabel(chunk.frame, s.value_labels) if s.value_labels else chunk.frame
             result = score_frame(
-                chunk.frame,
+                frame,
                 instrument,
                 items=s.mapping,
                 keep=s.keep,
@@ -290,6 +314,7 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
         "delimiter": layout.delimiter if layout else None,
         "header_lines": layout.header_lines if layout else None,
         "last_row_line": last_line,
+        "value_labels": "scored as anchor labels" if s.value_labels else None,
     }
     report["keep"] = list(s.keep)
     return report

@@ -74,9 +74,10 @@ def account(
                 str(offset + pos),
                 None,
                 None,
-                f"{fields} fields",
+                f"{fields} field{'' if fields == 1 else 's'}",
                 ProblemCode.RAGGED_LINE.value,
-                f"Row {offset + pos} (line {line}) has {fields} fields where the header has "
+                f"Row {offset + pos} (line {line}) has {fields} field{'' if fields == 1 else 's'} "
+                f"where the header has "
                 f"{width}; {then}.",
             )
         )

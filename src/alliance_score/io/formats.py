@@ -9,8 +9,9 @@ and rarely large enough to need chunking.
   in an item column is reported as ``wrong_type``); rows that are entirely empty are
   skipped; a row's line is its row number in the sheet.
 * SPSS and Stata: item values are the stored codes; user-defined missing values count
-  as missing; value labels are kept in :attr:`TableSource.value_labels` (and applied to
-  nothing, so a code is scored as the number it is); a row's line is its record number.
+  as missing; value labels are kept in :attr:`TableSource.value_labels` (checked
+  against the anchors, and applied on request, by :mod:`alliance_score.io.value_labels`);
+  a row's line is its record number.
 * parquet: columns keep their types; a row's line is its record number.
 """
 
