@@ -737,12 +737,16 @@ def _workbook(path: Path, sheets: dict[str, list[list[object]]]) -> None:
 
 DATA_SHEET: list[list[object]] = [["client_id", *ITEMS], ["A", *[3] * 12]]
 WORKBOOK_CASES = {
-    "several-sheets-first-is-read": ({"data": DATA_SHEET, "notes": [["x"]]}, 0, "complete 1"),
+    "several-sheets-first-is-read": (
+        {"data": DATA_SHEET, "notes": [["x"]]},
+        0,
+        "reading the first of 2 sheets ('data', 'notes'); choose another with --sheet",
+    ),
     "empty-first-sheet-names-the-others": (
         {"cover": [], "data": DATA_SHEET},
         2,
-        "its first sheet, 'cover', is empty (only the first sheet is read; the workbook has "
-        "2 sheet(s): 'cover', 'data')",
+        "its first sheet, 'cover', is empty; the workbook has 2 sheet(s): 'cover', 'data' "
+        "(choose another with --sheet)",
     ),
     "only-an-empty-sheet": ({"Sheet": []}, 2, "its first sheet, 'Sheet', is empty"),
     "header-only-sheet": ({"data": DATA_SHEET[:1]}, 0, "0 rows read"),

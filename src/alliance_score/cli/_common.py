@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from ..instrument import Instrument
+    from ..io import TableSource
 
 __all__ = [
     "EXIT_OK",
@@ -22,6 +23,7 @@ __all__ = [
     "error",
     "info",
     "mapping_options",
+    "open_input",
     "value_labels_to_apply",
 ]
 
@@ -43,6 +45,11 @@ def info(message: str, *, quiet: bool = False) -> None:
 
 def add_mapping_options(parser: argparse.ArgumentParser) -> None:
     """Options that choose the instrument and map columns to items (score, check, ...)."""
+    parser.add_argument(
+        "--sheet",
+        metavar="NAME",
+        help="Excel input: the sheet to read, by name or number from 1 (default: the first)",
+    )
     parser.add_argument(
         "--instrument",
         "-i",
@@ -140,3 +147,21 @@ def value_labels_to_apply(
         )
     info("value labels of the item columns agree with the instrument's anchors.", quiet=quiet)
     return {}
+
+
+def open_input(path: str, sheet: str | None, *, quiet: bool) -> TableSource:
+    """Open the input file; for a workbook of several sheets, say which one is read."""
+    from ..io import open_table
+
+    source = open_table(path, sheet=sheet)
+    if source.format == "xlsx" and sheet is None:
+        from ..io.formats import sheet_names
+
+        names = sheet_names(path)
+        if len(names) > 1:
+            shown = ", ".join(repr(n) for n in names[:10]) + (", ..." if len(names) > 10 else "")
+            info(
+                f"reading the first of {len(names)} sheets ({shown}); choose another with --sheet",
+                quiet=quiet,
+            )
+    return source

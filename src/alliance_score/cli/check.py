@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from ..io import open_table, read_table
+from ..io import read_table
 from ..io.value_labels import relabel
 from ..mapping import resolve_columns
 from ..psychometrics import psychometric_report
@@ -113,8 +113,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             level = 0.95
     instrument = load_instrument(args.instrument)
-    data = read_table(args.input)
-    value_labels = open_table(args.input).value_labels
+    source = _common.open_input(args.input, args.sheet, quiet=False)
+    data = read_table(args.input, sheet=args.sheet)
+    value_labels = source.value_labels
     if value_labels:
         mapping = resolve_columns(data.columns, instrument, options["items"])
         apply = _common.value_labels_to_apply(

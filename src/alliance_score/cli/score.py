@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import DataError
 from ..frame import score_frame
-from ..io import CHUNK_BYTES, RestartRequired, TableSource, TableWriter, open_table
+from ..io import CHUNK_BYTES, RestartRequired, TableSource, TableWriter
 from ..io.accounting import PROBLEM_FILE_COLUMNS, DuplicateFinder, account
 from ..io.value_labels import relabel
 from ..io.writers import output_format
@@ -36,6 +36,7 @@ from ._common import (
     add_mapping_options,
     info,
     mapping_options,
+    open_input,
     value_labels_to_apply,
 )
 
@@ -145,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     _check_outputs(args)
     options = mapping_options(args)
     instrument = load_instrument(args.instrument)
-    source = open_table(args.input)
+    source = open_input(args.input, args.sheet, quiet=quiet)
     mapping = resolve_columns(source.columns, instrument, options["items"])
     labels = bool(options["labels"])
     if source.kind == "redcap-labels" and not labels:

@@ -59,7 +59,9 @@ __all__ = [
 ]
 
 
-def read_table(path: str | os.PathLike[str], *, fmt: TableFormat | None = None) -> pd.DataFrame:
+def read_table(
+    path: str | os.PathLike[str], *, fmt: TableFormat | None = None, sheet: str | None = None
+) -> pd.DataFrame:
     """Read a whole table file into a DataFrame of raw cells (no scoring).
 
     Delimited text keeps every cell as text exactly as written (no missing-value
@@ -74,6 +76,9 @@ def read_table(path: str | os.PathLike[str], *, fmt: TableFormat | None = None) 
         :func:`sniff_layout` recognises), ``.xlsx``, ``.sav``, ``.dta`` or ``.parquet``.
     fmt
         Override the format guessed from the suffix.
+    sheet
+        For an Excel workbook, the sheet to read (name, or number from 1); default the
+        first.
 
     Returns
     -------
@@ -95,7 +100,7 @@ def read_table(path: str | os.PathLike[str], *, fmt: TableFormat | None = None) 
     0  A     4
     1  B    5
     """
-    source = open_table(path, fmt=fmt)
+    source = open_table(path, fmt=fmt, sheet=sheet)
     try:
         frames = [c.frame for c in source.chunks()]
     except RestartRequired as restart:

@@ -5,7 +5,8 @@ without it the reader raises :class:`~alliance_score.errors.MissingDependencyErr
 naming the ``pip install`` command. These files are read whole: they are compressed
 and rarely large enough to need chunking.
 
-* Excel: the first sheet; the first row is the header; cells keep their types (a date
+* Excel: the first sheet, or the one chosen by name (or number, from 1); the first row
+  is the header; cells keep their types (a date
   in an item column is reported as ``wrong_type``); rows that are entirely empty are
   skipped; a row's line is its row number in the sheet.
 * SPSS and Stata: item values are the stored codes; user-defined missing values count
@@ -26,24 +27,54 @@ from numpy.typing import NDArray
 from ..errors import UnreadableFileError
 from .source import TableFormat, require
 
-__all__ = ["read_columns", "read_whole"]
+__all__ = ["read_columns", "read_whole", "sheet_names"]
 
 
-def _xlsx_rows(path: str) -> tuple[list[str], list[tuple[Any, ...]], list[int]]:
+def _open_book(path: str) -> Any:
     openpyxl = require("openpyxl", "Reading Excel files", "excel")
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise UnreadableFileError(f"Cannot read {path!r} as an Excel workbook: {exc}.") from exc
+
+
+def sheet_names(path: str) -> list[str]:
+    """The names of an Excel workbook's sheets, in order."""
+    book = _open_book(path)
     try:
-        sheet = book.worksheets[0]
+        return [str(name) for name in book.sheetnames]
+    finally:
+        book.close()
+
+
+def _choose_sheet(book: Any, path: str, sheet: str | None) -> Any:
+    """The sheet named ``sheet`` (or numbered, from 1, when no sheet has that name)."""
+    if sheet is None:
+        return book.worksheets[0]
+    if sheet in book.sheetnames:
+        return book[sheet]
+    if sheet.strip().isdigit() and 1 <= int(sheet) <= len(book.worksheets):
+        return book.worksheets[int(sheet) - 1]
+    raise UnreadableFileError(
+        f"Cannot read {path!r}: it has no sheet {sheet!r}; the workbook has {_sheet_list(book)}."
+    )
+
+
+def _xlsx_rows(
+    path: str, sheet_name: str | None = None
+) -> tuple[list[str], list[tuple[Any, ...]], list[int]]:
+    book = _open_book(path)
+    try:
+        sheet = _choose_sheet(book, path, sheet_name)
         rows = sheet.iter_rows(values_only=True)
         try:
             header = [("" if c is None else str(c)) for c in next(rows)]
         except StopIteration:
+            which = "its first sheet" if sheet_name is None else "the sheet"
+            hint = " (choose another with --sheet)" if sheet_name is None else ""
             raise UnreadableFileError(
-                f"Cannot read {path!r}: its first sheet, {sheet.title!r}, is empty (only the "
-                f"first sheet is read; the workbook has {_sheet_list(book)})."
+                f"Cannot read {path!r}: {which}, {sheet.title!r}, is empty; the workbook "
+                f"has {_sheet_list(book)}{hint}."
             ) from None
         while header and header[-1] == "":
             header.pop()
@@ -78,10 +109,12 @@ def _stat_read(path: str, fmt: TableFormat, metadata_only: bool) -> tuple[pd.Dat
     return result
 
 
-def read_columns(path: str, fmt: TableFormat) -> tuple[tuple[str, ...], dict[str, dict[Any, str]]]:
+def read_columns(
+    path: str, fmt: TableFormat, sheet: str | None = None
+) -> tuple[tuple[str, ...], dict[str, dict[Any, str]]]:
     """Column names (and value labels, for SPSS and Stata) without reading the data."""
     if fmt == "xlsx":
-        header, _, _ = _xlsx_rows(path)
+        header, _, _ = _xlsx_rows(path, sheet)
         return tuple(header), {}
     if fmt in ("sav", "dta"):
         _, meta = _stat_read(path, fmt, metadata_only=True)
@@ -102,11 +135,11 @@ def read_columns(path: str, fmt: TableFormat) -> tuple[tuple[str, ...], dict[str
 
 
 def read_whole(
-    path: str, fmt: TableFormat, positions: list[int], names: list[str]
+    path: str, fmt: TableFormat, positions: list[int], names: list[str], sheet: str | None = None
 ) -> tuple[pd.DataFrame, NDArray[np.int64]]:
     """The selected columns (by position) as a DataFrame, and each row's line."""
     if fmt == "xlsx":
-        _, data, lines = _xlsx_rows(path)
+        _, data, lines = _xlsx_rows(path, sheet)
         frame = pd.DataFrame(
             {i: pd.Series([row[p] for row in data], dtype=object) for i, p in enumerate(positions)}
         )

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ..errors import MissingDependencyError, UnreadableFileError
+from ..errors import DataError, MissingDependencyError, UnreadableFileError
 from .layout import TextLayout, detect_identifiers, sniff_layout
 
 __all__ = [
@@ -108,6 +108,8 @@ class TableSource:
     """Set for delimited text; ``None`` for the other formats."""
     value_labels: dict[str, dict[Any, str]] = field(default_factory=dict)
     """Value labels per column (SPSS and Stata)."""
+    sheet: str | None = None
+    """The Excel sheet read (``None``: the first)."""
 
     @property
     def kind(self) -> str:
@@ -149,7 +151,7 @@ class TableSource:
         if self.layout is None:
             from .formats import read_whole
 
-            frame, lines = read_whole(self.path, self.format, positions, wanted)
+            frame, lines = read_whole(self.path, self.format, positions, wanted, self.sheet)
             yield Chunk(frame, lines)
             return
         layout = self.layout
@@ -196,7 +198,9 @@ def _position(columns: tuple[str, ...], name: str) -> int:
     return position
 
 
-def open_table(path: str | os.PathLike[str], *, fmt: TableFormat | None = None) -> TableSource:
+def open_table(
+    path: str | os.PathLike[str], *, fmt: TableFormat | None = None, sheet: str | None = None
+) -> TableSource:
     """Open a table file for chunked reading of raw cells.
 
     Parameters
@@ -207,6 +211,9 @@ def open_table(path: str | os.PathLike[str], *, fmt: TableFormat | None = None) 
         ``.parquet``.
     fmt
         Override the format guessed from the file name's suffix.
+    sheet
+        For an Excel workbook, the sheet to read: its name, or its number from 1 when no
+        sheet has that name (default: the first sheet). Refused for other formats.
 
     Returns
     -------
@@ -237,13 +244,15 @@ def open_table(path: str | os.PathLike[str], *, fmt: TableFormat | None = None) 
         raise UnreadableFileError(f"Cannot read {name!r}: it is a folder, not a file.")
     if not os.path.isfile(name):
         raise UnreadableFileError(f"Cannot read {name!r}: no such file.")
+    if sheet is not None and fmt != "xlsx":
+        raise DataError(f"A sheet ({sheet!r}) can be chosen only in an Excel workbook (.xlsx).")
     if fmt in ("csv", "tsv"):
         layout = sniff_layout(name)
         return TableSource(name, fmt, layout.header, layout)
     from .formats import read_columns
 
-    columns, labels = read_columns(name, fmt)
-    return TableSource(name, fmt, columns, None, labels)
+    columns, labels = read_columns(name, fmt, sheet)
+    return TableSource(name, fmt, columns, None, labels, sheet)
 
 
 def _python_chunks(

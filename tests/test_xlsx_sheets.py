@@ -1,0 +1,76 @@
+"""Choosing the sheet of an Excel workbook (``--sheet``, ``sheet=``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from alliance_score import score_frame
+from alliance_score.cli import main
+from alliance_score.errors import DataError, UnreadableFileError
+from alliance_score.io import open_table, read_table
+
+openpyxl = pytest.importorskip("openpyxl")
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+ITEMS = [f"wai_sr_{i:02d}" for i in range(1, 13)]
+
+
+def _workbook(path: Path) -> Path:
+    """Sheet 1 a codebook, sheet 2 the answers, sheet 3 empty."""
+    book = openpyxl.Workbook()
+    codebook = book.active
+    codebook.title = "Codebook"
+    codebook.append(["variable", "meaning"])
+    codebook.append(["wai_sr_01", "item 1"])
+    answers = book.create_sheet("Responses")
+    answers.append(["client_id", *ITEMS])
+    answers.append(["A", *[4] * 12])
+    answers.append(["B", *[2, 3] * 6])
+    book.create_sheet("Empty")
+    book.save(path)
+    return path
+
+
+def test_read_table_by_name_and_number(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "book.xlsx")
+    by_name = read_table(path, sheet="Responses")
+    assert list(by_name.columns) == ["client_id", *ITEMS]
+    pd.testing.assert_frame_equal(read_table(path, sheet="2"), by_name)
+    assert list(read_table(path).columns) == ["variable", "meaning"]
+    assert next(open_table(path, sheet="Responses").chunks()).lines.tolist() == [2, 3]
+
+
+def test_unknown_or_empty_sheet_lists_the_sheets(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "book.xlsx")
+    with pytest.raises(UnreadableFileError, match=r"no sheet 'Answers'.*'Codebook', 'Respo"):
+        open_table(path, sheet="Answers")
+    with pytest.raises(UnreadableFileError, match="no sheet '4'"):
+        open_table(path, sheet="4")
+    with pytest.raises(UnreadableFileError, match="the sheet, 'Empty', is empty"):
+        open_table(path, sheet="Empty")
+
+
+def test_sheet_only_for_workbooks() -> None:
+    with pytest.raises(DataError, match="only in an Excel workbook"):
+        open_table(EXAMPLES / "wai_sr.tsv", sheet="1")
+
+
+def test_cli_says_which_sheet_and_scores_the_chosen_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _workbook(tmp_path / "book.xlsx")
+    out = tmp_path / "scores.csv"
+    assert main(["score", str(path), "-i", "wai-sr", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "reading the first of 3 sheets ('Codebook', 'Responses', 'Empty')" in err
+    assert main(["score", str(path), "-i", "wai-sr", "--sheet", "Responses", "-o", str(out)]) == 0
+    scores = read_table(out)
+    expected = score_frame(read_table(path, sheet="Responses"), "wai-sr")
+    assert scores["total"].astype(float).tolist() == expected["total"].tolist()
+    capsys.readouterr()
+    assert main(["check", str(path), "-i", "wai-sr", "--sheet", "9", "--no-ci"]) == 2
+    assert "no sheet '9'" in capsys.readouterr().err
+    assert main(["score", str(EXAMPLES / "wai_sr.tsv"), "-i", "wai-sr", "--sheet", "x"]) == 2
