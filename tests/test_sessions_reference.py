@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alliance_score import DataError
 from alliance_score.sessions import (
@@ -38,6 +40,9 @@ def expected() -> dict[str, Any]:
     return result
 
 
+ICC_KEYS = tuple(c for c in AGREEMENT_COLUMNS if c.startswith("icc"))
+
+
 @pytest.fixture(scope="module")
 def data() -> pd.DataFrame:
     return pd.read_csv(REF / "sessions_data.csv")
@@ -48,15 +53,15 @@ def test_agreement_matches_psych_icc(data: pd.DataFrame, expected: dict[str, Any
     assert list(got.index) == list(AGREEMENT_COLUMNS)
     want = expected["pairs"]
     assert got["n_pairs"] == want["n_pairs"]
-    for key in ("mean_difference", "sd_difference", "r", "icc_a1", "icc_c1"):
+    for key in ("mean_difference", "sd_difference", "r", *ICC_KEYS):
         assert got[key] == pytest.approx(want[key], abs=TOL), key
 
 
 def test_two_way_icc_matches_shrout_fleiss(expected: dict[str, Any]) -> None:
     sf = pd.read_csv(REF / "sessions_sf.csv")
-    got = two_way_icc(sf)
-    assert got["icc_a1"] == pytest.approx(expected["shrout_fleiss"]["icc_a1"], abs=TOL)
-    assert got["icc_c1"] == pytest.approx(expected["shrout_fleiss"]["icc_c1"], abs=TOL)
+    got = two_way_icc(sf, ci=0.95)
+    for key in ICC_KEYS:
+        assert got[key] == pytest.approx(expected["shrout_fleiss"][key], abs=TOL), key
     # Published values (Shrout & Fleiss, 1979, Table 4): ICC(2,1) = .29, ICC(3,1) = .71
     assert (round(got["icc_a1"], 2), round(got["icc_c1"], 2)) == (0.29, 0.71)
 
@@ -190,4 +195,54 @@ def test_agreement_errors(data: pd.DataFrame, call: Any, error: type[Exception])
 def test_agreement_without_pairs_is_nan() -> None:
     rows = pd.DataFrame({"client": ["a"], "session": [1], "rater": ["client"], "total": [4.0]})
     got = rater_agreement(rows).iloc[0]
-    assert got["n_pairs"] == 0 and math.isnan(got["icc_a1"])
+    assert got["n_pairs"] == 0
+    assert all(math.isnan(got[key]) for key in ICC_KEYS)
+
+
+def test_agreement_without_intervals(data: pd.DataFrame) -> None:
+    got = rater_agreement(data, ci=None).iloc[0]
+    assert math.isnan(got["icc_a1_lower"]) and math.isnan(got["icc_c1_upper"])
+    assert got["icc_a1"] == rater_agreement(data).iloc[0]["icc_a1"]
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        two_way_icc([[1, 2], [2, 4], [3, 3]], ci=95)
+
+
+def test_icc_intervals_need_scipy(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from alliance_score.errors import MissingDependencyError
+
+    real = importlib.import_module
+
+    def no_scipy(name: str, *args: Any) -> Any:
+        if name.startswith("scipy"):
+            raise ImportError(name)
+        return real(name, *args)
+
+    monkeypatch.setattr(importlib, "import_module", no_scipy)
+    with pytest.raises(MissingDependencyError, match=r"alliance-score\[stats\]"):
+        two_way_icc([[1, 2], [2, 4], [3, 3]], ci=0.95)
+    assert "icc_a1_lower" not in two_way_icc([[1, 2], [2, 4], [3, 3]])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(min_value=3, max_value=30).flatmap(
+        lambda n: st.lists(
+            st.lists(st.integers(min_value=1, max_value=7), min_size=2, max_size=2),
+            min_size=n,
+            max_size=n,
+        )
+    ),
+    st.sampled_from([0.8, 0.9, 0.95, 0.99]),
+)
+def test_icc_intervals_hold_the_estimate(rows: list[list[int]], level: float) -> None:
+    res = two_way_icc(np.asarray(rows, dtype=float), ci=level)
+    for name in ("icc_a1", "icc_c1"):
+        lower, upper = res[f"{name}_lower"], res[f"{name}_upper"]
+        if np.isfinite([res[name], lower, upper]).all():
+            assert lower <= res[name] + 1e-9 and res[name] <= upper + 1e-9
+            assert upper <= 1 + 1e-9
+    wider = two_way_icc(np.asarray(rows, dtype=float), ci=0.999)
+    if np.isfinite([wider["icc_c1_lower"], res["icc_c1_lower"]]).all():
+        assert wider["icc_c1_lower"] <= res["icc_c1_lower"] + 1e-12

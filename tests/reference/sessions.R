@@ -44,14 +44,18 @@ write.csv(d, file.path(out_dir, "sessions_data.csv"), row.names = FALSE)
 cl <- d[d$rater == "client", c("client", "session", "total")]
 th <- d[d$rater == "therapist", c("client", "session", "total")]
 paired <- merge(cl, th, by = c("client", "session"), suffixes = c("_client", "_therapist"))
-icc_pairs <- ICC(paired[, c("total_client", "total_therapist")], lmer = FALSE)$results
+icc_pairs <- ICC(paired[, c("total_client", "total_therapist")], lmer = FALSE, alpha = 0.05)$results
 pairs <- list(
   n_pairs = nrow(paired),
   mean_difference = mean(paired$total_client - paired$total_therapist),
   sd_difference = sd(paired$total_client - paired$total_therapist),
   r = cor(paired$total_client, paired$total_therapist),
   icc_a1 = icc_pairs["Single_random_raters", "ICC"],
-  icc_c1 = icc_pairs["Single_fixed_raters", "ICC"]
+  icc_a1_lower = icc_pairs["Single_random_raters", "lower bound"],
+  icc_a1_upper = icc_pairs["Single_random_raters", "upper bound"],
+  icc_c1 = icc_pairs["Single_fixed_raters", "ICC"],
+  icc_c1_lower = icc_pairs["Single_fixed_raters", "lower bound"],
+  icc_c1_upper = icc_pairs["Single_fixed_raters", "upper bound"]
 )
 
 # --- Shrout & Fleiss (1979) example: 6 targets x 4 judges (psych's 'sf' data) ---------
@@ -60,10 +64,14 @@ sf <- data.frame(
   J3 = c(5, 3, 6, 2, 6, 4), J4 = c(8, 2, 8, 6, 9, 7)
 )
 write.csv(sf, file.path(out_dir, "sessions_sf.csv"), row.names = FALSE)
-icc_sf <- ICC(sf, lmer = FALSE)$results
+icc_sf <- ICC(sf, lmer = FALSE, alpha = 0.05)$results
 sf_expected <- list(
   icc_a1 = icc_sf["Single_random_raters", "ICC"],
-  icc_c1 = icc_sf["Single_fixed_raters", "ICC"]
+  icc_a1_lower = icc_sf["Single_random_raters", "lower bound"],
+  icc_a1_upper = icc_sf["Single_random_raters", "upper bound"],
+  icc_c1 = icc_sf["Single_fixed_raters", "ICC"],
+  icc_c1_lower = icc_sf["Single_fixed_raters", "lower bound"],
+  icc_c1_upper = icc_sf["Single_fixed_raters", "upper bound"]
 )
 
 # --- statsBy: sessions nested in clients (client ratings) -----------------------------

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from ..errors import DataError
+from ..errors import DataError, MissingDependencyError
 from ._columns import prepare, require_columns
 
 __all__ = [
@@ -28,12 +29,16 @@ AGREEMENT_COLUMNS: tuple[str, ...] = (
     "sd_difference",
     "r",
     "icc_a1",
+    "icc_a1_lower",
+    "icc_a1_upper",
     "icc_c1",
+    "icc_c1_lower",
+    "icc_c1_upper",
 )
 """Columns of :func:`rater_agreement`."""
 
 
-def two_way_icc(ratings: ArrayLike) -> dict[str, float]:
+def two_way_icc(ratings: ArrayLike, *, ci: float | None = None) -> dict[str, float]:
     """Single-measure two-way ICCs of absolute agreement, ICC(A,1), and consistency, ICC(C,1).
 
     Parameters
@@ -41,12 +46,16 @@ def two_way_icc(ratings: ArrayLike) -> dict[str, float]:
     ratings
         An *n* x *k* array (or DataFrame): *n* targets (rows), *k* raters (columns). Rows
         with any missing value are dropped.
+    ci
+        Confidence level of the intervals (such as 0.95), or ``None`` for none. The
+        intervals need scipy (``pip install 'alliance-score[stats]'``).
 
     Returns
     -------
     dict
         ``icc_a1``, ``icc_c1``, the mean squares ``ms_rows``, ``ms_columns``,
-        ``ms_error`` and the numbers ``n`` (complete rows) and ``k``.
+        ``ms_error`` and the numbers ``n`` (complete rows) and ``k``; with ``ci``, also
+        ``icc_a1_lower``, ``icc_a1_upper``, ``icc_c1_lower`` and ``icc_c1_upper``.
 
     Notes
     -----
@@ -60,6 +69,30 @@ def two_way_icc(ratings: ArrayLike) -> dict[str, float]:
 
     ICC(A,1) counts a constant difference between raters as disagreement; ICC(C,1) does
     not. In R: ``psych::ICC(x)$results`` rows ``ICC2`` (= A,1) and ``ICC3`` (= C,1).
+
+    The intervals are McGraw & Wong's (1996, Table 7), as ``psych::ICC`` computes them.
+    With :math:`F = MS_R / MS_E`, :math:`d_1 = n - 1`, :math:`d_2 = (n-1)(k-1)` and
+    :math:`F_{p}(a, b)` the *p* quantile of the F distribution, for ICC(C,1):
+    :math:`F_L = F / F_{1-\\alpha/2}(d_1, d_2)`, :math:`F_U = F \\cdot F_{1-\\alpha/2}(d_2, d_1)`
+    and the bounds :math:`(F_L - 1) / (F_L + k - 1)` and :math:`(F_U - 1) / (F_U + k - 1)`.
+    ICC(A,1)'s bounds use Satterthwaite's degrees of freedom *v* for the mixed mean square
+    (with :math:`F_J = MS_C / MS_E` and :math:`\\rho` = ICC(A,1)):
+
+    .. math::
+
+        v = \\frac{(k-1)(n-1)\\,[k \\rho F_J + n(1 + (k-1)\\rho) - k\\rho]^2}
+                 {(n-1) k^2 \\rho^2 F_J^2 + [n(1 + (k-1)\\rho) - k\\rho]^2}
+
+    and, with :math:`F_* = F_{1-\\alpha/2}(n-1, v)`, :math:`F^* = F_{1-\\alpha/2}(v, n-1)`
+    and :math:`D = k\\,MS_C + (kn - k - n) MS_E`:
+
+    .. math::
+
+        L = \\frac{n (MS_R - F_* MS_E)}{F_* D + n MS_R}, \\qquad
+        U = \\frac{n (F^* MS_R - MS_E)}{D + n F^* MS_R}
+
+    When :math:`MS_E = 0` (the raters differ by a constant in every row) the F ratios
+    are infinite and the bounds are NaN.
     By hand for the example: :math:`MS_R = 10/3`, :math:`MS_C = 2`, :math:`MS_E = 0`,
     so ICC(C,1) = 1 and ICC(A,1) = (10/3) / (10/3 + 2 x 2/4) = 0.769231.
 
@@ -78,6 +111,15 @@ def two_way_icc(ratings: ArrayLike) -> dict[str, float]:
     >>> res = two_way_icc([[1, 2], [2, 3], [3, 4], [4, 5]])
     >>> round(res["icc_c1"], 6), round(res["icc_a1"], 6)
     (1.0, 0.769231)
+
+    Shrout & Fleiss's (1979) six targets rated by four judges, as in ``psych::ICC``:
+
+    >>> sf = [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]
+    >>> res = two_way_icc(sf, ci=0.95)
+    >>> [round(res[key], 4) for key in ("icc_a1", "icc_a1_lower", "icc_a1_upper")]
+    [0.2898, 0.0188, 0.7611]
+    >>> [round(res[key], 4) for key in ("icc_c1", "icc_c1_lower", "icc_c1_upper")]
+    [0.7148, 0.3425, 0.9459]
     """
     x = np.asarray(ratings, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] < 2:
@@ -96,7 +138,7 @@ def two_way_icc(ratings: ArrayLike) -> dict[str, float]:
     with np.errstate(divide="ignore", invalid="ignore"):
         icc_c1 = (msr - mse) / (msr + (k - 1) * mse)
         icc_a1 = (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n)
-    return {
+    result = {
         "icc_a1": float(icc_a1),
         "icc_c1": float(icc_c1),
         "ms_rows": float(msr),
@@ -105,6 +147,41 @@ def two_way_icc(ratings: ArrayLike) -> dict[str, float]:
         "n": float(n),
         "k": float(k),
     }
+    if ci is not None:
+        result.update(_icc_intervals(result, ci))
+    return result
+
+
+def _icc_intervals(icc: dict[str, float], level: float) -> dict[str, float]:
+    """McGraw & Wong's (1996) intervals for ICC(A,1) and ICC(C,1) (see :func:`two_way_icc`)."""
+    if not 0 < level < 1:
+        raise ValueError(f"the confidence level must be between 0 and 1; got {level!r}")
+    try:
+        stats: Any = importlib.import_module("scipy.stats")
+    except ImportError as exc:
+        raise MissingDependencyError("Confidence intervals of the ICC", "scipy", "stats") from exc
+    msr, msc, mse = icc["ms_rows"], icc["ms_columns"], icc["ms_error"]
+    n, k = icc["n"], icc["k"]
+    q = 1.0 - (1.0 - level) / 2.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.float64(msr) / mse
+        d1, d2 = n - 1.0, (n - 1.0) * (k - 1.0)
+        f_lower = f / stats.f.ppf(q, d1, d2)
+        f_upper = f * stats.f.ppf(q, d2, d1)
+        rho, fj = icc["icc_a1"], np.float64(msc) / mse
+        mixed = n * (1.0 + (k - 1.0) * rho) - k * rho
+        v = ((k - 1.0) * (n - 1.0) * (k * rho * fj + mixed) ** 2) / (
+            (n - 1.0) * k**2 * rho**2 * fj**2 + mixed**2
+        )
+        f_star = stats.f.ppf(q, n - 1.0, v)
+        f_star_upper = stats.f.ppf(q, v, n - 1.0)
+        d = k * msc + (k * n - k - n) * mse
+        return {
+            "icc_a1_lower": float(n * (msr - f_star * mse) / (f_star * d + n * msr)),
+            "icc_a1_upper": float(n * (f_star_upper * msr - mse) / (d + n * f_star_upper * msr)),
+            "icc_c1_lower": float((f_lower - 1.0) / (f_lower + k - 1.0)),
+            "icc_c1_upper": float((f_upper - 1.0) / (f_upper + k - 1.0)),
+        }
 
 
 def pair_ratings(
@@ -170,6 +247,7 @@ def rater_agreement(
     rater: str = "rater",
     score: str = "total",
     raters: tuple[Any, Any] = ("client", "therapist"),
+    ci: float | None = 0.95,
 ) -> pd.DataFrame:
     """Agreement of two raters (client and therapist) over the sessions both rated.
 
@@ -177,6 +255,9 @@ def rater_agreement(
     ----------
     data, client, session, rater, score, raters
         As in :func:`pair_ratings`; ``raters[0]`` is rater 1.
+    ci
+        Confidence level of the ICCs' intervals (McGraw & Wong, 1996, as in
+        ``psych::ICC``; they need scipy), or ``None``: the interval columns are then NaN.
 
     Returns
     -------
@@ -184,7 +265,8 @@ def rater_agreement(
         One row with the columns of :data:`AGREEMENT_COLUMNS`: ``n_pairs`` (sessions rated
         by both), ``n_clients``, ``mean_rater1``, ``mean_rater2``, ``mean_difference``
         (rater 1 minus rater 2) and its ``sd_difference`` (``ddof=1``), Pearson ``r``,
-        ``icc_a1`` and ``icc_c1`` (see :func:`two_way_icc`).
+        ``icc_a1`` and ``icc_c1`` with their interval bounds ``icc_a1_lower`` ...
+        ``icc_c1_upper`` (see :func:`two_way_icc`).
 
     Notes
     -----
@@ -219,11 +301,9 @@ def rater_agreement(
     b = pairs[f"{score}_{raters[1]}"]
     diff = a - b
     n = len(pairs)
-    icc = (
-        two_way_icc(pairs.iloc[:, 2:4].to_numpy())
-        if n >= 2
-        else {"icc_a1": np.nan, "icc_c1": np.nan}
-    )
+    icc: dict[str, float] = {c: np.nan for c in AGREEMENT_COLUMNS if c.startswith("icc")}
+    if n >= 2:
+        icc.update(two_way_icc(pairs.iloc[:, 2:4].to_numpy(), ci=ci))
     with np.errstate(divide="ignore", invalid="ignore"):
         r = float(np.corrcoef(a, b)[0, 1]) if n >= 2 else np.nan
     row = {
@@ -234,9 +314,8 @@ def rater_agreement(
         "mean_difference": float(diff.mean()) if n else np.nan,
         "sd_difference": float(diff.std(ddof=1)) if n >= 2 else np.nan,
         "r": r,
-        "icc_a1": icc["icc_a1"],
-        "icc_c1": icc["icc_c1"],
     }
+    row.update({c: icc[c] for c in AGREEMENT_COLUMNS if c.startswith("icc")})
     return pd.DataFrame([row], columns=list(AGREEMENT_COLUMNS))
 
 
