@@ -2,8 +2,9 @@
 
 Each needs an optional package (``alliance-score[excel]``, ``[spss]``, ``[parquet]``);
 without it the reader raises :class:`~alliance_score.errors.MissingDependencyError`
-naming the ``pip install`` command. These files are read whole: they are compressed
-and rarely large enough to need chunking.
+naming the ``pip install`` command. Like delimited text, they are read in pieces, so
+memory does not grow with the file: parquet by record batches, SPSS and Stata by row
+ranges, Excel row by row.
 
 * Excel: the first sheet, or the one chosen by name (or number, from 1); the first row
   is the header; cells keep their types (a date
@@ -18,16 +19,20 @@ and rarely large enough to need chunking.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ..errors import UnreadableFileError
+from ..errors import MissingDependencyError, UnreadableFileError
 from .source import TableFormat, require
 
-__all__ = ["read_columns", "read_whole", "sheet_names"]
+__all__ = ["read_chunks", "read_columns", "sheet_names"]
+
+_Piece = tuple[pd.DataFrame, NDArray[np.int64], float]
+"""A piece of a table: raw cells, each row's line, and the fraction of the file read."""
 
 
 def _open_book(path: str) -> Any:
@@ -60,36 +65,70 @@ def _choose_sheet(book: Any, path: str, sheet: str | None) -> Any:
     )
 
 
-def _xlsx_rows(
-    path: str, sheet_name: str | None = None
-) -> tuple[list[str], list[tuple[Any, ...]], list[int]]:
+def _xlsx_header(path: str, book: Any, sheet: Any, sheet_name: str | None, rows: Any) -> list[str]:
+    """The header (first row, trailing empty cells dropped) of a sheet's row iterator."""
+    try:
+        header = [("" if c is None else str(c)) for c in next(rows)]
+    except StopIteration:
+        which = "its first sheet" if sheet_name is None else "the sheet"
+        hint = " (choose another with --sheet)" if sheet_name is None else ""
+        raise UnreadableFileError(
+            f"Cannot read {path!r}: {which}, {sheet.title!r}, is empty; the workbook "
+            f"has {_sheet_list(book)}{hint}."
+        ) from None
+    while header and header[-1] == "":
+        header.pop()
+    return header
+
+
+def _xlsx_columns(path: str, sheet_name: str | None) -> list[str]:
+    book = _open_book(path)
+    try:
+        sheet = _choose_sheet(book, path, sheet_name)
+        return _xlsx_header(path, book, sheet, sheet_name, sheet.iter_rows(values_only=True))
+    finally:
+        book.close()
+
+
+def _xlsx_chunks(
+    path: str, sheet_name: str | None, positions: list[int], names: list[str], size: int
+) -> Iterator[_Piece]:
     book = _open_book(path)
     try:
         sheet = _choose_sheet(book, path, sheet_name)
         rows = sheet.iter_rows(values_only=True)
-        try:
-            header = [("" if c is None else str(c)) for c in next(rows)]
-        except StopIteration:
-            which = "its first sheet" if sheet_name is None else "the sheet"
-            hint = " (choose another with --sheet)" if sheet_name is None else ""
-            raise UnreadableFileError(
-                f"Cannot read {path!r}: {which}, {sheet.title!r}, is empty; the workbook "
-                f"has {_sheet_list(book)}{hint}."
-            ) from None
-        while header and header[-1] == "":
-            header.pop()
-        width = len(header)
+        width = len(_xlsx_header(path, book, sheet, sheet_name, rows))
+        total = sheet.max_row or 0
         data: list[tuple[Any, ...]] = []
         lines: list[int] = []
+        pieces = 0
         for number, row in enumerate(rows, start=2):
-            cells = tuple(row[:width]) + (None,) * (width - len(row))
             if all(c is None for c in row):
                 continue
-            data.append(cells)
+            data.append(tuple(row[:width]) + (None,) * (width - len(row)))
             lines.append(number)
-        return header, data, lines
+            if len(data) == size:
+                yield _xlsx_piece(data, lines, positions, names, number / total if total else 0.0)
+                data, lines = [], []
+                pieces += 1
+        if data or not pieces:
+            yield _xlsx_piece(data, lines, positions, names, 1.0)
     finally:
         book.close()
+
+
+def _xlsx_piece(
+    data: list[tuple[Any, ...]],
+    lines: list[int],
+    positions: list[int],
+    names: list[str],
+    progress: float,
+) -> _Piece:
+    frame = pd.DataFrame(
+        {i: pd.Series([row[p] for row in data], dtype=object) for i, p in enumerate(positions)},
+        index=pd.RangeIndex(len(data)),
+    )
+    return _named(frame, names), np.asarray(lines, dtype=np.int64), min(progress, 1.0)
 
 
 def _sheet_list(book: Any) -> str:
@@ -97,9 +136,13 @@ def _sheet_list(book: Any) -> str:
     return f"{len(names)} sheet(s): {', '.join(names[:10])}" + (", ..." if len(names) > 10 else "")
 
 
-def _stat_read(path: str, fmt: TableFormat, metadata_only: bool) -> tuple[pd.DataFrame, Any]:
+def _stat_reader(fmt: TableFormat) -> Any:
     pyreadstat = require("pyreadstat", "Reading SPSS and Stata files", "spss")
-    reader = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
+    return pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
+
+
+def _stat_read(path: str, fmt: TableFormat, metadata_only: bool) -> tuple[pd.DataFrame, Any]:
+    reader = _stat_reader(fmt)
     try:
         result: tuple[pd.DataFrame, Any] = reader(
             path, metadataonly=metadata_only, apply_value_formats=False
@@ -114,8 +157,7 @@ def read_columns(
 ) -> tuple[tuple[str, ...], dict[str, dict[Any, str]]]:
     """Column names (and value labels, for SPSS and Stata) without reading the data."""
     if fmt == "xlsx":
-        header, _, _ = _xlsx_rows(path, sheet)
-        return tuple(header), {}
+        return tuple(_xlsx_columns(path, sheet)), {}
     if fmt in ("sav", "dta"):
         _, meta = _stat_read(path, fmt, metadata_only=True)
         labels = {
@@ -134,25 +176,102 @@ def read_columns(
     raise UnreadableFileError(f"Cannot read {path!r}: unknown format {fmt!r}.")
 
 
-def read_whole(
-    path: str, fmt: TableFormat, positions: list[int], names: list[str], sheet: str | None = None
-) -> tuple[pd.DataFrame, NDArray[np.int64]]:
-    """The selected columns (by position) as a DataFrame, and each row's line."""
+def read_chunks(
+    path: str,
+    fmt: TableFormat,
+    positions: list[int],
+    names: list[str],
+    *,
+    sheet: str | None = None,
+    size: int = 65_536,
+) -> Iterator[_Piece]:
+    """The selected columns (by position) in pieces of at most ``size`` rows.
+
+    Yields ``(frame, each row's line, fraction of the file read)``; at least one piece,
+    empty when the file has no data rows. Memory is bounded by the piece size, not the
+    file size: parquet is read by record batches, SPSS and Stata by row ranges, Excel
+    row by row.
+    """
     if fmt == "xlsx":
-        _, data, lines = _xlsx_rows(path, sheet)
-        frame = pd.DataFrame(
-            {i: pd.Series([row[p] for row in data], dtype=object) for i, p in enumerate(positions)}
-        )
-        line_numbers = np.asarray(lines, dtype=np.int64)
+        pieces = _xlsx_chunks(path, sheet, positions, names, size)
     elif fmt in ("sav", "dta"):
-        full, _ = _stat_read(path, fmt, metadata_only=False)
-        frame = pd.DataFrame({i: full.iloc[:, p] for i, p in enumerate(positions)})
-        line_numbers = np.arange(1, len(full) + 1, dtype=np.int64)
+        pieces = _stat_chunks(path, fmt, positions, names, size)
+    elif fmt == "parquet":
+        pieces = _parquet_chunks(path, positions, names, size)
     else:
-        pq = require("pyarrow.parquet", "Reading parquet files", "parquet")
-        table = pq.read_table(path)
-        frame = pd.DataFrame({i: table.column(p).to_pandas() for i, p in enumerate(positions)})
-        line_numbers = np.arange(1, table.num_rows + 1, dtype=np.int64)
+        raise UnreadableFileError(f"Cannot read {path!r}: unknown format {fmt!r}.")
+    yield from _guarded(pieces, path, fmt)
+
+
+def _guarded(pieces: Iterator[_Piece], path: str, fmt: str) -> Iterator[_Piece]:
+    """``pieces``, with a reader's own error on damaged data as :class:`UnreadableFileError`."""
+    while True:
+        try:
+            piece = next(pieces)
+        except StopIteration:
+            return
+        except (UnreadableFileError, MissingDependencyError):
+            raise
+        except Exception as exc:  # the readers raise many types for a damaged file
+            raise UnreadableFileError(f"Cannot read {path!r} as a {fmt} file: {exc}.") from exc
+        yield piece
+
+
+def _named(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     frame.columns = pd.Index(names, dtype=object)
-    frame.index = pd.RangeIndex(len(frame))
-    return frame, line_numbers
+    return frame
+
+
+def _stat_chunks(
+    path: str, fmt: TableFormat, positions: list[int], names: list[str], size: int
+) -> Iterator[_Piece]:
+    reader = _stat_reader(fmt)
+    _, meta = _stat_read(path, fmt, metadata_only=True)
+    columns = list(meta.column_names)
+    total = meta.number_rows or 0
+    wanted = list(dict.fromkeys(columns[p] for p in positions)) or None
+    done = 0
+    while True:  # row ranges, until one comes back short (the row count may be unknown)
+        part, _ = reader(
+            path, row_offset=done, row_limit=size, usecols=wanted, apply_value_formats=False
+        )
+        if not len(part):
+            break
+        frame = pd.DataFrame(
+            {i: part[columns[p]].to_numpy() for i, p in enumerate(positions)},
+            index=pd.RangeIndex(len(part)),
+        )
+        lines = np.arange(done + 1, done + len(part) + 1, dtype=np.int64)
+        done += len(part)
+        yield _named(frame, names), lines, min(done / total, 1.0) if total else 0.0
+        if len(part) < size:
+            break
+    if not done:
+        empty = pd.DataFrame({i: pd.Series(dtype=object) for i in range(len(positions))})
+        yield _named(empty, names), np.empty(0, dtype=np.int64), 1.0
+
+
+def _parquet_chunks(
+    path: str, positions: list[int], names: list[str], size: int
+) -> Iterator[_Piece]:
+    pq = require("pyarrow.parquet", "Reading parquet files", "parquet")
+    file = pq.ParquetFile(path)
+    columns = list(file.schema_arrow.names)
+    unique = len(set(columns)) == len(columns)
+    wanted = list(dict.fromkeys(columns[p] for p in positions)) if unique else None
+    total = file.metadata.num_rows
+    done = 0
+    for batch in file.iter_batches(batch_size=size, columns=wanted):
+        frame = pd.DataFrame(
+            {
+                i: batch.column(columns[p] if unique else p).to_pandas()
+                for i, p in enumerate(positions)
+            },
+            index=pd.RangeIndex(batch.num_rows),
+        )
+        lines = np.arange(done + 1, done + batch.num_rows + 1, dtype=np.int64)
+        done += batch.num_rows
+        yield _named(frame, names), lines, done / total if total else 1.0
+    if not done:
+        empty = pd.DataFrame({i: pd.Series(dtype=object) for i in range(len(positions))})
+        yield _named(empty, names), np.empty(0, dtype=np.int64), 1.0

@@ -135,6 +135,9 @@ class TableSource:
     ) -> Iterator[Chunk]:
         """Yield the table in chunks of about ``chunk_bytes`` of input.
 
+        Delimited text is cut by bytes; the other formats by rows, about
+        ``chunk_bytes / (8 x columns read)`` of them (at least 1,024) per chunk.
+
         ``columns`` selects columns by name (default: all); those named in
         ``categorical`` come as pandas categoricals (compact for item columns, which hold a
         few distinct values), the others as text (``object``). At least one chunk is
@@ -149,10 +152,16 @@ class TableSource:
             positions = [_position(self.columns, c) for c in wanted]
         as_category = [c in set(categorical) for c in wanted]
         if self.layout is None:
-            from .formats import read_whole
+            from .formats import read_chunks
 
-            frame, lines = read_whole(self.path, self.format, positions, wanted, self.sheet)
-            yield Chunk(frame, lines)
+            size = max(1024, chunk_bytes // (8 * max(1, len(positions))))
+            offset = 0
+            for frame, lines, progress in read_chunks(
+                self.path, self.format, positions, wanted, sheet=self.sheet, size=size
+            ):
+                frame.index = pd.RangeIndex(offset, offset + len(frame))
+                offset += len(frame)
+                yield Chunk(frame, lines, progress=progress)
             return
         layout = self.layout
         if encoding is not None:
