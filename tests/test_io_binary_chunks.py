@@ -87,7 +87,7 @@ def test_cli_pieces_score_like_one_piece(
     _needs(name)
     path = _write(_big_frame(2600), tmp_path / f"big{Path(name).suffix}")
     outputs = []
-    for chunk_bytes in ("1", str(1 << 30)):
+    for chunk_bytes in ("1", str(1 << 50)):
         out = tmp_path / f"scores_{chunk_bytes}.csv"
         problems = tmp_path / f"problems_{chunk_bytes}.csv"
         argv = ["score", str(path), "-i", "wai-sr", "-o", str(out), "--problems", str(problems)]

@@ -43,6 +43,8 @@ __all__ = [
 ]
 
 CHUNK_BYTES: Final = 4 << 20
+_MAX_PIECE_ROWS: Final = 1 << 30
+"""Row limit of one piece of a binary file (the readers take a C ``int``)."""
 _FIELD_LIMIT: Final = (1 << 31) - 1
 Engine = Literal["auto", "arrow", "python"]
 TableFormat = Literal["csv", "tsv", "xlsx", "sav", "dta", "parquet"]
@@ -154,7 +156,7 @@ class TableSource:
         if self.layout is None:
             from .formats import read_chunks
 
-            size = max(1024, chunk_bytes // (8 * max(1, len(positions))))
+            size = min(max(1024, chunk_bytes // (8 * max(1, len(positions)))), _MAX_PIECE_ROWS)
             offset = 0
             for frame, lines, progress in read_chunks(
                 self.path, self.format, positions, wanted, sheet=self.sheet, size=size
