@@ -226,19 +226,26 @@ def _range_checks(prep: Prepared) -> list[dict[str, Any]]:
             continue
         message = (
             f"{where} has {outside} value(s) outside the scale's {lo:g}-{hi:g} "
-            f"(found {f_lo:g}-{f_hi:g}); {_shift_hint(f_lo, f_hi, lo, hi)}."
+            f"(found {f_lo:g}-{f_hi:g}); {_shift_hint(f_lo, f_hi, lo, hi, outside, found.size)}."
         )
         rows.append(_row("range", None, item, "fail", float(outside), 0.0, message))
     return rows
 
 
-def _shift_hint(f_lo: float, f_hi: float, lo: float, hi: float) -> str:
-    if f_lo < lo and f_hi <= hi - (lo - f_lo):
+def _shift_hint(f_lo: float, f_hi: float, lo: float, hi: float, outside: int, n: int) -> str:
+    """Why values fall outside: a shifted coding, or stray codes.
+
+    A shift is suggested only when the values outside are not a stray one or two
+    (at least 2, and at least 1% of the numbers) and the other end of the scale is
+    empty, as a shift leaves it: one stray 7 among answers 3-5 is a stray code.
+    """
+    many = outside >= max(2, 0.01 * n)
+    if many and f_lo < lo and f_hi <= hi - (lo - f_lo):
         return (
             f"the answers look coded {lo - (lo - f_lo):g}-{hi - (lo - f_lo):g} instead of "
             f"{lo:g}-{hi:g} (shifted down by {lo - f_lo:g})"
         )
-    if f_hi > hi and f_lo >= lo + (f_hi - hi):
+    if many and f_hi > hi and f_lo >= lo + (f_hi - hi):
         return (
             f"the answers look coded {lo + (f_hi - hi):g}-{f_hi:g} instead of "
             f"{lo:g}-{hi:g} (shifted up by {f_hi - hi:g})"
