@@ -64,9 +64,9 @@ def test_page_examples_run(page: str, tmp_path: Path, monkeypatch: pytest.Monkey
     ran = 0
     for block in blocks(ROOT / page):
         if block.lang == "python" and not block.body.lstrip().startswith(">>>"):
-            code = compile(block.body, f"{page}:{block.line}", "exec")
+            program = compile(block.body, f"{page}:{block.line}", "exec")
             with contextlib.redirect_stdout(io.StringIO()):
-                exec(code, namespace)  # noqa: S102 - the page's own example
+                exec(program, namespace)  # noqa: S102 - the page's own example
             ran += 1
         elif block.lang == "bash":
             for command, stated in _commands(block.body):
