@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -41,10 +40,6 @@ __all__ = [
 
 OutputFormat = Literal["csv", "tsv", "parquet", "xlsx"]
 FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER: Final = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-"""A signed decimal number: a spreadsheet reads it as a number, never as a formula, so it
-is written as it is (an out-of-range ``-99`` stays ``-99`` in the problems file)."""
-_PLAIN_NUMBER_RE: Final = re.compile(_PLAIN_NUMBER)
 _XLSX_MAX_ROWS: Final = 1_048_576
 _FOREIGN_SUFFIXES: Final = frozenset(
     {"xls", "xlsm", "xlsb", "ods", "json", "sav", "zsav", "dta", "gz", "zip", "xml", "html"}
@@ -56,19 +51,17 @@ def neutralise(value: str) -> str:
     """Make a text cell safe to open in a spreadsheet.
 
     A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
-    leading ``'``, unless it is a plain signed number such as ``-99`` or ``+1.5e3``, which
-    no spreadsheet evaluates as a formula.
+    leading ``'``, as OWASP and ASVS (V1.2.10) ask; text that happens to be a signed
+    number (``-99``) is prefixed too. Numeric cells are never text, so never changed.
 
     Examples
     --------
     >>> neutralise("=HYPERLINK(\\"http://x\\")")
     '\\'=HYPERLINK("http://x")'
     >>> neutralise("-2+3"), neutralise("-99"), neutralise("A-17")
-    ("'-2+3", '-99', 'A-17')
+    ("'-2+3", "'-99", 'A-17')
     """
-    if value.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER_RE.fullmatch(value):
-        return "'" + value
-    return value
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -338,10 +331,7 @@ def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
 
     def safe_text(array: Any) -> tuple[Any, bool]:
         """(neutralised text, whether some cell needs quoting)."""
-        hit = pc.and_not(
-            pc.match_substring_regex(array, "^[=+\\-@\\t\\r]"),
-            pc.match_substring_regex(array, "^" + _PLAIN_NUMBER + "$"),
-        )
+        hit = pc.match_substring_regex(array, "^[=+\\-@\\t\\r]")
         if pc.any(hit).as_py():
             array = pc.if_else(hit, pc.binary_join_element_wise("'", array, ""), array)
         needs = pc.match_substring_regex(array, special)
