@@ -144,3 +144,23 @@ def test_help_shows_an_example(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["sessions", "--help"])
     assert "alliance-score sessions scores.csv --client client" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("suffix", "module"), [("xlsx", "openpyxl"), ("parquet", "pyarrow")])
+def test_cli_reads_the_score_files_it_writes(
+    tmp_path: Path, suffix: str, module: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Scores written as Excel or parquet keep numbers as numbers; they summarise alike."""
+    pytest.importorskip(module)
+    export = Path(__file__).resolve().parents[1] / "examples" / "wai-sr-clinic.csv"
+    summaries = []
+    for kind in ("csv", suffix):
+        scores = tmp_path / f"scores.{kind}"
+        keep = ["--keep", "client", "session", "-q"]
+        assert main(["score", str(export), "-i", "wai-sr", "-o", str(scores), *keep]) == 1
+        summary = tmp_path / f"summary_{kind}.csv"
+        argv = ["sessions", str(scores), "--client", "client", "--session", "session"]
+        assert main([*argv, "-o", str(summary), "-q"]) == 0
+        summaries.append(summary.read_bytes())
+    capsys.readouterr()
+    assert summaries[0] == summaries[1]

@@ -87,9 +87,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _numeric(frame: pd.DataFrame, column: str, role: str) -> pd.Series:
     if column not in frame.columns:
         raise DataError(f"The {role} column {column!r} is not in the file.")
-    raw = frame[column].str.strip()
+    raw = frame[column].astype(object).astype("string").str.strip().fillna("")
     empty = raw.eq("") | raw.str.upper().isin(["NA", "NAN", "N/A", "NULL", "."])
-    values = pd.to_numeric(raw.where(~empty, np.nan), errors="coerce")
+    values = pd.to_numeric(raw.astype(object).where(~empty, np.nan), errors="coerce")
     bad = values.isna() & ~empty
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
