@@ -150,3 +150,17 @@ def test_help_shows_an_example(capsys: pytest.CaptureFixture[str]) -> None:
         main(["check", "--help"])
     assert exc.value.code == 0
     assert "alliance-score check export.csv --instrument wai-sr" in capsys.readouterr().out
+
+
+def test_redcap_label_export_is_checked_through_the_anchor_labels(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The label export holds the same answers as the raw one, as text anchors."""
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    reports = []
+    for name in ("redcap_raw.csv", "redcap_labels.csv"):
+        main(["check", str(examples / name), "-i", "wai-sr", "--no-ci", "--json"])
+        reports.append(json.loads(capsys.readouterr().out))
+    for table in ("reliability", "items", "keying"):
+        assert reports[0][table] == reports[1][table]
+    assert reports[1]["reliability"][0]["n_rows"] == 6

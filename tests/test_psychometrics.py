@@ -20,6 +20,7 @@ from alliance_score import (
     ProvisionalScaleError,
     load_instrument,
 )
+from alliance_score.cli import main
 from alliance_score.psychometrics import (
     FREQUENCY_COLUMNS,
     ITEM_COLUMNS,
@@ -385,3 +386,31 @@ def test_unconverged_one_factor_fit_gives_no_omega(monkeypatch: pytest.MonkeyPat
     loadings = _coefficients.one_factor_minres(cor)
     assert np.isnan(loadings).all()
     assert np.isnan(_coefficients.omega_total(cor, loadings))
+
+
+def test_correlation_checks_need_min_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    x = one_factor(15, 12, 1, 5, seed=11)
+    x[:, 6] = 6 - x[:, 6]  # item 7 stored reversed
+    frame = pd.DataFrame(x, columns=WAI_COLUMNS)
+    checks = check_keying(frame, "wai-sr")
+    correlational = checks[checks["check"] != "range"]
+    assert (correlational["status"] == "skipped").all()
+    assert all("only 15 row(s)" in m for m in correlational["message"])
+    failed = check_keying(frame, "wai-sr", min_rows=10)
+    assert "7" in set(failed.loc[failed["status"] == "fail", "item"])
+    with pytest.raises(ValueError, match="min_rows"):
+        check_keying(frame, "wai-sr", min_rows=1)
+
+
+def test_cli_min_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    x = one_factor(15, 12, 1, 5, seed=11)
+    x[:, 6] = 6 - x[:, 6]
+    path = tmp_path / "small.csv"
+    pd.DataFrame(x, columns=WAI_COLUMNS).to_csv(path, index=False)
+    assert main(["check", str(path), "-i", "wai-sr", "--no-ci"]) == 0
+    assert "skipped: Scale 'total'" in capsys.readouterr().out
+    assert main(["check", str(path), "-i", "wai-sr", "--no-ci", "--min-rows", "10"]) == 1
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["check", str(path), "-i", "wai-sr", "--min-rows", "1"])
+    assert "2 or more" in capsys.readouterr().err

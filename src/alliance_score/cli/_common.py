@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, Final
 
 from ..errors import DataError
@@ -25,6 +25,7 @@ __all__ = [
     "mapping_options",
     "open_input",
     "value_labels_to_apply",
+    "whole_number",
 ]
 
 EXIT_OK: Final = 0
@@ -165,3 +166,24 @@ def open_input(path: str, sheet: str | None, *, quiet: bool) -> TableSource:
                 quiet=quiet,
             )
     return source
+
+
+def whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type`` accepting whole numbers of ``minimum`` or more.
+
+    >>> whole_number(2)("20")
+    20
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number of {minimum} or more; got {text!r}"
+            )
+        return value
+
+    return parse

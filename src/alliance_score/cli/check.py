@@ -75,6 +75,14 @@ def register(subparsers: Any) -> None:
         metavar="D",
         help="fail when alpha is more than D below a published alpha (default 0.10)",
     )
+    parser.add_argument(
+        "--min-rows",
+        type=_common.whole_number(2),
+        default=20,
+        metavar="N",
+        help="skip a scale's correlation checks when fewer than N rows answer every pair of "
+        "its items (default 20)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(handler=run)
 
@@ -115,6 +123,9 @@ def run(args: argparse.Namespace) -> int:
     instrument = load_instrument(args.instrument)
     source = _common.open_input(args.input, args.sheet, quiet=False)
     data = read_table(args.input, sheet=args.sheet)
+    if source.kind == "redcap-labels" and not options["labels"]:
+        options["labels"] = True
+        _common.info("REDCap label export: answers are read as the instrument's anchor labels.")
     value_labels = source.value_labels
     if value_labels:
         mapping = resolve_columns(data.columns, instrument, options["items"])
@@ -130,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
         missing=args.missing,
         ci=level,
         norm_margin=args.norm_margin,
+        min_rows=args.min_rows,
         **options,
     )
     if args.json:

@@ -38,6 +38,7 @@ from ._common import (
     mapping_options,
     open_input,
     value_labels_to_apply,
+    whole_number,
 )
 
 __all__ = ["PROBLEM_FILE_COLUMNS", "register", "run"]
@@ -98,22 +99,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no messages but errors")
     parser.add_argument(
         "--chunk-bytes",
-        type=_positive_int,
+        type=whole_number(1),
         default=CHUNK_BYTES,
         metavar="N",
         help=f"read delimited text in chunks of about N bytes (default {CHUNK_BYTES})",
     )
     parser.set_defaults(handler=run)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of bytes above 0; got {text!r}")
-    return value
 
 
 def _usage_error(message: str) -> DataError:

@@ -37,6 +37,8 @@ KEYING_COLUMNS: Final[tuple[str, ...]] = (
     "message",
 )
 DEFAULT_NORM_MARGIN: Final = 0.10
+DEFAULT_MIN_ROWS: Final = 20
+"""Fewest rows behind every correlation of a scale for its correlation checks to run."""
 
 
 def check_keying(
@@ -47,6 +49,7 @@ def check_keying(
     items: Mapping[str, Hashable] | str | None = None,
     missing: MissingPolicy = "pairwise",
     norm_margin: float = DEFAULT_NORM_MARGIN,
+    min_rows: int = DEFAULT_MIN_ROWS,
     missing_codes: Sequence[float | str] = (),
     labels: bool = False,
     allow_provisional: bool = False,
@@ -58,6 +61,11 @@ def check_keying(
     norm_margin
         How far below a published alpha a scale's alpha may fall before ``alpha_norm``
         fails (default 0.10).
+    min_rows
+        The correlation checks of a scale (``item_total``, ``first_component``,
+        ``alpha_norm``) run only when every pair of its items is answered together in at
+        least this many rows (default 20); below it they are ``skipped``, as a negative
+        correlation in a handful of rows is as likely chance as a keying error.
     data, instrument, scales, items, missing, missing_codes, labels, allow_provisional
         As for :func:`~alliance_score.psychometrics.reliability`.
 
@@ -67,9 +75,9 @@ def check_keying(
         One row per check evaluated: ``check`` (``range``, ``item_total``,
         ``first_component``, ``alpha_norm``), ``scale`` (None for ``range``), ``item``
         (None for ``alpha_norm``), ``status`` (``pass``, ``fail`` or ``skipped`` when
-        the statistic is undefined), ``value`` (out-of-range count, ``r_drop``, loading
-        or alpha), ``threshold`` and ``message``. The data fail the checks when any
-        ``status`` is ``fail``.
+        the statistic is undefined or rests on fewer than ``min_rows`` rows), ``value``
+        (out-of-range count, ``r_drop``, loading or alpha), ``threshold`` and
+        ``message``. The data fail the checks when any ``status`` is ``fail``.
 
     Notes
     -----
@@ -106,7 +114,7 @@ def check_keying(
         labels=labels,
         allow_provisional=allow_provisional,
     )
-    return keying_table(prep, missing=missing, norm_margin=norm_margin)
+    return keying_table(prep, missing=missing, norm_margin=norm_margin, min_rows=min_rows)
 
 
 def keying_table(
@@ -114,13 +122,20 @@ def keying_table(
     *,
     missing: MissingPolicy = "pairwise",
     norm_margin: float = DEFAULT_NORM_MARGIN,
+    min_rows: int = DEFAULT_MIN_ROWS,
 ) -> pd.DataFrame:
     """:func:`check_keying` on already prepared data."""
     if not 0 <= norm_margin < 1:
         raise ValueError(f"norm_margin must be from 0 to below 1; got {norm_margin!r}")
+    if min_rows < 2:
+        raise ValueError(f"min_rows must be 2 or more; got {min_rows!r}")
     rows = _range_checks(prep)
     for scale in prep.scales:
         m = moments(prep.keyed[:, prep.columns(scale)], missing)
+        behind = int(m.n_pairs.min()) if m.n_pairs.size else 0
+        if behind < min_rows:
+            rows.extend(_too_few(prep, scale.id, scale.items, behind, min_rows))
+            continue
         r_drop = item_rest_correlations(m.cov)
         loadings = first_component(m.cor)
         for j, item in enumerate(scale.items):
@@ -132,6 +147,27 @@ def keying_table(
             if norm.scale == scale.id and norm.alpha is not None:
                 rows.append(_norm(scale.id, alpha, norm.alpha, norm_margin, norm.population))
     return pd.DataFrame.from_records(rows, columns=list(KEYING_COLUMNS))
+
+
+def _too_few(
+    prep: Prepared, scale: str, items: Sequence[str], behind: int, min_rows: int
+) -> list[dict[str, Any]]:
+    """Skipped correlation checks of a scale whose correlations rest on too few rows."""
+    message = (
+        f"Scale {scale!r}: some pair of its items is answered together in only {behind} "
+        f"row(s); the correlation checks need {min_rows} (min_rows, --min-rows)."
+    )
+    rows = [
+        _row(check, scale, item, "skipped", np.nan, 0.0, message)
+        for check in ("item_total", "first_component")
+        for item in items
+    ]
+    rows += [
+        _row("alpha_norm", scale, None, "skipped", np.nan, norm.alpha or 0.0, message)
+        for norm in prep.instrument.norms
+        if norm.scale == scale and norm.alpha is not None
+    ]
+    return rows
 
 
 def _row(

@@ -14,7 +14,7 @@ from ..instrument import Instrument
 from ._data import prepare
 from ._moments import MissingPolicy
 from .items import frequency_table, item_table
-from .keying import DEFAULT_NORM_MARGIN, keying_table
+from .keying import DEFAULT_MIN_ROWS, DEFAULT_NORM_MARGIN, keying_table
 from .reliability import reliability_table
 
 __all__ = ["PsychometricReport", "psychometric_report"]
@@ -83,6 +83,8 @@ class PsychometricReport:
         for row in self.keying.itertuples(index=False):
             if row.status == "fail":
                 lines.append(f"  FAIL [{row.check}] {row.message}")
+        skipped = self.keying.loc[self.keying["status"] == "skipped", "message"]
+        lines += [f"  skipped: {message}" for message in dict.fromkeys(skipped)]
         lines.append(
             "Result: " + ("keying problems found" if self.failed else "no keying problems")
         )
@@ -98,6 +100,7 @@ def psychometric_report(
     missing: MissingPolicy = "pairwise",
     ci: float | None = 0.95,
     norm_margin: float = DEFAULT_NORM_MARGIN,
+    min_rows: int = DEFAULT_MIN_ROWS,
     missing_codes: Sequence[float | str] = (),
     labels: bool = False,
     allow_provisional: bool = False,
@@ -138,7 +141,7 @@ def psychometric_report(
         reliability=reliability_table(prep, missing=missing, ci=ci),
         items=item_table(prep, missing=missing),
         frequencies=frequency_table(prep),
-        keying=keying_table(prep, missing=missing, norm_margin=norm_margin),
+        keying=keying_table(prep, missing=missing, norm_margin=norm_margin, min_rows=min_rows),
         provisional=tuple(s.id for s in prep.scales if s.status == "provisional"),
     )
 
