@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import shutil
 import sys
-from collections.abc import Callable, Hashable
+import tempfile
+from collections.abc import Callable, Hashable, Iterator
 from typing import TYPE_CHECKING, Any, Final
 
-from ..errors import DataError
+from ..errors import DataError, UnreadableFileError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -22,6 +26,7 @@ __all__ = [
     "add_mapping_options",
     "error",
     "info",
+    "input_path",
     "mapping_options",
     "open_input",
     "value_labels_to_apply",
@@ -187,3 +192,30 @@ def whole_number(minimum: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+@contextlib.contextmanager
+def input_path(path: str) -> Iterator[str]:
+    """``path`` itself, or for ``-`` a private temporary copy of standard input.
+
+    Delimited text piped in is spooled to a file readable only by the user (encoding
+    and delimiter are sniffed, and a file may be read twice), which is removed when the
+    command ends, however it ends.
+    """
+    if path != "-":
+        yield path
+        return
+    stdin = sys.stdin
+    if stdin is None or stdin.isatty():
+        raise DataError("INPUT is '-' but nothing is piped to standard input.")
+    fd, name = tempfile.mkstemp(prefix="alliance-score-stdin-", suffix=".csv")
+    try:
+        with os.fdopen(fd, "wb") as spool:
+            shutil.copyfileobj(stdin.buffer, spool, 1 << 20)
+        yield name
+    except (UnreadableFileError, DataError) as exc:
+        text = str(exc).replace(repr(name), "standard input").replace(name, "standard input")
+        raise type(exc)(text) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)

@@ -44,7 +44,11 @@ def register(subparsers: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("input", metavar="INPUT", help="CSV or TSV file, one row per form")
+    parser.add_argument(
+        "input",
+        metavar="INPUT",
+        help="the export file, one row per form (- reads CSV or TSV piped in)",
+    )
     _common.add_mapping_options(parser)
     parser.add_argument(
         "--scale",
@@ -109,6 +113,11 @@ def _margin(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``check``: exit 0 when every keying check passes, 1 otherwise."""
+    with _common.input_path(args.input) as path:
+        return _run(args, path)
+
+
+def _run(args: argparse.Namespace, path: str) -> int:
     options = _common.mapping_options(args)
     level: float | None = args.ci
     if args.no_ci:
@@ -121,8 +130,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             level = 0.95
     instrument = load_instrument(args.instrument)
-    source = _common.open_input(args.input, args.sheet, quiet=False)
-    data = read_table(args.input, sheet=args.sheet)
+    source = _common.open_input(path, args.sheet, quiet=False)
+    data = read_table(path, sheet=args.sheet)
     if source.kind == "redcap-labels" and not options["labels"]:
         options["labels"] = True
         _common.info("REDCap label export: answers are read as the instrument's anchor labels.")

@@ -35,6 +35,7 @@ from ._common import (
     EXIT_PROBLEMS,
     add_mapping_options,
     info,
+    input_path,
     mapping_options,
     open_input,
     value_labels_to_apply,
@@ -69,7 +70,9 @@ def register(subparsers: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("input", metavar="INPUT", help="the export file to score")
+    parser.add_argument(
+        "input", metavar="INPUT", help="the export file to score (- reads CSV or TSV piped in)"
+    )
     add_mapping_options(parser)
     parser.add_argument("-o", "--output", metavar="OUT", help="scores file (default: stdout)")
     parser.add_argument("--problems", metavar="FILE", help="write every problem found to FILE")
@@ -132,12 +135,17 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``score`` for parsed arguments; returns the exit code."""
+    with input_path(args.input) as path:
+        return _run(args, path)
+
+
+def _run(args: argparse.Namespace, path: str) -> int:
     started = time.perf_counter()
     quiet = args.quiet
     _check_outputs(args)
     options = mapping_options(args)
     instrument = load_instrument(args.instrument)
-    source = open_input(args.input, args.sheet, quiet=quiet)
+    source = open_input(path, args.sheet, quiet=quiet)
     mapping = resolve_columns(source.columns, instrument, options["items"])
     labels = bool(options["labels"])
     if source.kind == "redcap-labels" and not labels:
@@ -362,10 +370,11 @@ class _Progress:
 
 
 def _print_summary(report: dict[str, Any], args: argparse.Namespace, quiet: bool) -> None:
+    name = "standard input" if args.input == "-" else args.input
     status = ", ".join(f"{k} {v:,}" for k, v in report["status"].items())
     problems = report["problems"]
     lines = [
-        f"{report['rows']:,} rows read from {args.input} in {report['elapsed_seconds']:.2f} s",
+        f"{report['rows']:,} rows read from {name} in {report['elapsed_seconds']:.2f} s",
         f"  {status}",
     ]
     if problems:
