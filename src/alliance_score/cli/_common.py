@@ -119,10 +119,12 @@ def value_labels_to_apply(
 ) -> dict[str, Mapping[Any, str]]:
     """The SPSS or Stata value labels to score by, after checking them against the anchors.
 
-    With ``--labels`` the item columns' labels are returned, to be applied with
-    :func:`alliance_score.io.relabel`. Without it the stored codes are scored, and a code
-    whose label is an anchor the instrument scores differently stops the command with
-    exit code 2: scoring it as its code would be a silent guess.
+    With ``--labels`` the item columns' labels that name an anchor are returned, to be
+    applied with :func:`alliance_score.io.relabel`; a code whose label names no anchor
+    (``-99 = "Refused"``, a label in another language) keeps its code, so that it can be
+    declared missing or is checked as a number. Without ``--labels`` the stored codes are
+    scored, and a code whose label is an anchor the instrument scores differently stops
+    the command with exit code 2: scoring it as its code would be a silent guess.
     """
     from ..io.value_labels import label_conflicts
 
@@ -131,12 +133,19 @@ def value_labels_to_apply(
     if not labelled:
         return {}
     if labels:
-        info(
-            f"value labels of {len(labelled)} item column(s) are scored as anchor labels "
-            "(a code without a label is read as its number).",
-            quiet=quiet,
-        )
-        return labelled
+        anchors = {a.label.strip().casefold() for a in instrument.response.anchors}
+        scored: dict[str, Mapping[Any, str]] = {
+            column: kept
+            for column, codes in labelled.items()
+            if (kept := {k: t for k, t in codes.items() if str(t).strip().casefold() in anchors})
+        }
+        if scored:
+            info(
+                f"value labels of {len(scored)} item column(s) are scored as anchor labels "
+                "(a code without an anchor label is read as its number).",
+                quiet=quiet,
+            )
+        return scored
     conflicts = label_conflicts(labelled, mapping, instrument)
     if conflicts:
         shown = "; ".join(c.describe() for c in conflicts[:4])
