@@ -184,3 +184,19 @@ def test_labels_that_name_no_anchor_leave_the_code(
     assert main(["score", str(path), "-i", "wai-sr", "--labels", "-o", str(out)]) == 0
     np.testing.assert_allclose(read_table(out)["total"].astype(float), _expected()["total"])
     capsys.readouterr()
+
+
+def test_string_codes_are_scored_by_label(tmp_path: Path) -> None:
+    """An SPSS string variable coded "A" to "E", labelled with the anchors."""
+    letters = dict(zip("ABCDE", sorted(ANCHORS), strict=True))
+    labels = {code: ANCHORS[v] for code, v in letters.items()}
+    inverse = {v: code for code, v in letters.items()}
+    data = pd.DataFrame({c: [inverse[v] for v in ANSWERS[:, j]] for j, c in enumerate(ITEMS)})
+    assert relabel(data, {"wai_sr_01": labels})["wai_sr_01"].tolist() == [
+        ANCHORS[v] for v in ANSWERS[:, 0]
+    ]
+    path = tmp_path / "letters.sav"
+    pyreadstat.write_sav(data, path, variable_value_labels=dict.fromkeys(ITEMS, labels))
+    out = tmp_path / "scores.csv"
+    assert main(["score", str(path), "-i", "wai-sr", "--labels", "-q", "-o", str(out)]) == 0
+    np.testing.assert_allclose(read_table(out)["total"].astype(float), _expected()["total"])
