@@ -74,3 +74,13 @@ def test_cli_says_which_sheet_and_scores_the_chosen_one(
     assert main(["check", str(path), "-i", "wai-sr", "--sheet", "9", "--no-ci"]) == 2
     assert "no sheet '9'" in capsys.readouterr().err
     assert main(["score", str(EXAMPLES / "wai_sr.tsv"), "-i", "wai-sr", "--sheet", "x"]) == 2
+
+
+@pytest.mark.parametrize("sheet", ["\u00b2", "\u0662\u0662", " 2", "+2"])
+def test_sheet_numbers_are_plain_digits(tmp_path: Path, sheet: str) -> None:
+    path = _workbook(tmp_path / "book.xlsx")
+    if sheet.strip().isascii() and sheet.strip().isdigit():
+        assert list(open_table(path, sheet=sheet).columns) == ["client_id", *ITEMS]
+    else:
+        with pytest.raises(UnreadableFileError, match="no sheet"):
+            open_table(path, sheet=sheet)

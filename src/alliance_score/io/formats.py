@@ -58,8 +58,9 @@ def _choose_sheet(book: Any, path: str, sheet: str | None) -> Any:
         return book.worksheets[0]
     if sheet in book.sheetnames:
         return book[sheet]
-    if sheet.strip().isdigit() and 1 <= int(sheet) <= len(book.worksheets):
-        return book.worksheets[int(sheet) - 1]
+    number = sheet.strip()
+    if number.isascii() and number.isdigit() and 1 <= int(number) <= len(book.worksheets):
+        return book.worksheets[int(number) - 1]
     raise UnreadableFileError(
         f"Cannot read {path!r}: it has no sheet {sheet!r}; the workbook has {_sheet_list(book)}."
     )
