@@ -84,3 +84,38 @@ def test_sheet_numbers_are_plain_digits(tmp_path: Path, sheet: str) -> None:
     else:
         with pytest.raises(UnreadableFileError, match="no sheet"):
             open_table(path, sheet=sheet)
+
+
+def _chart_workbook(path: Path, *, data: bool = True) -> Path:
+    """A chart sheet first, then (with ``data``) a sheet of answers."""
+    chart = pytest.importorskip("openpyxl.chart")
+    book = openpyxl.Workbook()
+    answers = book.active
+    answers.title = "Data"
+    answers.append(["client_id", *ITEMS])
+    answers.append(["A", *[4] * 12])
+    book.create_chartsheet("Chart", 0).add_chart(chart.BarChart())
+    if not data:
+        book.remove(answers)
+    book.save(path)
+    return path
+
+
+def test_chart_sheets_are_not_sheets_of_cells(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _chart_workbook(tmp_path / "chart.xlsx")
+    assert list(read_table(path).columns) == ["client_id", *ITEMS]
+    pd.testing.assert_frame_equal(read_table(path, sheet="1"), read_table(path))
+    with pytest.raises(UnreadableFileError, match=r"'Chart' is a chart.*1 sheet\(s\): 'Data'"):
+        open_table(path, sheet="Chart")
+    out = tmp_path / "scores.csv"
+    assert main(["score", str(path), "-i", "wai-sr", "-o", str(out)]) == 0
+    assert "reading the first of" not in capsys.readouterr().err
+    assert main(["score", str(path), "-i", "wai-sr", "--sheet", "Chart", "-o", str(out)]) == 2
+    assert "is a chart" in capsys.readouterr().err
+
+    only = _chart_workbook(tmp_path / "only.xlsx", data=False)
+    with pytest.raises(UnreadableFileError, match="no sheet of cells"):
+        open_table(only)
+    assert main(["score", str(only), "-i", "wai-sr", "-o", str(out)]) == 2

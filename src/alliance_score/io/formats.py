@@ -44,19 +44,32 @@ def _open_book(path: str) -> Any:
 
 
 def sheet_names(path: str) -> list[str]:
-    """The names of an Excel workbook's sheets, in order."""
+    """The names of an Excel workbook's sheets of cells (not chart sheets), in order."""
     book = _open_book(path)
     try:
-        return [str(name) for name in book.sheetnames]
+        return [str(ws.title) for ws in book.worksheets]
     finally:
         book.close()
 
 
 def _choose_sheet(book: Any, path: str, sheet: str | None) -> Any:
-    """The sheet named ``sheet`` (or numbered, from 1, when no sheet has that name)."""
+    """The sheet named ``sheet`` (or numbered, from 1, when no sheet has that name).
+
+    Chart sheets hold no cells: they are neither counted nor listed, and naming one is an
+    error.
+    """
+    if not book.worksheets:
+        raise UnreadableFileError(
+            f"Cannot read {path!r}: the workbook has no sheet of cells (only charts)."
+        )
     if sheet is None:
         return book.worksheets[0]
     if sheet in book.sheetnames:
+        if book[sheet] not in book.worksheets:
+            raise UnreadableFileError(
+                f"Cannot read {path!r}: {sheet!r} is a chart, not a sheet of cells; the "
+                f"workbook has {_sheet_list(book)}."
+            )
         return book[sheet]
     number = sheet.strip()
     if number.isascii() and number.isdigit() and 1 <= int(number) <= len(book.worksheets):
@@ -133,7 +146,7 @@ def _xlsx_piece(
 
 
 def _sheet_list(book: Any) -> str:
-    names = [repr(str(name)) for name in book.sheetnames]
+    names = [repr(str(ws.title)) for ws in book.worksheets]
     return f"{len(names)} sheet(s): {', '.join(names[:10])}" + (", ..." if len(names) > 10 else "")
 
 
