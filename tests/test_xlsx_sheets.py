@@ -119,3 +119,30 @@ def test_chart_sheets_are_not_sheets_of_cells(
     with pytest.raises(UnreadableFileError, match="no sheet of cells"):
         open_table(only)
     assert main(["score", str(only), "-i", "wai-sr", "-o", str(out)]) == 2
+
+
+def test_a_wrong_dimension_tag_loses_no_cells(tmp_path: Path) -> None:
+    """Some writers record a sheet's extent (``<dimension ref=...>``) wrongly; the cells
+    beyond it are read all the same."""
+    import re
+    import zipfile
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["client_id", *ITEMS])
+    for k in range(5):
+        sheet.append([f"C{k}", *[k + 1] * 12])
+    sheet.append([None] * 13)
+    sheet.append(["C5", *[3] * 12])
+    book.save(tmp_path / "right.xlsx")
+    path = tmp_path / "wrong.xlsx"
+    with zipfile.ZipFile(tmp_path / "right.xlsx") as src, zipfile.ZipFile(path, "w") as dst:
+        for member in src.infolist():
+            data = src.read(member.filename)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:C3"', data)
+            dst.writestr(member, data)
+    table = read_table(path)
+    pd.testing.assert_frame_equal(table, read_table(tmp_path / "right.xlsx"))
+    assert table.shape == (6, 13)
+    assert next(open_table(path).chunks()).lines.tolist() == [2, 3, 4, 5, 6, 8]

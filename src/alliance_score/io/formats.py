@@ -95,11 +95,18 @@ def _xlsx_header(path: str, book: Any, sheet: Any, sheet_name: str | None, rows:
     return header
 
 
+def _xlsx_rows(sheet: Any) -> Any:
+    """Every row of a sheet, as values: the extent a file records for a sheet (its
+    ``dimension``) can be wrong, and the rows and columns beyond it would be cut off."""
+    sheet.reset_dimensions()
+    return sheet.iter_rows(values_only=True)
+
+
 def _xlsx_columns(path: str, sheet_name: str | None) -> list[str]:
     book = _open_book(path)
     try:
         sheet = _choose_sheet(book, path, sheet_name)
-        return _xlsx_header(path, book, sheet, sheet_name, sheet.iter_rows(values_only=True))
+        return _xlsx_header(path, book, sheet, sheet_name, _xlsx_rows(sheet))
     finally:
         book.close()
 
@@ -110,9 +117,9 @@ def _xlsx_chunks(
     book = _open_book(path)
     try:
         sheet = _choose_sheet(book, path, sheet_name)
-        rows = sheet.iter_rows(values_only=True)
-        width = len(_xlsx_header(path, book, sheet, sheet_name, rows))
         total = sheet.max_row or 0
+        rows = _xlsx_rows(sheet)
+        width = len(_xlsx_header(path, book, sheet, sheet_name, rows))
         data: list[tuple[Any, ...]] = []
         lines: list[int] = []
         pieces = 0
