@@ -146,3 +146,16 @@ def test_a_wrong_dimension_tag_loses_no_cells(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(table, read_table(tmp_path / "right.xlsx"))
     assert table.shape == (6, 13)
     assert next(open_table(path).chunks()).lines.tolist() == [2, 3, 4, 5, 6, 8]
+
+
+def test_an_empty_first_row_is_no_header(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Answers"
+    for j, name in enumerate(["client_id", *ITEMS], start=1):
+        sheet.cell(row=4, column=j, value=name)
+        sheet.cell(row=5, column=j, value="A" if j == 1 else 4)
+    path = tmp_path / "low.xlsx"
+    book.save(path)
+    with pytest.raises(UnreadableFileError, match=r"row 1 of the sheet 'Answers', the header"):
+        open_table(path)

@@ -92,6 +92,11 @@ def _xlsx_header(path: str, book: Any, sheet: Any, sheet_name: str | None, rows:
         ) from None
     while header and header[-1] == "":
         header.pop()
+    if not header:
+        raise UnreadableFileError(
+            f"Cannot read {path!r}: row 1 of the sheet {sheet.title!r}, the header, is "
+            "empty; the column names must be in the first row."
+        )
     return header
 
 
