@@ -261,7 +261,7 @@ def _stat_chunks(
         part, _ = reader(
             path, row_offset=done, row_limit=size, usecols=wanted, apply_value_formats=False
         )
-        if not len(part):
+        if done and not len(part):
             break
         frame = pd.DataFrame(
             {i: part[columns[p]].to_numpy() for i, p in enumerate(positions)},
@@ -269,12 +269,11 @@ def _stat_chunks(
         )
         lines = np.arange(done + 1, done + len(part) + 1, dtype=np.int64)
         done += len(part)
-        yield _named(frame, names), lines, min(done / total, 1.0) if total else 0.0
-        if len(part) < size:
+        last = len(part) < size
+        progress = 1.0 if last else min(done / total, 1.0) if total else 0.0
+        yield _named(frame, names), lines, progress
+        if last:
             break
-    if not done:
-        empty = pd.DataFrame({i: pd.Series(dtype=object) for i in range(len(positions))})
-        yield _named(empty, names), np.empty(0, dtype=np.int64), 1.0
 
 
 def _parquet_chunks(
@@ -299,5 +298,9 @@ def _parquet_chunks(
         done += batch.num_rows
         yield _named(frame, names), lines, done / total if total else 1.0
     if not done:
-        empty = pd.DataFrame({i: pd.Series(dtype=object) for i in range(len(positions))})
-        yield _named(empty, names), np.empty(0, dtype=np.int64), 1.0
+        empty = file.schema_arrow.empty_table()
+        frame = pd.DataFrame(
+            {i: empty.column(p).to_pandas() for i, p in enumerate(positions)},
+            index=pd.RangeIndex(0),
+        )
+        yield _named(frame, names), np.empty(0, dtype=np.int64), 1.0
