@@ -159,3 +159,22 @@ def test_an_empty_first_row_is_no_header(tmp_path: Path) -> None:
     book.save(path)
     with pytest.raises(UnreadableFileError, match=r"row 1 of the sheet 'Answers', the header"):
         open_table(path)
+
+
+def test_a_damaged_header_row_is_an_unreadable_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import zipfile
+
+    _workbook(tmp_path / "whole.xlsx")
+    path = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(tmp_path / "whole.xlsx") as src, zipfile.ZipFile(path, "w") as dst:
+        for member in src.infolist():
+            data = src.read(member.filename)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = data[: data.index(b"<sheetData>") + 11] + b'<row r="1"><c r="A1"<<'
+            dst.writestr(member, data)
+    with pytest.raises(UnreadableFileError, match="as an Excel workbook"):
+        open_table(path)
+    assert main(["score", str(path), "-i", "wai-sr", "-o", str(tmp_path / "s.csv")]) == 2
+    assert "Traceback" not in capsys.readouterr().err

@@ -112,6 +112,10 @@ def _xlsx_columns(path: str, sheet_name: str | None) -> list[str]:
     try:
         sheet = _choose_sheet(book, path, sheet_name)
         return _xlsx_header(path, book, sheet, sheet_name, _xlsx_rows(sheet))
+    except UnreadableFileError:
+        raise
+    except Exception as exc:  # openpyxl raises many types for a damaged sheet
+        raise UnreadableFileError(f"Cannot read {path!r} as an Excel workbook: {exc}.") from exc
     finally:
         book.close()
 
