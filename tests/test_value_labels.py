@@ -200,3 +200,16 @@ def test_string_codes_are_scored_by_label(tmp_path: Path) -> None:
     out = tmp_path / "scores.csv"
     assert main(["score", str(path), "-i", "wai-sr", "--labels", "-q", "-o", str(out)]) == 0
     np.testing.assert_allclose(read_table(out)["total"].astype(float), _expected()["total"])
+
+
+def test_labels_that_name_no_anchor_are_not_called_agreeing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = {1: "Rara vez", 2: "A veces", 3: "Con frecuencia", 4: "Muy a menudo", 5: "Siempre"}
+    path = tmp_path / "spanish.sav"
+    data = pd.DataFrame(ANSWERS, columns=ITEMS)
+    pyreadstat.write_sav(data, path, variable_value_labels=dict.fromkeys(ITEMS, other))
+    assert main(["score", str(path), "-i", "wai-sr", "-o", str(tmp_path / "s.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "agree" not in err
+    assert "name none of wai-sr@1.0's anchors" in err

@@ -132,20 +132,27 @@ def value_labels_to_apply(
     labelled = {c: v for c, v in value_labels.items() if c in columns and v}
     if not labelled:
         return {}
+    anchors = {a.label.strip().casefold() for a in instrument.response.anchors}
+    named: dict[str, Mapping[Any, str]] = {
+        column: kept
+        for column, codes in labelled.items()
+        if (kept := {k: t for k, t in codes.items() if str(t).strip().casefold() in anchors})
+    }
     if labels:
-        anchors = {a.label.strip().casefold() for a in instrument.response.anchors}
-        scored: dict[str, Mapping[Any, str]] = {
-            column: kept
-            for column, codes in labelled.items()
-            if (kept := {k: t for k, t in codes.items() if str(t).strip().casefold() in anchors})
-        }
-        if scored:
+        if named:
             info(
-                f"value labels of {len(scored)} item column(s) are scored as anchor labels "
+                f"value labels of {len(named)} item column(s) are scored as anchor labels "
                 "(a code without an anchor label is read as its number).",
                 quiet=quiet,
             )
-        return scored
+        return named
+    if not named:
+        info(
+            f"value labels of the item columns name none of {instrument.ref}'s anchors, so "
+            "their codes cannot be checked against them.",
+            quiet=quiet,
+        )
+        return {}
     conflicts = label_conflicts(labelled, mapping, instrument)
     if conflicts:
         shown = "; ".join(c.describe() for c in conflicts[:4])
