@@ -99,3 +99,25 @@ def test_cli_pieces_score_like_one_piece(
     found = read_table(tmp_path / "problems_1.csv")
     assert sorted(found["code"]) == ["duplicate_row", "out_of_range"]
     assert len(read_table(tmp_path / "scores_1.csv")) == 2600
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".sav", ".dta"])
+def test_a_file_without_rows_keeps_its_column_types(tmp_path: Path, suffix: str) -> None:
+    _needs(f"x{suffix}")
+    frame = _big_frame(12).iloc[:0]
+    path = _write(frame, tmp_path / f"empty{suffix}")
+    if suffix == ".parquet":
+        expected = pd.read_parquet(path).dtypes
+    else:
+        import pyreadstat
+
+        reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
+        expected = reader(path)[0].dtypes
+    table = read_table(path)
+    assert len(table) == 0
+    assert list(table.columns) == list(expected.index)
+    assert table.dtypes.tolist() == expected.tolist()
+    chunks = list(open_table(path).chunks(["session"]))
+    assert [len(c.frame) for c in chunks] == [0]
+    assert chunks[0].progress == 1.0
+    assert chunks[0].frame["session"].dtype == "float64"

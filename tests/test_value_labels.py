@@ -154,3 +154,62 @@ def test_check_applies_the_same_rule(tmp_path: Path, capsys: pytest.CaptureFixtu
     plain = _write_sav(tmp_path / "plain.sav", {v: v for v in ANCHORS})
     main(["check", str(plain), "--instrument", "wai-sr", "--no-ci", "--json"])
     assert json.loads(capsys.readouterr().out) == report
+
+
+def test_labels_that_name_no_anchor_leave_the_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --labels, "Refused" on -99 keeps -99 (a declared missing code), and labels in
+    another language keep the codes they label."""
+    codes = {v: v - 1 for v in ANCHORS}
+    data = pd.DataFrame({c: [codes[v] for v in ANSWERS[:, j]] for j, c in enumerate(ITEMS)})
+    data.iloc[1, 3] = -99.0
+    data.insert(0, "client_id", ["A", "B", "C", "D"])
+    shifted = {codes[v]: ANCHORS[v] for v in ANCHORS} | {-99.0: "Refused"}
+    path = tmp_path / "refused.sav"
+    pyreadstat.write_sav(data, path, variable_value_labels=dict.fromkeys(ITEMS, shifted))
+    out = tmp_path / "scores.csv"
+    argv = ["score", str(path), "-i", "wai-sr", "--labels", "--missing-code", "-99"]
+    assert main([*argv, "-o", str(out), "--problems", str(tmp_path / "p.csv")]) == 0
+    expected = score_frame(
+        pd.DataFrame(np.where(data[ITEMS] == -99, np.nan, ANSWERS), columns=ITEMS), WAI
+    )
+    np.testing.assert_allclose(read_table(out)["total"].astype(float), expected["total"])
+
+    spanish = ["Rara vez", "A veces", "Con frecuencia", "Muy a menudo", "Siempre"]
+    other = {v: spanish[int(v) - 1] for v in ANCHORS}
+    plain = pd.DataFrame(ANSWERS, columns=ITEMS)
+    path = tmp_path / "spanish.sav"
+    pyreadstat.write_sav(plain, path, variable_value_labels=dict.fromkeys(ITEMS, other))
+    assert main(["score", str(path), "-i", "wai-sr", "--labels", "-o", str(out)]) == 0
+    np.testing.assert_allclose(read_table(out)["total"].astype(float), _expected()["total"])
+    capsys.readouterr()
+
+
+def test_string_codes_are_scored_by_label(tmp_path: Path) -> None:
+    """An SPSS string variable coded "A" to "E", labelled with the anchors."""
+    letters = dict(zip("ABCDE", sorted(ANCHORS), strict=True))
+    labels = {code: ANCHORS[v] for code, v in letters.items()}
+    inverse = {v: code for code, v in letters.items()}
+    data = pd.DataFrame({c: [inverse[v] for v in ANSWERS[:, j]] for j, c in enumerate(ITEMS)})
+    assert relabel(data, {"wai_sr_01": labels})["wai_sr_01"].tolist() == [
+        ANCHORS[v] for v in ANSWERS[:, 0]
+    ]
+    path = tmp_path / "letters.sav"
+    pyreadstat.write_sav(data, path, variable_value_labels=dict.fromkeys(ITEMS, labels))
+    out = tmp_path / "scores.csv"
+    assert main(["score", str(path), "-i", "wai-sr", "--labels", "-q", "-o", str(out)]) == 0
+    np.testing.assert_allclose(read_table(out)["total"].astype(float), _expected()["total"])
+
+
+def test_labels_that_name_no_anchor_are_not_called_agreeing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = {1: "Rara vez", 2: "A veces", 3: "Con frecuencia", 4: "Muy a menudo", 5: "Siempre"}
+    path = tmp_path / "spanish.sav"
+    data = pd.DataFrame(ANSWERS, columns=ITEMS)
+    pyreadstat.write_sav(data, path, variable_value_labels=dict.fromkeys(ITEMS, other))
+    assert main(["score", str(path), "-i", "wai-sr", "-o", str(tmp_path / "s.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "agree" not in err
+    assert "name none of wai-sr@1.0's anchors" in err

@@ -125,10 +125,12 @@ def value_labels_to_apply(
 ) -> dict[str, Mapping[Any, str]]:
     """The SPSS or Stata value labels to score by, after checking them against the anchors.
 
-    With ``--labels`` the item columns' labels are returned, to be applied with
-    :func:`alliance_score.io.relabel`. Without it the stored codes are scored, and a code
-    whose label is an anchor the instrument scores differently stops the command with
-    exit code 2: scoring it as its code would be a silent guess.
+    With ``--labels`` the item columns' labels that name an anchor are returned, to be
+    applied with :func:`alliance_score.io.relabel`; a code whose label names no anchor
+    (``-99 = "Refused"``, a label in another language) keeps its code, so that it can be
+    declared missing or is checked as a number. Without ``--labels`` the stored codes are
+    scored, and a code whose label is an anchor the instrument scores differently stops
+    the command with exit code 2: scoring it as its code would be a silent guess.
     """
     from ..io.value_labels import label_conflicts
 
@@ -136,13 +138,27 @@ def value_labels_to_apply(
     labelled = {c: v for c, v in value_labels.items() if c in columns and v}
     if not labelled:
         return {}
+    anchors = {a.label.strip().casefold() for a in instrument.response.anchors}
+    named: dict[str, Mapping[Any, str]] = {
+        column: kept
+        for column, codes in labelled.items()
+        if (kept := {k: t for k, t in codes.items() if str(t).strip().casefold() in anchors})
+    }
     if labels:
+        if named:
+            info(
+                f"value labels of {len(named)} item column(s) are scored as anchor labels "
+                "(a code without an anchor label is read as its number).",
+                quiet=quiet,
+            )
+        return named
+    if not named:
         info(
-            f"value labels of {len(labelled)} item column(s) are scored as anchor labels "
-            "(a code without a label is read as its number).",
+            f"value labels of the item columns name none of {instrument.ref}'s anchors, so "
+            "their codes cannot be checked against them.",
             quiet=quiet,
         )
-        return labelled
+        return {}
     conflicts = label_conflicts(labelled, mapping, instrument)
     if conflicts:
         shown = "; ".join(c.describe() for c in conflicts[:4])

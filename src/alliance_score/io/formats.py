@@ -44,22 +44,36 @@ def _open_book(path: str) -> Any:
 
 
 def sheet_names(path: str) -> list[str]:
-    """The names of an Excel workbook's sheets, in order."""
+    """The names of an Excel workbook's sheets of cells (not chart sheets), in order."""
     book = _open_book(path)
     try:
-        return [str(name) for name in book.sheetnames]
+        return [str(ws.title) for ws in book.worksheets]
     finally:
         book.close()
 
 
 def _choose_sheet(book: Any, path: str, sheet: str | None) -> Any:
-    """The sheet named ``sheet`` (or numbered, from 1, when no sheet has that name)."""
+    """The sheet named ``sheet`` (or numbered, from 1, when no sheet has that name).
+
+    Chart sheets hold no cells: they are neither counted nor listed, and naming one is an
+    error.
+    """
+    if not book.worksheets:
+        raise UnreadableFileError(
+            f"Cannot read {path!r}: the workbook has no sheet of cells (only charts)."
+        )
     if sheet is None:
         return book.worksheets[0]
     if sheet in book.sheetnames:
+        if book[sheet] not in book.worksheets:
+            raise UnreadableFileError(
+                f"Cannot read {path!r}: {sheet!r} is a chart, not a sheet of cells; the "
+                f"workbook has {_sheet_list(book)}."
+            )
         return book[sheet]
-    if sheet.strip().isdigit() and 1 <= int(sheet) <= len(book.worksheets):
-        return book.worksheets[int(sheet) - 1]
+    number = sheet.strip()
+    if number.isascii() and number.isdigit() and 1 <= int(number) <= len(book.worksheets):
+        return book.worksheets[int(number) - 1]
     raise UnreadableFileError(
         f"Cannot read {path!r}: it has no sheet {sheet!r}; the workbook has {_sheet_list(book)}."
     )
@@ -78,14 +92,30 @@ def _xlsx_header(path: str, book: Any, sheet: Any, sheet_name: str | None, rows:
         ) from None
     while header and header[-1] == "":
         header.pop()
+    if not header:
+        raise UnreadableFileError(
+            f"Cannot read {path!r}: row 1 of the sheet {sheet.title!r}, the header, is "
+            "empty; the column names must be in the first row."
+        )
     return header
+
+
+def _xlsx_rows(sheet: Any) -> Any:
+    """Every row of a sheet, as values: the extent a file records for a sheet (its
+    ``dimension``) can be wrong, and the rows and columns beyond it would be cut off."""
+    sheet.reset_dimensions()
+    return sheet.iter_rows(values_only=True)
 
 
 def _xlsx_columns(path: str, sheet_name: str | None) -> list[str]:
     book = _open_book(path)
     try:
         sheet = _choose_sheet(book, path, sheet_name)
-        return _xlsx_header(path, book, sheet, sheet_name, sheet.iter_rows(values_only=True))
+        return _xlsx_header(path, book, sheet, sheet_name, _xlsx_rows(sheet))
+    except UnreadableFileError:
+        raise
+    except Exception as exc:  # openpyxl raises many types for a damaged sheet
+        raise UnreadableFileError(f"Cannot read {path!r} as an Excel workbook: {exc}.") from exc
     finally:
         book.close()
 
@@ -96,9 +126,9 @@ def _xlsx_chunks(
     book = _open_book(path)
     try:
         sheet = _choose_sheet(book, path, sheet_name)
-        rows = sheet.iter_rows(values_only=True)
-        width = len(_xlsx_header(path, book, sheet, sheet_name, rows))
         total = sheet.max_row or 0
+        rows = _xlsx_rows(sheet)
+        width = len(_xlsx_header(path, book, sheet, sheet_name, rows))
         data: list[tuple[Any, ...]] = []
         lines: list[int] = []
         pieces = 0
@@ -132,7 +162,7 @@ def _xlsx_piece(
 
 
 def _sheet_list(book: Any) -> str:
-    names = [repr(str(name)) for name in book.sheetnames]
+    names = [repr(str(ws.title)) for ws in book.worksheets]
     return f"{len(names)} sheet(s): {', '.join(names[:10])}" + (", ..." if len(names) > 10 else "")
 
 
@@ -235,7 +265,7 @@ def _stat_chunks(
         part, _ = reader(
             path, row_offset=done, row_limit=size, usecols=wanted, apply_value_formats=False
         )
-        if not len(part):
+        if done and not len(part):
             break
         frame = pd.DataFrame(
             {i: part[columns[p]].to_numpy() for i, p in enumerate(positions)},
@@ -243,12 +273,11 @@ def _stat_chunks(
         )
         lines = np.arange(done + 1, done + len(part) + 1, dtype=np.int64)
         done += len(part)
-        yield _named(frame, names), lines, min(done / total, 1.0) if total else 0.0
-        if len(part) < size:
+        last = len(part) < size
+        progress = 1.0 if last else min(done / total, 1.0) if total else 0.0
+        yield _named(frame, names), lines, progress
+        if last:
             break
-    if not done:
-        empty = pd.DataFrame({i: pd.Series(dtype=object) for i in range(len(positions))})
-        yield _named(empty, names), np.empty(0, dtype=np.int64), 1.0
 
 
 def _parquet_chunks(
@@ -273,5 +302,9 @@ def _parquet_chunks(
         done += batch.num_rows
         yield _named(frame, names), lines, done / total if total else 1.0
     if not done:
-        empty = pd.DataFrame({i: pd.Series(dtype=object) for i in range(len(positions))})
-        yield _named(empty, names), np.empty(0, dtype=np.int64), 1.0
+        empty = file.schema_arrow.empty_table()
+        frame = pd.DataFrame(
+            {i: empty.column(p).to_pandas() for i, p in enumerate(positions)},
+            index=pd.RangeIndex(0),
+        )
+        yield _named(frame, names), np.empty(0, dtype=np.int64), 1.0

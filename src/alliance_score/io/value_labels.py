@@ -101,7 +101,9 @@ def relabel(frame: pd.DataFrame, value_labels: Mapping[str, Mapping[Any, str]]) 
 
     Only the columns in ``value_labels`` change; a code without a label, and a missing
     cell, stay as they are, so scoring with ``labels=True`` reads labels as anchors and
-    still reports an unlabelled code that is out of range. ``frame`` is not changed.
+    still reports an unlabelled code that is out of range. A numeric code matches the
+    cell's number (``"1"`` and ``1.0`` alike), a text code (``"A"``, in an SPSS string
+    variable) the cell's text without surrounding spaces. ``frame`` is not changed.
     """
     out = frame.copy()
     for column, labels in value_labels.items():
@@ -109,6 +111,11 @@ def relabel(frame: pd.DataFrame, value_labels: Mapping[str, Mapping[Any, str]]) 
             continue
         by_code = {
             code: str(text) for raw, text in labels.items() if (code := _code(raw)) is not None
+        }
+        by_text = {
+            raw.strip(): str(text)
+            for raw, text in labels.items()
+            if isinstance(raw, str) and raw.strip() and _code(raw) is None
         }
         col = out[column]
         if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
@@ -120,5 +127,7 @@ def relabel(frame: pd.DataFrame, value_labels: Mapping[str, Mapping[Any, str]]) 
                 code = _code(cell)
                 if code is not None and code in by_code:
                     values[i] = by_code[code]
+                elif code is None and isinstance(cell, str) and cell.strip() in by_text:
+                    values[i] = by_text[cell.strip()]
         out[column] = pd.Series(values, index=out.index, dtype=object)
     return out

@@ -91,6 +91,8 @@ def two_way_icc(ratings: ArrayLike, *, ci: float | None = None) -> dict[str, flo
         L = \\frac{n (MS_R - F_* MS_E)}{F_* D + n MS_R}, \\qquad
         U = \\frac{n (F^* MS_R - MS_E)}{D + n F^* MS_R}
 
+    The interval of ICC(C,1) always holds the estimate; that of ICC(A,1), an
+    approximation, can lie wholly below a negative estimate (as in ``psych::ICC``).
     When :math:`MS_E = 0` (the raters differ by a constant in every row) the F ratios
     are infinite and the bounds are NaN.
     By hand for the example: :math:`MS_R = 10/3`, :math:`MS_C = 2`, :math:`MS_E = 0`,
