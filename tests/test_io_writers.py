@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -195,3 +196,26 @@ def test_both_csv_writers_neutralise_alike(cells: list[str]) -> None:
         back = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
         assert len(back) == len(cells)  # no cell splits a row, not even a lone \r
         assert back.iloc[:, 0].tolist() == [neutralise(c) for c in cells]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_infinity=False),
+            st.integers(-(10**15), 10**15).map(float),
+            st.sampled_from([1e10, 20231015001.0, 1e-5, 1.5e-7, -0.0, 1e16, 9999999999.5]),
+        ),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_both_csv_writers_write_numbers_alike(values: list[float]) -> None:
+    from alliance_score.io.writers import _arrow_csv, _pandas_csv
+
+    frame = pd.DataFrame({"x": pd.Series(values, dtype="float64"), "id": "a"})
+    text = _arrow_csv(frame, ",", header=True)
+    assert text == _pandas_csv(frame, ",", header=True)
+    back = pd.read_csv(io.StringIO(text))["x"].to_numpy()
+    np.testing.assert_array_equal(back, frame["x"].to_numpy())
+    assert not re.search(r"e\+1[01](?![0-9])", text)  # 11- and 12-digit numbers in full

@@ -354,6 +354,8 @@ def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
             categories, needs = safe_text(categories)
             codes = col.cat.codes.to_numpy()
             array = categories.take(pa.array(codes, mask=codes < 0))
+        elif pd.api.types.is_float_dtype(dtype):
+            array, needs = _arrow_floats(col, pa, pc), False
         elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
             array, needs = pa.array(col, from_pandas=True), False
         else:
@@ -413,6 +415,26 @@ def _quote_cell(cell: str, sep: str) -> str:
 
 def _text_row(cells: list[str], sep: str) -> str:
     return sep.join(_quote_cell(c, sep) for c in cells) + "\n"
+
+
+def _arrow_floats(col: pd.Series, pa: Any, pc: Any) -> Any:
+    """A float column for pyarrow's CSV writer, written as Python writes the numbers.
+
+    pyarrow switches to exponent notation from 1e10 (an 11-digit identifier stored as a
+    double, as SPSS stores every number, would read ``2.0231015001e+10``) and below
+    1e-4 writes ``0.00001``; those values are formatted as :func:`repr` does, the rest
+    (the same text either way) by pyarrow.
+    """
+    values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    size = np.abs(values)
+    with np.errstate(invalid="ignore"):
+        odd = np.isfinite(values) & ((size >= 1e10) | ((size > 0) & (size < 1e-4)))
+    array = pa.array(values, from_pandas=True)
+    if not odd.any():
+        return array
+    text = np.asarray(pc.cast(array, pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+    text[odd] = [_number(v) for v in values[odd]]
+    return pa.array(text, type=pa.string(), from_pandas=True)
 
 
 def _pandas_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
