@@ -258,3 +258,16 @@ def test_icc_a1_interval_can_miss_a_negative_estimate() -> None:
     assert res["icc_a1_lower"] == pytest.approx(-0.3684210526, abs=TOL)
     assert res["icc_a1_upper"] == pytest.approx(-0.3542620414, abs=TOL)
     assert (res["icc_c1_lower"], res["icc_c1_upper"]) == pytest.approx((-0.96875, 0.125))
+
+
+def test_icc_intervals_at_zero_error_are_the_limits() -> None:
+    """Raters one point apart in every row: MS_E = 0. psych (Rscript, psych 2.2.9) on
+    the same ratings with 1e-6 added to the first gives ICC(A,1) 0.7692306272 in
+    [0.003842472476, 0.9830923327] and ICC(C,1) 1 in [0.999999999999, 1]."""
+    exact = two_way_icc([[2, 1], [3, 2], [4, 3], [5, 4]], ci=0.95)
+    assert exact["ms_error"] == 0
+    assert exact["icc_c1_lower"] == exact["icc_c1_upper"] == 1.0
+    assert exact["icc_a1_lower"] == pytest.approx(0.003842472476, abs=1e-9)
+    assert exact["icc_a1_upper"] == pytest.approx(0.9830923327, abs=1e-9)
+    same = two_way_icc([[2, 2], [3, 3], [4, 4]], ci=0.95)
+    assert [same[k] for k in ICC_KEYS] == [1.0] * 6

@@ -94,7 +94,9 @@ def two_way_icc(ratings: ArrayLike, *, ci: float | None = None) -> dict[str, flo
     The interval of ICC(C,1) always holds the estimate; that of ICC(A,1), an
     approximation, can lie wholly below a negative estimate (as in ``psych::ICC``).
     When :math:`MS_E = 0` (the raters differ by a constant in every row) the F ratios
-    are infinite and the bounds are NaN.
+    are infinite and the bounds are their limits as :math:`MS_E \\to 0`: 1 and 1 for
+    ICC(C,1), and for ICC(A,1) the formulas above with :math:`MS_E = 0` and
+    :math:`v = k - 1`.
     By hand for the example: :math:`MS_R = 10/3`, :math:`MS_C = 2`, :math:`MS_E = 0`,
     so ICC(C,1) = 1 and ICC(A,1) = (10/3) / (10/3 + 2 x 2/4) = 0.769231.
 
@@ -175,15 +177,23 @@ def _icc_intervals(icc: dict[str, float], level: float) -> dict[str, float]:
         v = ((k - 1.0) * (n - 1.0) * (k * rho * fj + mixed) ** 2) / (
             (n - 1.0) * k**2 * rho**2 * fj**2 + mixed**2
         )
+        if mse == 0 and msr > 0:  # the limits as MS_E falls to 0
+            f_lower = f_upper = np.float64(np.inf)
+            v = np.float64(k - 1.0 if msc > 0 else (k - 1.0) * (n - 1.0))
         f_star = stats.f.ppf(q, n - 1.0, v)
         f_star_upper = stats.f.ppf(q, v, n - 1.0)
         d = k * msc + (k * n - k - n) * mse
         return {
             "icc_a1_lower": float(n * (msr - f_star * mse) / (f_star * d + n * msr)),
             "icc_a1_upper": float(n * (f_star_upper * msr - mse) / (d + n * f_star_upper * msr)),
-            "icc_c1_lower": float((f_lower - 1.0) / (f_lower + k - 1.0)),
-            "icc_c1_upper": float((f_upper - 1.0) / (f_upper + k - 1.0)),
+            "icc_c1_lower": _bound(f_lower, k),
+            "icc_c1_upper": _bound(f_upper, k),
         }
+
+
+def _bound(f: float, k: float) -> float:
+    """ICC(C,1)'s bound ``(F - 1) / (F + k - 1)`` for an F limit, 1 when F is infinite."""
+    return 1.0 if np.isposinf(f) else float((f - 1.0) / (f + k - 1.0))
 
 
 def pair_ratings(
