@@ -262,12 +262,13 @@ def test_icc_a1_interval_can_miss_a_negative_estimate() -> None:
 
 def test_icc_intervals_at_zero_error_are_the_limits() -> None:
     """Raters one point apart in every row: MS_E = 0. psych (Rscript, psych 2.2.9) on
-    the same ratings with 1e-6 added to the first gives ICC(A,1) 0.7692306272 in
-    [0.003842472476, 0.9830923327] and ICC(C,1) 1 in [0.999999999999, 1]."""
+    the same ratings with 1e-10 added to the first (psych needs MS_E > 0) gives ICC(A,1)
+    in [0.00384247553787, 0.983092346023] and ICC(C,1) in [1, 1]; with 1e-6 added the
+    bounds move by about 1e-8, so they converge on the limits."""
     exact = two_way_icc([[2, 1], [3, 2], [4, 3], [5, 4]], ci=0.95)
     assert exact["ms_error"] == 0
     assert exact["icc_c1_lower"] == exact["icc_c1_upper"] == 1.0
-    assert exact["icc_a1_lower"] == pytest.approx(0.003842472476, abs=1e-9)
-    assert exact["icc_a1_upper"] == pytest.approx(0.9830923327, abs=1e-9)
+    assert exact["icc_a1_lower"] == pytest.approx(0.00384247553787, abs=1e-10)
+    assert exact["icc_a1_upper"] == pytest.approx(0.983092346023, abs=1e-10)
     same = two_way_icc([[2, 2], [3, 3], [4, 4]], ci=0.95)
     assert [same[k] for k in ICC_KEYS] == [1.0] * 6
