@@ -148,7 +148,8 @@ def cutoff_events(
             ref = (y.groupby(by, sort=False).cumsum() - y) / n_before.where(n_before > 0)
         add((ref - y >= drop) & ref.notna(), "drop", score, y, ref.astype(np.float64))
     for item in items:
-        values = pd.to_numeric(d[item], errors="coerce")
+        # float64, so that a missing item (pd.NA in a nullable column) is simply not low
+        values = pd.to_numeric(d[item], errors="coerce").astype(np.float64)
         add(values < float(item_below or 0.0), "item_low", item, values, float(item_below or 0.0))
     columns = [*keys, session, "event", "column", "value", "reference"]
     events = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
