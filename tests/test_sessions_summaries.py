@@ -75,6 +75,16 @@ def test_early_alliance(options: dict[str, object], expected: dict[str, tuple[fl
         assert got["early_n"] == n
 
 
+def test_early_window_leaves_out_sessions_before_1() -> None:
+    # An intake numbered 0 is not one of "sessions 1-3": mean of 3, 4, 5 = 4, not 3.25.
+    data = pd.DataFrame({"client": ["a"] * 4, "session": [0, 1, 2, 3], "total": [1.0, 3, 4, 5]})
+    out = early_alliance(data, early="window")
+    assert (out.loc[0, "early"], out.loc[0, "early_n"]) == (4.0, 3)
+    assert out.loc[0, "early_rule"] == "mean of sessions 1-3"
+    summary = summarize_clients(data, early="window")
+    assert (summary.loc[0, "early"], summary.loc[0, "change"]) == (4.0, 1.0)
+
+
 @pytest.mark.parametrize(
     ("options", "error"),
     [

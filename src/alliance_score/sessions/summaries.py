@@ -87,8 +87,8 @@ def early_alliance(
     Sessions are identified by their **number** in the ``session`` column, not by their
     rank among rated sessions: when session 3 was missed, the early alliance at session
     3 is missing (nothing is imputed and session 4 is not used instead). The window uses
-    every rated session numbered ``<= k``, so it is tolerant of missed sessions and
-    ``early_n`` says how many were averaged.
+    every rated session numbered ``1..k`` (an intake numbered 0 is left out), so it is
+    tolerant of missed sessions and ``early_n`` says how many were averaged.
 
     A single session's rating is less dependable than a mean over several: Crits-Christoph
     et al. (2011) estimated, by generalizability theory, that patient alliance ratings
@@ -123,7 +123,7 @@ def early_alliance(
     d = prepare(data, client=client, session=session, rater=rater, score=score, dropna=False)
     every = d.loc[:, keys].drop_duplicates().set_index(keys).index
     rated = d[score].notna()
-    picked = (d[session] == k) if early == "session" else (d[session] <= k)
+    picked = (d[session] == k) if early == "session" else d[session].between(1, k)
     use = d.loc[rated & picked]
     stats = use.groupby(keys, sort=True)[score].agg(["mean", "count"]).reindex(every)
     out = pd.DataFrame(
