@@ -31,7 +31,8 @@ The summary has one row per client (and rater): n_sessions, first and last sessi
 first, last, mean, min, max, OLS slope and its SE, early alliance (session 3 unless
 --early-session/--early-window say otherwise) and change from early to last. Exit code 1
 when the table has duplicate sessions or other layout problems (reported on stderr;
-outputs are still written), 2 when it cannot be read.
+outputs are still written, without the rows that lack a client, session or rater), 2 when
+it cannot be read.
 """
 
 
@@ -144,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
     frame[args.score] = _numeric(frame, args.score, "score")
     cols = {"client": args.client, "session": args.session, "rater": args.rater}
     problems = validate_long(frame, date=args.date, **cols)
+    # rows without a client, session or rater are reported above and cannot be placed
+    frame = frame.loc[frame[[c for c in cols.values() if c is not None]].notna().all(axis=1)]
     early = (
         {"early": "window", "early_session": args.early_window}
         if args.early_window is not None
