@@ -128,6 +128,21 @@ def test_cli_leaves_out_rows_without_a_session_and_exits_1(
     assert "1 layout problem(s) found" in err
 
 
+@pytest.mark.parametrize("blank", ["", "  "], ids=["empty", "spaces"])
+def test_cli_blank_client_cell_is_a_missing_identifier(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], blank: str
+) -> None:
+    src = tmp_path / "scores.csv"
+    unplaced = pd.DataFrame({"client": [blank], "session": [1], "total": [1.0]})
+    pd.concat([SCORES, unplaced.assign(status="complete")]).to_csv(src, index=False)
+    out = tmp_path / "s.csv"
+    argv = ["sessions", str(src), "--client", "client", "--session", "session"]
+    assert main([*argv, "-o", str(out)]) == 1
+    _same(out, summarize_clients(SCORES))  # no client named "" or "  "
+    err = capsys.readouterr().err
+    assert "Row 16 has no 'client' value." in err
+
+
 @pytest.mark.parametrize(
     ("table", "extra", "message"),
     [

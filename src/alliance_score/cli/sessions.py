@@ -143,6 +143,10 @@ def run(args: argparse.Namespace) -> int:
     frame = read_table(args.scores)
     frame[args.session] = _numeric(frame, args.session, "session")
     frame[args.score] = _numeric(frame, args.score, "score")
+    for column in (args.client, args.rater):
+        if column is not None and column in frame.columns:  # a blank cell names no one
+            blank = frame[column].astype("string").str.strip().eq("").fillna(value=False)
+            frame[column] = frame[column].mask(blank.to_numpy(dtype=bool))
     cols = {"client": args.client, "session": args.session, "rater": args.rater}
     problems = validate_long(frame, date=args.date, **cols)
     # rows without a client, session or rater are reported above and cannot be placed
