@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -13,8 +14,12 @@ from hypothesis import strategies as st
 from alliance_score import DataError, score_frame
 from alliance_score.sessions import (
     SUMMARY_COLUMNS,
+    cutoff_events,
     decompose,
+    detect_ruptures,
     early_alliance,
+    nested_icc,
+    rater_agreement,
     reliable_change,
     summarize_clients,
 )
@@ -128,6 +133,42 @@ def test_decompose_aligned_with_input_and_not_mutating() -> None:
     past = decompose(data, centre="past")
     assert bool(past["total_between"].isna().loc[0])
     assert past.loc[3, "total_between"] == pytest.approx(11 / 3)
+
+
+def test_categorical_identifiers_with_unused_categories() -> None:
+    """Categorical client and rater columns (unused categories included) give the same
+    tables as plain text, without warnings (pandas 2.2 would group by every category)."""
+    values = [5.0, 5, 5, 5, 5, 2, 5, 5, 5, 5, 3, 4, 4, 6]
+    text = pd.DataFrame(
+        {
+            "client": (["a"] * 10 + ["b"] * 4) * 2,
+            "session": [*range(1, 11), 1, 2, 3, 5] * 2,
+            "total": values + [v - 0.5 for v in values],
+            "rater": ["client"] * 14 + ["therapist"] * 14,
+        }
+    )
+    coded = text.astype(
+        {
+            "client": pd.CategoricalDtype(["a", "b", "z"]),
+            "rater": pd.CategoricalDtype(["client", "therapist", "supervisor"]),
+        }
+    )
+    calls: list[Callable[[pd.DataFrame], pd.DataFrame]] = [
+        lambda d: summarize_clients(d, rater="rater"),
+        lambda d: early_alliance(d, rater="rater", early="window"),
+        lambda d: decompose(d, rater="rater", centre="past"),
+        lambda d: reliable_change(d, rater="rater", sd=1.0, reliability=0.8),
+        lambda d: cutoff_events(d, rater="rater", cutoff=4.5, drop=1.0),
+        lambda d: detect_ruptures(d, rater="rater"),
+        lambda d: nested_icc(d, rater="rater"),
+        lambda d: rater_agreement(d),
+    ]
+    for call in calls:
+        got = call(coded)
+        for col in ("client", "rater"):
+            if col in got.columns:
+                got[col] = got[col].astype(text[col].dtype)
+        pd.testing.assert_frame_equal(got, call(text))
 
 
 # -- properties --------------------------------------------------------------------------
