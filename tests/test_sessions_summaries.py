@@ -135,6 +135,18 @@ def test_decompose_aligned_with_input_and_not_mutating() -> None:
     assert past.loc[3, "total_between"] == pytest.approx(11 / 3)
 
 
+def test_past_mean_leaves_out_rows_of_the_same_session() -> None:
+    # Session 4 was entered twice (a layout problem, but the rows are kept): neither row
+    # is earlier than the other, so both have the mean of sessions 1-3 (= 4) as past.
+    data = pd.DataFrame(
+        {"client": ["a"] * 5, "session": [1, 2, 3, 4, 4], "total": [3.0, 4.0, 5.0, 6.0, 2.0]}
+    )
+    for order in ([0, 1, 2, 3, 4], [4, 3, 2, 1, 0]):
+        past = decompose(data.iloc[order], centre="past").sort_index()
+        assert past["total_between"].tolist()[1:] == [3.0, 3.5, 4.0, 4.0]
+        assert past["total_within"].tolist()[3:] == [2.0, -2.0]
+
+
 def test_categorical_identifiers_with_unused_categories() -> None:
     """Categorical client and rater columns (unused categories included) give the same
     tables as plain text, without warnings (pandas 2.2 would group by every category)."""

@@ -351,8 +351,17 @@ def decompose(
     else:
         filled = y.fillna(0.0)
         rated = y.notna().astype(np.int64)
-        past_sum = filled.groupby(by, sort=False, observed=True).cumsum() - filled
-        past_n = rated.groupby(by, sort=False, observed=True).cumsum() - rated
+        # up to and including this row, less this session's rows so far (itself included):
+        # a row of the same session number is not earlier, even when entered twice
+        same = [*by, d[session]]
+        past_sum = (
+            filled.groupby(by, sort=False, observed=True).cumsum()
+            - filled.groupby(same, sort=False, observed=True).cumsum()
+        )
+        past_n = (
+            rated.groupby(by, sort=False, observed=True).cumsum()
+            - rated.groupby(same, sort=False, observed=True).cumsum()
+        )
         between = (past_sum / past_n.where(past_n > 0)).astype(np.float64)
     names = (f"{score}_between", f"{score}_within")
     if any(name in d.columns for name in names):
