@@ -147,6 +147,30 @@ def test_past_mean_leaves_out_rows_of_the_same_session() -> None:
         assert past["total_within"].tolist()[3:] == [2.0, -2.0]
 
 
+def test_duplicate_sessions_do_not_make_results_depend_on_row_order() -> None:
+    # Sessions 1, 4 and 8 entered twice (validate_long reports them); whatever order the
+    # rows come in, every table is the same.
+    data = pd.DataFrame(
+        {
+            "client": ["a"] * 11,
+            "session": [1, 1, 2, 3, 4, 4, 5, 6, 7, 8, 8],
+            "total": [5.0, 4.0, 5.0, 5.0, 5.0, 2.0, 5.0, 5.0, 5.0, 4.5, 5.0],
+        }
+    )
+    calls: list[Callable[[pd.DataFrame], pd.DataFrame]] = [
+        summarize_clients,
+        lambda d: reliable_change(d, sd=1.0, reliability=0.8),
+        lambda d: reliable_change(d, sd=1.0, reliability=0.8, pre=1, post=8),
+        lambda d: cutoff_events(d, cutoff=4.5, drop=1.0),
+        lambda d: detect_ruptures(d, method="strauss2006"),
+        lambda d: decompose(d, centre="past").sort_index(),
+    ]
+    for call in calls:
+        expected = call(data)
+        for order in ([*range(10, -1, -1)], [1, 0, 2, 3, 5, 4, 6, 7, 8, 10, 9]):
+            pd.testing.assert_frame_equal(call(data.iloc[order]), expected)
+
+
 def test_categorical_identifiers_with_unused_categories() -> None:
     """Categorical client and rater columns (unused categories included) give the same
     tables as plain text, without warnings (pandas 2.2 would group by every category)."""
