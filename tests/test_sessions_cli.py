@@ -143,6 +143,18 @@ def test_cli_blank_client_cell_is_a_missing_identifier(
     assert "Row 16 has no 'client' value." in err
 
 
+def test_cli_blank_dates_are_missing_not_wrong(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "scores.csv"
+    dates = [f"2024-01-{d:02d}" for d in range(1, 17)]
+    dates[1], dates[11] = "", "NA"  # not recorded
+    SCORES.assign(date=dates).to_csv(src, index=False)
+    argv = ["sessions", str(src), "--client", "client", "--session", "session"]
+    assert main([*argv, "--date", "date", "-o", str(tmp_path / "s.csv")]) == 0
+    assert "not a date" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("table", "extra", "message"),
     [

@@ -85,11 +85,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(handler=run)
 
 
+def _empty(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The cells as stripped text, and which of them are blank or a missing-value code."""
+    raw = values.astype(object).astype("string").str.strip().fillna("")
+    return raw, raw.eq("") | raw.str.upper().isin(["NA", "NAN", "N/A", "NULL", "."])
+
+
 def _numeric(frame: pd.DataFrame, column: str, role: str) -> pd.Series:
     if column not in frame.columns:
         raise DataError(f"The {role} column {column!r} is not in the file.")
-    raw = frame[column].astype(object).astype("string").str.strip().fillna("")
-    empty = raw.eq("") | raw.str.upper().isin(["NA", "NAN", "N/A", "NULL", "."])
+    raw, empty = _empty(frame[column])
     values = pd.to_numeric(raw.astype(object).where(~empty, np.nan), errors="coerce")
     bad = values.isna() & ~empty
     if bad.any():
@@ -147,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
         if column is not None and column in frame.columns:  # a blank cell names no one
             blank = frame[column].astype("string").str.strip().eq("").fillna(value=False)
             frame[column] = frame[column].mask(blank.to_numpy(dtype=bool))
+    if args.date is not None and args.date in frame.columns:  # a date not recorded
+        frame[args.date] = frame[args.date].mask(_empty(frame[args.date])[1].to_numpy(dtype=bool))
     cols = {"client": args.client, "session": args.session, "rater": args.rater}
     problems = validate_long(frame, date=args.date, **cols)
     # rows without a client, session or rater are reported above and cannot be placed
