@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 import pytest
+from pandas.api.extensions import ExtensionDtype
 
 from alliance_score import Cutoff, DataError, Evidence, Instrument, Norm, load_instrument
 from alliance_score.sessions import (
@@ -254,6 +255,22 @@ def test_cutoff_events_with_instrument_cutoff() -> None:
     by_object = cutoff_events(SRS, cutoff=cut)
     by_value = cutoff_events(SRS, cutoff=36.0, comparison="<")
     pd.testing.assert_frame_equal(by_object, by_value)
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [pd.Int64Dtype(), pd.Float64Dtype(), pd.StringDtype()],
+    ids=["Int64", "Float64", "string"],
+)
+def test_cutoff_events_items_with_nullable_dtypes(dtype: ExtensionDtype) -> None:
+    # A missing item is not low; only client b's 7 (< 8) at session 1 fires.
+    goals = pd.Series([9, 9, None, 9, 9, 7, None, 8], dtype="Int64").astype(dtype)
+    srs = SRS.assign(goals=goals)
+    events = cutoff_events(srs, items=["goals"], item_below=8.0)
+    assert list(zip(events["client"], events["session"], events["value"], strict=True)) == [
+        ("b", 1, 7.0)
+    ]
+    assert events["value"].dtype == "float64"
 
 
 def test_cutoff_events_empty_table_has_columns() -> None:

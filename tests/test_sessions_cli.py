@@ -111,6 +111,50 @@ def test_cli_reports_duplicates_with_exit_1(
     assert "1 layout problem(s) found" in err
 
 
+def test_cli_leaves_out_rows_without_a_session_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "scores.csv"
+    unplaced = pd.DataFrame({"client": ["b"], "session": [None], "total": [1.0]})
+    pd.concat([SCORES, unplaced.assign(status="complete")]).to_csv(src, index=False)
+    out, rup = tmp_path / "s.csv", tmp_path / "r.csv"
+    argv = ["sessions", str(src), "--client", "client", "--session", "session"]
+    code = main([*argv, "-o", str(out), "--ruptures", str(rup)])
+    assert code == 1
+    _same(out, summarize_clients(SCORES))
+    _same(rup, detect_ruptures(SCORES))
+    err = capsys.readouterr().err
+    assert "Row 16 has no 'session' value." in err
+    assert "1 layout problem(s) found" in err
+
+
+@pytest.mark.parametrize("blank", ["", "  "], ids=["empty", "spaces"])
+def test_cli_blank_client_cell_is_a_missing_identifier(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], blank: str
+) -> None:
+    src = tmp_path / "scores.csv"
+    unplaced = pd.DataFrame({"client": [blank], "session": [1], "total": [1.0]})
+    pd.concat([SCORES, unplaced.assign(status="complete")]).to_csv(src, index=False)
+    out = tmp_path / "s.csv"
+    argv = ["sessions", str(src), "--client", "client", "--session", "session"]
+    assert main([*argv, "-o", str(out)]) == 1
+    _same(out, summarize_clients(SCORES))  # no client named "" or "  "
+    err = capsys.readouterr().err
+    assert "Row 16 has no 'client' value." in err
+
+
+def test_cli_blank_dates_are_missing_not_wrong(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "scores.csv"
+    dates = [f"2024-01-{d:02d}" for d in range(1, 17)]
+    dates[1], dates[11] = "", "NA"  # not recorded
+    SCORES.assign(date=dates).to_csv(src, index=False)
+    argv = ["sessions", str(src), "--client", "client", "--session", "session"]
+    assert main([*argv, "--date", "date", "-o", str(tmp_path / "s.csv")]) == 0
+    assert "not a date" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("table", "extra", "message"),
     [

@@ -272,3 +272,19 @@ def test_icc_intervals_at_zero_error_are_the_limits() -> None:
     assert exact["icc_a1_upper"] == pytest.approx(0.983092346023, abs=1e-10)
     same = two_way_icc([[2, 2], [3, 3], [4, 4]], ci=0.95)
     assert [same[k] for k in ICC_KEYS] == [1.0] * 6
+
+
+def test_two_way_icc_of_a_nullable_frame_drops_incomplete_rows() -> None:
+    # The docstring's four rows (ICC(A,1) = (10/3) / (10/3 + 1) = 10/13) plus a row
+    # with a missing rating, held in nullable columns as read_csv(dtype_backend=...) gives.
+    frame = pd.DataFrame(
+        {
+            "client": pd.array([1, 2, 3, None, 4], dtype="Int64"),
+            "therapist": pd.array([2.0, 3.0, 4.0, 6.0, 5.0], dtype="Float64"),
+        }
+    )
+    res = two_way_icc(frame, ci=0.95)
+    assert res["n"] == 4
+    assert (res["icc_a1"], res["icc_c1"]) == pytest.approx((10 / 13, 1.0))
+    plain = two_way_icc([[1, 2], [2, 3], [3, 4], [4, 5]], ci=0.95)
+    assert [res[k] for k in ICC_KEYS] == pytest.approx([plain[k] for k in ICC_KEYS])

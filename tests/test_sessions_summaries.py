@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -13,8 +14,12 @@ from hypothesis import strategies as st
 from alliance_score import DataError, score_frame
 from alliance_score.sessions import (
     SUMMARY_COLUMNS,
+    cutoff_events,
     decompose,
+    detect_ruptures,
     early_alliance,
+    nested_icc,
+    rater_agreement,
     reliable_change,
     summarize_clients,
 )
@@ -75,6 +80,16 @@ def test_early_alliance(options: dict[str, object], expected: dict[str, tuple[fl
         assert got["early_n"] == n
 
 
+def test_early_window_leaves_out_sessions_before_1() -> None:
+    # An intake numbered 0 is not one of "sessions 1-3": mean of 3, 4, 5 = 4, not 3.25.
+    data = pd.DataFrame({"client": ["a"] * 4, "session": [0, 1, 2, 3], "total": [1.0, 3, 4, 5]})
+    out = early_alliance(data, early="window")
+    assert (out.loc[0, "early"], out.loc[0, "early_n"]) == (4.0, 3)
+    assert out.loc[0, "early_rule"] == "mean of sessions 1-3"
+    summary = summarize_clients(data, early="window")
+    assert (summary.loc[0, "early"], summary.loc[0, "change"]) == (4.0, 1.0)
+
+
 @pytest.mark.parametrize(
     ("options", "error"),
     [
@@ -118,6 +133,78 @@ def test_decompose_aligned_with_input_and_not_mutating() -> None:
     past = decompose(data, centre="past")
     assert bool(past["total_between"].isna().loc[0])
     assert past.loc[3, "total_between"] == pytest.approx(11 / 3)
+
+
+def test_past_mean_leaves_out_rows_of_the_same_session() -> None:
+    # Session 4 was entered twice (a layout problem, but the rows are kept): neither row
+    # is earlier than the other, so both have the mean of sessions 1-3 (= 4) as past.
+    data = pd.DataFrame(
+        {"client": ["a"] * 5, "session": [1, 2, 3, 4, 4], "total": [3.0, 4.0, 5.0, 6.0, 2.0]}
+    )
+    for order in ([0, 1, 2, 3, 4], [4, 3, 2, 1, 0]):
+        past = decompose(data.iloc[order], centre="past").sort_index()
+        assert past["total_between"].tolist()[1:] == [3.0, 3.5, 4.0, 4.0]
+        assert past["total_within"].tolist()[3:] == [2.0, -2.0]
+
+
+def test_duplicate_sessions_do_not_make_results_depend_on_row_order() -> None:
+    # Sessions 1, 4 and 8 entered twice (validate_long reports them); whatever order the
+    # rows come in, every table is the same.
+    data = pd.DataFrame(
+        {
+            "client": ["a"] * 11,
+            "session": [1, 1, 2, 3, 4, 4, 5, 6, 7, 8, 8],
+            "total": [5.0, 4.0, 5.0, 5.0, 5.0, 2.0, 5.0, 5.0, 5.0, 4.5, 5.0],
+        }
+    )
+    calls: list[Callable[[pd.DataFrame], pd.DataFrame]] = [
+        summarize_clients,
+        lambda d: reliable_change(d, sd=1.0, reliability=0.8),
+        lambda d: reliable_change(d, sd=1.0, reliability=0.8, pre=1, post=8),
+        lambda d: cutoff_events(d, cutoff=4.5, drop=1.0),
+        lambda d: detect_ruptures(d, method="strauss2006"),
+        lambda d: decompose(d, centre="past").sort_index(),
+    ]
+    for call in calls:
+        expected = call(data)
+        for order in ([*range(10, -1, -1)], [1, 0, 2, 3, 5, 4, 6, 7, 8, 10, 9]):
+            pd.testing.assert_frame_equal(call(data.iloc[order]), expected)
+
+
+def test_categorical_identifiers_with_unused_categories() -> None:
+    """Categorical client and rater columns (unused categories included) give the same
+    tables as plain text, without warnings (pandas 2.2 would group by every category)."""
+    values = [5.0, 5, 5, 5, 5, 2, 5, 5, 5, 5, 3, 4, 4, 6]
+    text = pd.DataFrame(
+        {
+            "client": (["a"] * 10 + ["b"] * 4) * 2,
+            "session": [*range(1, 11), 1, 2, 3, 5] * 2,
+            "total": values + [v - 0.5 for v in values],
+            "rater": ["client"] * 14 + ["therapist"] * 14,
+        }
+    )
+    coded = text.astype(
+        {
+            "client": pd.CategoricalDtype(["a", "b", "z"]),
+            "rater": pd.CategoricalDtype(["client", "therapist", "supervisor"]),
+        }
+    )
+    calls: list[Callable[[pd.DataFrame], pd.DataFrame]] = [
+        lambda d: summarize_clients(d, rater="rater"),
+        lambda d: early_alliance(d, rater="rater", early="window"),
+        lambda d: decompose(d, rater="rater", centre="past"),
+        lambda d: reliable_change(d, rater="rater", sd=1.0, reliability=0.8),
+        lambda d: cutoff_events(d, rater="rater", cutoff=4.5, drop=1.0),
+        lambda d: detect_ruptures(d, rater="rater"),
+        lambda d: nested_icc(d, rater="rater"),
+        lambda d: rater_agreement(d),
+    ]
+    for call in calls:
+        got = call(coded)
+        for col in ("client", "rater"):
+            if col in got.columns:
+                got[col] = got[col].astype(text[col].dtype)
+        pd.testing.assert_frame_equal(got, call(text))
 
 
 # -- properties --------------------------------------------------------------------------

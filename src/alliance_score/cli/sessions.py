@@ -31,7 +31,8 @@ The summary has one row per client (and rater): n_sessions, first and last sessi
 first, last, mean, min, max, OLS slope and its SE, early alliance (session 3 unless
 --early-session/--early-window say otherwise) and change from early to last. Exit code 1
 when the table has duplicate sessions or other layout problems (reported on stderr;
-outputs are still written), 2 when it cannot be read.
+outputs are still written, without the rows that lack a client, session or rater), 2 when
+it cannot be read.
 """
 
 
@@ -84,11 +85,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(handler=run)
 
 
+def _empty(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The cells as stripped text, and which of them are blank or a missing-value code."""
+    raw = values.astype(object).astype("string").str.strip().fillna("")
+    return raw, raw.eq("") | raw.str.upper().isin(["NA", "NAN", "N/A", "NULL", "."])
+
+
 def _numeric(frame: pd.DataFrame, column: str, role: str) -> pd.Series:
     if column not in frame.columns:
         raise DataError(f"The {role} column {column!r} is not in the file.")
-    raw = frame[column].astype(object).astype("string").str.strip().fillna("")
-    empty = raw.eq("") | raw.str.upper().isin(["NA", "NAN", "N/A", "NULL", "."])
+    raw, empty = _empty(frame[column])
     values = pd.to_numeric(raw.astype(object).where(~empty, np.nan), errors="coerce")
     bad = values.isna() & ~empty
     if bad.any():
@@ -142,8 +148,16 @@ def run(args: argparse.Namespace) -> int:
     frame = read_table(args.scores)
     frame[args.session] = _numeric(frame, args.session, "session")
     frame[args.score] = _numeric(frame, args.score, "score")
+    for column in (args.client, args.rater):
+        if column is not None and column in frame.columns:  # a blank cell names no one
+            blank = frame[column].astype("string").str.strip().eq("").fillna(value=False)
+            frame[column] = frame[column].mask(blank.to_numpy(dtype=bool))
+    if args.date is not None and args.date in frame.columns:  # a date not recorded
+        frame[args.date] = frame[args.date].mask(_empty(frame[args.date])[1].to_numpy(dtype=bool))
     cols = {"client": args.client, "session": args.session, "rater": args.rater}
     problems = validate_long(frame, date=args.date, **cols)
+    # rows without a client, session or rater are reported above and cannot be placed
+    frame = frame.loc[frame[[c for c in cols.values() if c is not None]].notna().all(axis=1)]
     early = (
         {"early": "window", "early_session": args.early_window}
         if args.early_window is not None

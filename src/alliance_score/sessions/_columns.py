@@ -69,7 +69,9 @@ def prepare(
 
     Rows whose identifiers are missing raise :class:`DataError`; rows whose score is
     missing are dropped when ``dropna`` (a missed session is simply not observed). The
-    result is sorted by client (and rater) and session, with a fresh ``RangeIndex``, or,
+    result is sorted by client (and rater), session and score (rows of a session entered
+    twice come in the same order however the data is ordered), with a fresh
+    ``RangeIndex``, or,
     with ``reset_index=False``, indexed by each row's 0-based position in ``data``.
     """
     frame = require_columns(data, {"client": client, "session": session, "rater": rater})
@@ -87,5 +89,7 @@ def prepare(
     out[score] = _numeric(frame, score, "score", allow_nan=True).to_numpy()
     if dropna:
         out = out.loc[out[score].notna()]
-    out = out.sort_values([*keys, session], kind="mergesort")
+    # the score breaks ties, so that a session entered twice does not make results
+    # depend on the order of the rows
+    out = out.sort_values(list(dict.fromkeys([*keys, session, score])), kind="mergesort")
     return out.reset_index(drop=True) if reset_index else out

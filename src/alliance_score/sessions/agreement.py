@@ -125,7 +125,10 @@ def two_way_icc(ratings: ArrayLike, *, ci: float | None = None) -> dict[str, flo
     >>> [round(res[key], 4) for key in ("icc_c1", "icc_c1_lower", "icc_c1_upper")]
     [0.7148, 0.3425, 0.9459]
     """
-    x = np.asarray(ratings, dtype=np.float64)
+    if isinstance(ratings, pd.DataFrame):  # nullable columns hold pd.NA, not NaN
+        x = ratings.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        x = np.asarray(ratings, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] < 2:
         raise DataError(f"ratings must be a 2-D array with 2 or more raters; got shape {x.shape}")
     x = x[~np.isnan(x).any(axis=1)]

@@ -144,7 +144,7 @@ def _error_terms(
 
 def _pick(d: pd.DataFrame, keys: list[str], session: str, which: int | str) -> pd.DataFrame:
     """Per client, the row at session ``which`` (a number), or the first/last rated one."""
-    g = d.groupby(keys, sort=True)
+    g = d.groupby(keys, sort=True, observed=True)
     if which == "first":
         return g.head(1).set_index(keys)
     if which == "last":

@@ -142,18 +142,21 @@ def cutoff_events(
     if drop is not None:
         by = [d[c] for c in keys]
         if drop_from == "previous":
-            ref = y.groupby(by, sort=False).shift(1)
+            ref = y.groupby(by, sort=False, observed=True).shift(1)
         else:
-            n_before = y.groupby(by, sort=False).cumcount()
-            ref = (y.groupby(by, sort=False).cumsum() - y) / n_before.where(n_before > 0)
+            n_before = y.groupby(by, sort=False, observed=True).cumcount()
+            ref = (y.groupby(by, sort=False, observed=True).cumsum() - y) / n_before.where(
+                n_before > 0
+            )
         add((ref - y >= drop) & ref.notna(), "drop", score, y, ref.astype(np.float64))
     for item in items:
-        values = pd.to_numeric(d[item], errors="coerce")
+        # float64, so that a missing item (pd.NA in a nullable column) is simply not low
+        values = pd.to_numeric(d[item], errors="coerce").astype(np.float64)
         add(values < float(item_below or 0.0), "item_low", item, values, float(item_below or 0.0))
     columns = [*keys, session, "event", "column", "value", "reference"]
     events = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
     events = events.loc[:, columns]
-    events["first_session"] = events.groupby([*keys, "event", "column"], sort=False)[
+    events["first_session"] = events.groupby([*keys, "event", "column"], sort=False, observed=True)[
         session
     ].transform("min")
     events = events.sort_values([*keys, session, "event", "column"], kind="mergesort")

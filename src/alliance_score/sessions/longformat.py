@@ -115,7 +115,9 @@ def validate_long(
     dup = sub.duplicated(keep=False).to_numpy()
     if dup.any():
         firsts = (
-            pos.loc[complete][dup].groupby([sub[c][dup] for c in keys], sort=False).transform("min")
+            pos.loc[complete][dup]
+            .groupby([sub[c][dup] for c in keys], sort=False, observed=True)
+            .transform("min")
         )
         for r, first in zip(pos.loc[complete][dup].tolist(), firsts.tolist(), strict=True):
             if r != first:
@@ -165,7 +167,7 @@ def _date_problems(
     usable = complete & parsed.notna().to_numpy()
     sub = frame.loc[usable, keys].assign(_date=parsed[usable], _pos=pos[usable])
     sub = sub.sort_values(keys, kind="mergesort")
-    grouped = sub.groupby(keys[:-1], sort=False)
+    grouped = sub.groupby(keys[:-1], sort=False, observed=True)
     prev_date = grouped["_date"].shift(1)
     prev_pos = grouped["_pos"].shift(1)
     later = sub[keys[-1]].to_numpy()
@@ -200,7 +202,7 @@ def _instrument_problems(
         top = counts[counts == counts.max()].index
         return sorted(top)[0]
 
-    intended = values.groupby(groups, sort=False).transform(modal)
+    intended = values.groupby(groups, sort=False, observed=True).transform(modal)
     bad = (values != intended).fillna(value=False).to_numpy(dtype=bool)
     return [
         _problem(

@@ -92,7 +92,7 @@ def one_way_icc(
     ok = values.notna().to_numpy() & groups.notna().to_numpy()
     y = pd.Series(values.to_numpy(dtype=np.float64)[ok])
     g = pd.Series(groups.to_numpy()[ok])
-    stats = y.groupby(g, sort=False).agg(["count", "mean"])
+    stats = y.groupby(g, sort=False, observed=True).agg(["count", "mean"])
     n_g = stats["count"].to_numpy(dtype=np.float64)
     n_groups = len(n_g)
     n_obs = float(n_g.sum())
@@ -103,7 +103,7 @@ def one_way_icc(
         )
     grand = float(y.mean())
     ms_b = float((n_g * (stats["mean"].to_numpy() - grand) ** 2).sum()) / (n_groups - 1)
-    within = y - y.groupby(g, sort=False).transform("mean")
+    within = y - y.groupby(g, sort=False, observed=True).transform("mean")
     ms_w = float((within**2).sum()) / (n_obs - n_groups)
     k = (
         n_obs / n_groups
@@ -189,7 +189,7 @@ def nested_icc(
     require_columns(data, {"therapist": therapist})
     extra = [therapist] if therapist is not None else []
     d = prepare(data, client=client, session=session, rater=rater, score=score, extra=extra)
-    parts = [(None, d)] if rater is None else list(d.groupby(rater, sort=True))
+    parts = [(None, d)] if rater is None else list(d.groupby(rater, sort=True, observed=True))
     rows: list[dict[str, object]] = []
     for rater_value, sub in parts:
         head: dict[str, object] = {} if rater is None else {str(rater): rater_value}
@@ -201,7 +201,7 @@ def nested_icc(
             }
         )
         if therapist is not None:
-            per_client = sub.groupby(client, sort=True).agg(
+            per_client = sub.groupby(client, sort=True, observed=True).agg(
                 mean=(score, "mean"), therapists=(therapist, "nunique"), th=(therapist, "first")
             )
             if (per_client["therapists"] > 1).any():

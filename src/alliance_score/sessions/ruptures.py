@@ -180,7 +180,7 @@ def detect_ruptures(
     d = prepare(data, client=client, session=session, rater=rater, score=score)
     y = d[score]
     by = [d[c] for c in keys]
-    g = y.groupby(by, sort=False)
+    g = y.groupby(by, sort=False, observed=True)
     ref = g.transform(ref_kind)
     within = g.transform("std")
     sample = pd.Series(y.std(ddof=1), index=d.index)
@@ -188,11 +188,13 @@ def detect_ruptures(
     scale = {"within": within, "sample": sample, "larger": larger}[sd_kind]
     usable = scale.notna() & (scale > 0)
     below = usable & (y <= ref - k * scale)
-    prev_below = below.groupby(by, sort=False).shift(1, fill_value=False).astype(bool)
+    prev_below = (
+        below.groupby(by, sort=False, observed=True).shift(1, fill_value=False).astype(bool)
+    )
     has_prev = g.cumcount() > 0
     # Runs of consecutive "below" sessions: a new run starts where "below" switches on.
     starts = below & ~prev_below
-    run_id = starts.groupby(by, sort=False).cumsum()
+    run_id = starts.groupby(by, sort=False, observed=True).cumsum()
     real_start = starts & has_prev
 
     d = d.assign(
@@ -200,12 +202,12 @@ def detect_ruptures(
         _sd=scale,
         _below=below,
         _run=run_id,
-        _pre_session=d.groupby(keys, sort=False)[session].shift(1),
+        _pre_session=d.groupby(keys, sort=False, observed=True)[session].shift(1),
         _pre_level=g.shift(1),
     )
     runs = d.loc[d["_below"]]
     episode_keys = [*keys, "_run"]
-    agg = runs.groupby(episode_keys, sort=True)
+    agg = runs.groupby(episode_keys, sort=True, observed=True)
     trough_idx = agg[score].idxmin()
     episodes = pd.DataFrame(
         {
@@ -234,7 +236,7 @@ def detect_ruptures(
     ok = (later[session] > later["rupture_session"]) & (later[score] >= later["_target"])
     if horizon is not None:
         ok &= later[session] - later["rupture_session"] <= horizon
-    repaired_at = later.loc[ok].groupby(episode_keys, sort=True)[session].min()
+    repaired_at = later.loc[ok].groupby(episode_keys, sort=True, observed=True)[session].min()
     episodes = episodes.join(repaired_at.rename("repair_session"), on=episode_keys)
     episodes["repaired"] = episodes["repair_session"].notna()
     session_dtype = d[session].dtype

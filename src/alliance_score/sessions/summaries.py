@@ -87,8 +87,8 @@ def early_alliance(
     Sessions are identified by their **number** in the ``session`` column, not by their
     rank among rated sessions: when session 3 was missed, the early alliance at session
     3 is missing (nothing is imputed and session 4 is not used instead). The window uses
-    every rated session numbered ``<= k``, so it is tolerant of missed sessions and
-    ``early_n`` says how many were averaged.
+    every rated session numbered ``1..k`` (an intake numbered 0 is left out), so it is
+    tolerant of missed sessions and ``early_n`` says how many were averaged.
 
     A single session's rating is less dependable than a mean over several: Crits-Christoph
     et al. (2011) estimated, by generalizability theory, that patient alliance ratings
@@ -123,9 +123,9 @@ def early_alliance(
     d = prepare(data, client=client, session=session, rater=rater, score=score, dropna=False)
     every = d.loc[:, keys].drop_duplicates().set_index(keys).index
     rated = d[score].notna()
-    picked = (d[session] == k) if early == "session" else (d[session] <= k)
+    picked = (d[session] == k) if early == "session" else d[session].between(1, k)
     use = d.loc[rated & picked]
-    stats = use.groupby(keys, sort=True)[score].agg(["mean", "count"]).reindex(every)
+    stats = use.groupby(keys, sort=True, observed=True)[score].agg(["mean", "count"]).reindex(every)
     out = pd.DataFrame(
         {
             "early": stats["mean"].to_numpy(dtype=np.float64),
@@ -219,20 +219,20 @@ def summarize_clients(
     d = d.loc[d[score].notna()]
     t = d[session].astype(np.float64)
     y = d[score]
-    g = d.groupby(keys, sort=True)
+    g = d.groupby(keys, sort=True, observed=True)
     gy = g[score]
-    gt = t.groupby([d[c] for c in keys], sort=True)
+    gt = t.groupby([d[c] for c in keys], sort=True, observed=True)
     dt = t - gt.transform("mean")
     dy = y - gy.transform("mean")
     by = [d[c] for c in keys]
-    sxx = (dt * dt).groupby(by, sort=True).sum()
-    sxy = (dt * dy).groupby(by, sort=True).sum()
+    sxx = (dt * dt).groupby(by, sort=True, observed=True).sum()
+    sxy = (dt * dy).groupby(by, sort=True, observed=True).sum()
     n = gy.count()
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = (sxy / sxx).where((n >= 2) & (sxx > 0))
         b_row = slope.reindex(pd.MultiIndex.from_frame(d[keys]) if len(keys) > 1 else d[client])
         resid = dy.to_numpy() - b_row.to_numpy() * dt.to_numpy()
-        sse = pd.Series(resid * resid, index=d.index).groupby(by, sort=True).sum()
+        sse = pd.Series(resid * resid, index=d.index).groupby(by, sort=True, observed=True).sum()
         slope_se = (sse / (n - 2) / sxx).pow(0.5).where((n >= 3) & (sxx > 0))
     out = pd.DataFrame(
         {
@@ -347,12 +347,21 @@ def decompose(
     y = d[score]
     by = [d[c] for c in keys]
     if centre == "person":
-        between = y.groupby(by, sort=False).transform("mean")
+        between = y.groupby(by, sort=False, observed=True).transform("mean")
     else:
         filled = y.fillna(0.0)
         rated = y.notna().astype(np.int64)
-        past_sum = filled.groupby(by, sort=False).cumsum() - filled
-        past_n = rated.groupby(by, sort=False).cumsum() - rated
+        # up to and including this row, less this session's rows so far (itself included):
+        # a row of the same session number is not earlier, even when entered twice
+        same = [*by, d[session]]
+        past_sum = (
+            filled.groupby(by, sort=False, observed=True).cumsum()
+            - filled.groupby(same, sort=False, observed=True).cumsum()
+        )
+        past_n = (
+            rated.groupby(by, sort=False, observed=True).cumsum()
+            - rated.groupby(same, sort=False, observed=True).cumsum()
+        )
         between = (past_sum / past_n.where(past_n > 0)).astype(np.float64)
     names = (f"{score}_between", f"{score}_within")
     if any(name in d.columns for name in names):
