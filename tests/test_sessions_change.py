@@ -297,3 +297,12 @@ def test_evidence_model_is_importable() -> None:
     # Guard for the test helper above: norms cite a source key the WAI-SR lists.
     assert Evidence(level="P").verified
     assert "hatcher2006" in {s.key for s in load_instrument("wai-sr").sources}
+
+
+@pytest.mark.parametrize("criterion", [0.0, -1.96, float("nan"), float("inf")])
+def test_reliable_change_criterion_must_be_positive(criterion: float) -> None:
+    from alliance_score.sessions import reliable_change
+
+    frame = pd.DataFrame({"client": ["a", "a"], "session": [1, 2], "total": [3.0, 4.0]})
+    with pytest.raises(ValueError, match="criterion must be a positive number"):
+        reliable_change(frame, sd=0.6, reliability=0.8, criterion=criterion)

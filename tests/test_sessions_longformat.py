@@ -160,3 +160,26 @@ def test_to_wide_after_to_long_is_identity(wide: pd.DataFrame) -> None:
 def test_to_long_after_to_wide_restores_sorted_long(data: pd.DataFrame) -> None:
     expected = data.sort_values(["client", "session"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(to_long(to_wide(data)), expected)
+
+
+@pytest.mark.parametrize(
+    ("ids", "error"),
+    [
+        pytest.param([101, "103b", 101], True, id="number-and-text"),
+        pytest.param([1.5, "x", 1.5], True, id="float-and-text"),
+        pytest.param([101, 102.0, 101], False, id="int-and-float-order-fine"),
+    ],
+)
+def test_client_ids_of_mixed_kinds(ids: list[object], error: bool) -> None:
+    from alliance_score.sessions import summarize_clients
+
+    frame = pd.DataFrame(
+        {"client": pd.Series(ids, dtype=object), "session": [1, 1, 2], "total": [3.0, 4, 5]}
+    )
+    if error:
+        with pytest.raises(DataError, match="mixes kinds of values"):
+            summarize_clients(frame)
+        fixed = frame.assign(client=frame["client"].astype(str))
+        assert len(summarize_clients(fixed)) == 2
+    else:
+        assert len(summarize_clients(frame)) == 2

@@ -82,6 +82,13 @@ def prepare(
     for role, col in zip(("client", "rater"), keys, strict=False):
         if frame[col].isna().any():
             raise DataError(f"The {role} column {col!r} must not be missing.")
+        if pd.api.types.infer_dtype(frame[col], skipna=True) in ("mixed", "mixed-integer"):
+            kinds = sorted({type(v).__name__ for v in frame[col]})
+            raise DataError(
+                f"The {role} column {col!r} mixes kinds of values ({', '.join(kinds)}), as a "
+                "spreadsheet can give (101 next to '103b'); they cannot be ordered. Convert "
+                f"it to one kind first, e.g. data[{col!r}] = data[{col!r}].astype(str)."
+            )
     columns = list(dict.fromkeys([*keys, session, score, *extra]))
     out = frame.loc[:, columns].copy()
     out.index = pd.RangeIndex(len(out))

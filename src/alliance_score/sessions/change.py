@@ -242,6 +242,8 @@ def reliable_change(
     0      a         1.2  2.651650            improved
     1      b        -0.1 -0.220971  no reliable change
     """
+    if not (np.isfinite(criterion) and criterion > 0):
+        raise ValueError(f"criterion must be a positive number; got {criterion!r}")
     keys = group_keys(client, rater)
     ins = load_instrument(instrument) if instrument is not None else None
     s, r = _error_terms(
