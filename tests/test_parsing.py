@@ -172,6 +172,25 @@ def test_non_answer_dtypes_are_wrong_type(cells: pd.Series) -> None:
     assert np.isnan(values).all()
 
 
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [1, True, 1.0, np.True_, 1 + 0j],
+        [True, 1, np.True_, 1 + 0j, 1.0],
+        [1 + 0j, True, 1.0, 1],
+    ],
+    ids=["number-first", "boolean-first", "complex-first"],
+)
+def test_booleans_and_complex_numbers_among_equal_numbers_are_wrong_type(
+    cells: list[object],
+) -> None:
+    # True == 1 == 1+0j: equal values of these types must not be read as one another
+    values, codes = parse_column(pd.Series(cells, dtype=object), CellRules.build(WAI_SR))
+    number = [type(c) in (int, float) for c in cells]
+    assert [CODES[c] for c in codes] == [None if n else ProblemCode.WRONG_TYPE for n in number]
+    np.testing.assert_array_equal(values, [1.0 if n else np.nan for n in number])
+
+
 def test_boolean_column_is_wrong_type() -> None:
     values, codes = parse_column(pd.Series([True, None], dtype="boolean"), CellRules.build(WAI_SR))
     assert [CODES[c] for c in codes] == [ProblemCode.WRONG_TYPE, None]

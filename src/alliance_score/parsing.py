@@ -170,7 +170,7 @@ def parse_column(
     ):
         x = series.to_numpy(dtype=np.float64, na_value=np.nan)
         return rules.check_numbers(x)
-    positions, uniques = pd.factorize(series, use_na_sentinel=True)
+    positions, uniques = pd.factorize(_distinct_types(series), use_na_sentinel=True)
     interpreted = [rules.interpret(u) for u in uniques]
     u_values = np.array([v for v, _ in interpreted], dtype=np.float64)
     u_pre = np.array([c for _, c in interpreted], dtype=np.int8)
@@ -181,3 +181,33 @@ def parse_column(
     u_values = np.append(u_values, np.nan)
     u_codes = np.append(u_codes, _OK).astype(np.int8)
     return u_values[positions], u_codes[positions]
+
+
+class _NotAnAnswer:
+    """Stands in for a boolean or complex cell, which is never an answer."""
+
+
+_NOT_AN_ANSWER: Final = _NotAnAnswer()
+_MIXED_TYPES: Final = frozenset({"mixed", "mixed-integer"})
+
+
+def _distinct_types(series: pd.Series) -> pd.Series:
+    """``series`` with boolean and complex cells replaced by one marker object.
+
+    ``True == 1 == 1+0j`` (and they hash alike), so factorising a column that holds both
+    would read every such cell as whichever came first: a boolean would count as 1, or a
+    1 as a boolean. Only columns that mix types are scanned.
+    """
+    if series.dtype != object or pd.api.types.infer_dtype(series, skipna=True) not in _MIXED_TYPES:
+        return series
+    cells = series.to_numpy()
+    odd = np.fromiter(
+        (isinstance(c, bool | np.bool_ | complex | np.complexfloating) for c in cells),
+        dtype=bool,
+        count=len(cells),
+    )
+    if not odd.any():
+        return series
+    cells = cells.copy()
+    cells[odd] = _NOT_AN_ANSWER
+    return pd.Series(cells, index=series.index, dtype=object)
