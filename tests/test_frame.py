@@ -251,6 +251,17 @@ def test_score_response_unknown_item(on_invalid: str, status: Status, total: flo
     assert [p.code for p in result.problems] == [ProblemCode.UNKNOWN_ITEM]
 
 
+def test_score_response_answers_keyed_by_numbers_are_unknown_items() -> None:
+    answers: dict[object, object] = dict.fromkeys(range(1, 13), 4)
+    result = score_response("wai-sr", answers)  # type: ignore[arg-type]
+    assert result.status is Status.INVALID
+    assert [(p.code, p.item, p.value) for p in result.problems[:1]] == [
+        (ProblemCode.UNKNOWN_ITEM, "1", "4")
+    ]
+    assert len(result.problems) == 12
+    assert "item 1," in result.problems[0].message
+
+
 def test_score_response_rejects_non_mappings() -> None:
     with pytest.raises(TypeError):
         score_response("wai-sr", [4] * 12)  # type: ignore[arg-type]

@@ -99,7 +99,7 @@ def score_response(
         given = answers
     else:
         raise TypeError(f"answers must be a Response or a mapping; got {type(answers).__name__}")
-    unknown = [str(k) for k in given if k not in set(ins.item_ids)]
+    unknown = [k for k in given if k not in set(ins.item_ids)]
     row = {item: given.get(item) for item in ins.item_ids}
     frame = pd.DataFrame([row], columns=list(ins.item_ids), dtype=object)
     result = score_frame(
@@ -122,11 +122,11 @@ def score_response(
                 row=0,
                 index="0",
                 column=None,
-                item=k,
+                item=str(k),
                 value=_text(given[k]),
                 code=ProblemCode.UNKNOWN_ITEM,
                 message=f"Answer given for item {k!r}, which {ins.ref} does not have "
-                f"(its items are {', '.join(ins.item_ids)}).",
+                f"(its items are {', '.join(ins.item_ids)}).{_key_hint(k, ins)}",
             )
             for k in unknown
         ]
@@ -147,6 +147,13 @@ def score_response(
         provisional=result.provisional,
         problems=tuple(problems),
     )
+
+
+def _key_hint(key: object, ins: Instrument) -> str:
+    """Advice for an item id given as a number (``1`` for item ``'1'``)."""
+    if not isinstance(key, str) and str(key) in ins.item_ids:
+        return f" Item ids are text: {str(key)!r}, not {key!r}."
+    return ""
 
 
 def _float(value: Any) -> float | None:
