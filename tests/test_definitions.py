@@ -44,6 +44,27 @@ CASES = [
         id="min-above-max",
     ),
     pytest.param(
+        [("min = 1\nmax = 5", "min = 1\nmax = 5\nstep = 0")],
+        "response.step",
+        "must be positive (got 0.0)",
+        id="step-zero",
+    ),
+    pytest.param(
+        [
+            ('kind = "likert"', 'kind = "vas"'),
+            ("min = 1\nmax = 5", "min = 0\nmax = 10\nstep = nan"),
+        ],
+        "response.step",
+        "Input should be a finite number",
+        id="step-nan",
+    ),
+    pytest.param(
+        [('kind = "likert"', 'kind = "vas"'), ("min = 1\nmax = 5", "min = 0\nmax = inf")],
+        "response.max",
+        "Input should be a finite number",
+        id="max-infinite",
+    ),
+    pytest.param(
         [("value = 3\nflag", "value = 7\nflag")],
         "cutoffs[0](trust_low).value",
         "must lie inside the range of scale 'trust' (1 to 5) (got 7.0)",

@@ -97,10 +97,11 @@ class ResponseScale(_Model):
     """The answer format shared by every item."""
 
     kind: Literal["likert", "vas"]
-    min: float
-    max: float
+    min: float = Field(allow_inf_nan=False)
+    max: float = Field(allow_inf_nan=False)
     step: float | None = Field(
         default=None,
+        allow_inf_nan=False,
         description="Resolution of allowed values; Likert defaults to 1, VAS to any real.",
     )
     unit: str | None = None
@@ -113,11 +114,12 @@ class ResponseScale(_Model):
         if not self.min < self.max:
             rules.add("max", f"must be greater than min ({self.min:g})", self.max)
         if self.step is not None:
-            n = (self.max - self.min) / self.step
             if self.step <= 0:
                 rules.add("step", "must be positive", self.step)
-            elif abs(n - round(n)) > 1e-9:
-                rules.add("step", f"must divide max - min ({self.max - self.min:g})", self.step)
+            else:
+                n = (self.max - self.min) / self.step
+                if abs(n - round(n)) > 1e-9:
+                    rules.add("step", f"must divide max - min ({self.max - self.min:g})", self.step)
         if self.kind == "likert":
             for name in ("min", "max"):
                 if not float(getattr(self, name)).is_integer():
