@@ -388,6 +388,45 @@ def test_unconverged_one_factor_fit_gives_no_omega(monkeypatch: pytest.MonkeyPat
     assert np.isnan(_coefficients.omega_total(cor, loadings))
 
 
+def test_improper_one_factor_fit_gives_no_omega() -> None:
+    from alliance_score.psychometrics import _coefficients
+
+    proper = np.array([[1.0, 0.6, 0.6], [0.6, 1.0, 0.5], [0.6, 0.5, 1.0]])
+    assert np.isfinite(_coefficients.omega_total(proper, _coefficients.one_factor_minres(proper)))
+    # a positive definite matrix whose one-factor solution has a loading above 1
+    # (lambda_1^2 = 0.8 * 0.8 / 0.5): psych warns and reports a negative uniqueness
+    heywood = np.array([[1.0, 0.8, 0.8], [0.8, 1.0, 0.5], [0.8, 0.5, 1.0]])
+    loadings = _coefficients.one_factor_minres(heywood)
+    assert np.isnan(loadings).all()
+    assert np.isnan(_coefficients.omega_total(heywood, loadings))
+
+
+def test_omega_of_a_pairwise_matrix_with_a_negative_sum_is_missing() -> None:
+    from alliance_score.psychometrics import _coefficients
+
+    # pairwise correlations near -1 between three items: not a correlation matrix
+    cor = np.full((3, 3), -0.9)
+    np.fill_diagonal(cor, 1.0)
+    assert np.isnan(_coefficients.omega_total(cor, np.array([0.5, 0.5, 0.5])))
+    assert np.isnan(_coefficients.omega_total(cor, _coefficients.one_factor_minres(cor)))
+
+
+def test_omega_is_missing_when_pairwise_answers_give_no_proper_fit() -> None:
+    rng = np.random.default_rng(3)
+    t = rng.normal(size=30)
+    x = np.full((90, 4), np.nan)
+    for block, (a, b) in enumerate([(0, 1), (0, 2), (1, 2)]):
+        rows = slice(30 * block, 30 * (block + 1))
+        x[rows, a] = np.round(5 + t, 1)
+        x[rows, b] = np.round(5 - t + rng.normal(scale=0.1, size=30), 1)
+    x[:, 3] = np.round(5 + rng.normal(size=90), 1)
+    frame = pd.DataFrame(
+        np.clip(x, 0, 10), columns=["relationship", "goals", "approach", "overall"]
+    )
+    omega = reliability(frame, "srs", ci=None)["omega_total"].iloc[0]
+    assert np.isnan(omega)
+
+
 def test_correlation_checks_need_min_rows(capsys: pytest.CaptureFixture[str]) -> None:
     x = one_factor(15, 12, 1, 5, seed=11)
     x[:, 6] = 6 - x[:, 6]  # item 7 stored reversed

@@ -111,9 +111,11 @@ def one_factor_minres(cor: NDArray[np.float64]) -> NDArray[np.float64]:
     residuals, the criterion of psych's ``fa(r, nfactors = 1, fm = "minres")``.
     Communalities are bounded at 0.995 as psych bounds the uniquenesses at 0.005. The
     sign is chosen so that the loadings sum to a non-negative number. When the iteration
-    has not converged after 10,000 steps (nearly uncorrelated items, Heywood cases) the
-    loadings are NaN, so omega is reported as missing rather than as an unconverged
-    guess.
+    has not converged after 10,000 steps (nearly uncorrelated items, Heywood cases), or
+    the solution is improper (a loading above 1, a communality that the bound hides: an
+    ultra-Heywood case, which psych warns about and reports with a negative uniqueness),
+    the loadings are NaN, so omega is reported as missing rather than as a number the
+    model does not support.
     """
     k = cor.shape[0]
     if k < 2 or not np.isfinite(cor).all():
@@ -131,6 +133,8 @@ def one_factor_minres(cor: NDArray[np.float64]) -> NDArray[np.float64]:
             break
         h2 = new
     else:
+        return np.full(k, np.nan)
+    if np.max(np.abs(loadings)) > 1.0:
         return np.full(k, np.nan)
     if loadings.sum() < 0:
         loadings = -loadings
@@ -158,10 +162,12 @@ def omega_total(cor: NDArray[np.float64], loadings: NDArray[np.float64]) -> floa
     """McDonald's omega total of a one-factor model (psych ``omega.tot``).
 
     ``omega_t = (sum(R) - sum(u2)) / sum(R)`` with uniquenesses ``u2 = 1 - lambda^2`` and
-    ``sum(R)`` the variance of the unit-weighted sum of the standardised items.
+    ``sum(R)`` the variance of the unit-weighted sum of the standardised items. A sum
+    that is not positive (possible only for a pairwise matrix that is not a correlation
+    matrix) is no variance, and omega is NaN.
     """
     total = float(cor.sum())
-    if not np.isfinite(total) or total == 0 or not np.isfinite(loadings).all():
+    if not np.isfinite(total) or total <= 0 or not np.isfinite(loadings).all():
         return float("nan")
     uniqueness = 1.0 - np.minimum(loadings * loadings, 1.0)
     return (total - float(uniqueness.sum())) / total
