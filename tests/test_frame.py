@@ -233,6 +233,16 @@ def test_score_response_with_a_response_model() -> None:
     assert result.provisional == ()
 
 
+@pytest.mark.parametrize("named", ["agency-wai", "agency-wai@2.0"])
+def test_score_response_for_a_definition_off_the_search_path(named: str) -> None:
+    wai_sr = load_instrument("wai-sr")
+    agency = wai_sr.model_validate(wai_sr.model_dump() | {"id": "agency-wai", "version": "2.0"})
+    response = Response(instrument=named, answers={str(i): 4 for i in range(1, 13)})
+    assert score_response(agency, response).scores["total"] == 4.0
+    with pytest.raises(DataError):
+        score_response(wai_sr, response)
+
+
 def test_score_response_for_another_instrument_is_refused() -> None:
     with pytest.raises(DataError):
         score_response("wai-sr", Response(instrument="srs", answers={}))

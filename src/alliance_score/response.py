@@ -16,7 +16,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from ._version import __version__
-from .errors import DataError, Problem, ProblemCode
+from .errors import DataError, Problem, ProblemCode, UnknownInstrumentError
 from .frame import OnInvalid, score_frame
 from .instrument import Instrument
 from .registry import load_instrument
@@ -90,7 +90,7 @@ def score_response(
     """
     ins = load_instrument(instrument)
     if isinstance(answers, Response):
-        if answers.instrument is not None and load_instrument(answers.instrument).id != ins.id:
+        if answers.instrument is not None and not _names(answers.instrument, ins):
             raise DataError(
                 f"The response is for instrument {answers.instrument!r}, not {ins.id!r}."
             )
@@ -147,6 +147,21 @@ def score_response(
         provisional=result.provisional,
         problems=tuple(problems),
     )
+
+
+def _names(ref: str, ins: Instrument) -> bool:
+    """Whether a response's ``instrument`` (``id``, ``id@version`` or a path) is ``ins``.
+
+    The id is read from the text first, so a definition that is not on the search path
+    (passed to :func:`score_response` as an :class:`Instrument`) matches responses naming
+    it.
+    """
+    if ref.partition("@")[0] == ins.id:
+        return True
+    try:
+        return load_instrument(ref).id == ins.id
+    except UnknownInstrumentError:
+        return False
 
 
 def _key_hint(key: object, ins: Instrument) -> str:
