@@ -272,6 +272,19 @@ def test_a_miskeyed_item_is_named(item: int, hint: str) -> None:
     assert all(f"Item '{item}'" in m and hint in m for m in messages)
 
 
+@pytest.mark.parametrize("order", [["1", "2"], ["2", "1"]])
+def test_two_items_against_each_other_do_not_blame_one_of_them(order: list[str]) -> None:
+    wai_sr = load_instrument("wai-sr")
+    pair = {**wai_sr.scale("task").model_dump(), "id": "pair", "items": order, "min_answered": 1}
+    ins = Instrument.model_validate({**wai_sr.model_dump(), "scales": [pair], "cutoffs": []})
+    x = one_factor(200, 12, 1, 5, seed=4)
+    x[:, 1] = 6 - x[:, 1]  # item 2 stored reversed: which of the two is wrong is unknowable
+    checks = check_keying(pd.DataFrame(x, columns=WAI_COLUMNS), ins, allow_provisional=True)
+    by_check = checks.set_index(["check", "item"])["status"]
+    assert by_check["item_total"].to_dict() == {"1": "fail", "2": "fail"}
+    assert by_check["first_component"]["1"] == by_check["first_component"]["2"]
+
+
 @pytest.mark.parametrize(
     ("shift", "values", "hint"),
     [

@@ -29,6 +29,7 @@ __all__ = [
 _MINRES_TOL: Final = 1e-12
 _MINRES_MAX_ITER: Final = 10_000
 _MAX_COMMUNALITY: Final = 0.995  # psych's minres bounds uniquenesses at 0.005
+_SIGN_TOLERANCE: Final = 1e-8  # loadings summing to less than this share of sum(|l|): a tie
 
 
 def alpha_from_cov(cov: NDArray[np.float64]) -> float:
@@ -177,13 +178,18 @@ def first_component(cor: NDArray[np.float64]) -> NDArray[np.float64]:
     """Loadings on the first principal component, signed so that they sum to >= 0.
 
     Like psych's ``principal(x, nfactors = 1)``, which ``alpha`` uses to warn about items
-    that "probably should be reversed".
+    that "probably should be reversed". When the loadings sum to zero (up to rounding),
+    no sign is the scale's direction (two items that correlate negatively: either may be
+    the reversed one), so the loadings are NaN rather than an arbitrary choice of which
+    items load against the others.
     """
     k = cor.shape[0]
     if k < 2 or not np.isfinite(cor).all():
         return np.full(k, np.nan)
     values, vectors = np.linalg.eigh(cor)
     loadings = vectors[:, -1] * np.sqrt(max(values[-1], 0.0))
+    if abs(loadings.sum()) <= _SIGN_TOLERANCE * np.abs(loadings).sum():
+        return np.full(k, np.nan)
     if loadings.sum() < 0:
         loadings = -loadings
     return loadings  # type: ignore[no-any-return]
