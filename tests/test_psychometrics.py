@@ -285,6 +285,17 @@ def test_two_items_against_each_other_do_not_blame_one_of_them(order: list[str])
     assert by_check["first_component"]["1"] == by_check["first_component"]["2"]
 
 
+def test_a_single_item_scale_is_skipped_as_such() -> None:
+    wai_sr = load_instrument("wai-sr")
+    one = {**wai_sr.scale("task").model_dump(), "id": "one", "items": ["1"], "min_answered": 1}
+    ins = Instrument.model_validate({**wai_sr.model_dump(), "scales": [one], "cutoffs": []})
+    frame = pd.DataFrame(one_factor(100, 12, 1, 5, seed=6), columns=WAI_COLUMNS)
+    checks = check_keying(frame, ins, allow_provisional=True)
+    skipped = checks[checks["check"] != "range"]
+    assert (skipped["status"] == "skipped").all()
+    assert all("single item" in m and "variance" not in m for m in skipped["message"])
+
+
 @pytest.mark.parametrize(
     ("shift", "values", "hint"),
     [
