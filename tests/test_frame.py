@@ -54,6 +54,16 @@ def test_output_columns_index_and_attrs() -> None:
     }
 
 
+def test_single_precision_answers_land_on_cutoffs() -> None:
+    data = pd.DataFrame(
+        {"relationship": [9.1], "goals": [8.9], "approach": [9.0], "overall": [9.0]},
+        dtype="float32",
+    )
+    scores = score_frame(data, "srs", allow_provisional=True)
+    assert scores.loc[0, "total"] == 36.0
+    assert not scores.loc[0, "total_below_36"]
+
+
 def test_invalid_rows_are_rejected_by_default_and_scored_on_request() -> None:
     data = _wai_sr([[4] * 11 + ["9"]])
     rejected = score_frame(data, "wai-sr", return_problems=True)

@@ -157,6 +157,25 @@ def test_column_dtypes_parse_alike(dtype: str, cells: list[object]) -> None:
     assert not codes.any()
 
 
+@pytest.mark.parametrize("dtype", ["float32", "Float32", "float16"])
+def test_single_precision_columns_hold_the_decimals_written(dtype: str) -> None:
+    # a Stata 'float' or a parquet float column stores 4.2 as 4.19999980926513671875
+    written = [round(0.1 * i, 1) for i in range(101)]
+    column = pd.Series(written, dtype=dtype)
+    values, codes = parse_column(column, CellRules.build(SRS))
+    np.testing.assert_array_equal(values, written)
+    assert not codes.any()
+    with_missing = pd.Series([9.1, None, 12.5, 0.05], dtype=dtype)
+    values, codes = parse_column(with_missing, CellRules.build(SRS))
+    np.testing.assert_array_equal(values, [9.1, np.nan, np.nan, np.nan])
+    assert [CODES[c] for c in codes] == [
+        None,
+        None,
+        ProblemCode.OUT_OF_RANGE,
+        ProblemCode.NOT_ALLOWED_VALUE,
+    ]
+
+
 @pytest.mark.parametrize(
     "cells",
     [
