@@ -62,6 +62,10 @@ def test_single_precision_answers_land_on_cutoffs() -> None:
     scores = score_frame(data, "srs", allow_provisional=True)
     assert scores.loc[0, "total"] == 36.0
     assert not scores.loc[0, "total_below_36"]
+    answers = {k: np.float32(v) for k, v in data.iloc[0].items()}
+    result = score_response("srs", answers, allow_provisional=True)  # type: ignore[arg-type]
+    assert result.scores["total"] == 36.0
+    assert result.flags["total_below_36"] is False
 
 
 def test_invalid_rows_are_rejected_by_default_and_scored_on_request() -> None:

@@ -133,6 +133,8 @@ class CellRules:
         """One distinct raw value: (number, pre-code) before range checks."""
         if isinstance(raw, bool | np.bool_):
             return np.nan, _TYPE
+        if isinstance(raw, np.floating) and raw.itemsize < 8:
+            return float(str(raw)), _OK  # a float32 9.1 is 9.1, as in _float64
         if isinstance(raw, numbers.Real | Decimal):
             return float(raw), _OK
         if isinstance(raw, str):
