@@ -78,6 +78,24 @@ CASES = [
         id="verified-unsupported",
     ),
     pytest.param(
+        [('flag = "trust_low"', 'flag = "status"')],
+        "cutoffs[0](status).flag",
+        "must not be the name of another output column (got 'status')",
+        id="flag-is-status",
+    ),
+    pytest.param(
+        [('flag = "trust_low"', 'flag = "trust_prorated"')],
+        "cutoffs[0](trust_prorated).flag",
+        "must not be the name of another output column (got 'trust_prorated')",
+        id="flag-is-prorated-column",
+    ),
+    pytest.param(
+        [('id = "bond"', 'id = "n_answered"')],
+        "scales[1](n_answered).id",
+        "must not be the name of another output column (got 'n_answered')",
+        id="scale-is-n-answered",
+    ),
+    pytest.param(
         [(CUTOFF_STATUS, CUTOFF_STATUS.replace("provisional", "verified"))],
         "cutoffs[0](trust_low).status",
         "is declared verified but its evidence is below P or S2",
