@@ -207,6 +207,7 @@ class _NotAnAnswer:
 
 _NOT_AN_ANSWER: Final = _NotAnAnswer()
 _MIXED_TYPES: Final = frozenset({"mixed", "mixed-integer"})
+_TYPE_OF: Final = np.frompyfunc(type, 1, 1)
 
 
 def _distinct_types(series: pd.Series) -> pd.Series:
@@ -219,13 +220,12 @@ def _distinct_types(series: pd.Series) -> pd.Series:
     if series.dtype != object or pd.api.types.infer_dtype(series, skipna=True) not in _MIXED_TYPES:
         return series
     cells = series.to_numpy()
-    odd = np.fromiter(
-        (isinstance(c, bool | np.bool_ | complex | np.complexfloating) for c in cells),
-        dtype=bool,
-        count=len(cells),
-    )
-    if not odd.any():
+    types = _TYPE_OF(cells)
+    odd = [
+        t for t in pd.unique(types) if issubclass(t, bool | np.bool_ | complex | np.complexfloating)
+    ]
+    if not odd:
         return series
     cells = cells.copy()
-    cells[odd] = _NOT_AN_ANSWER
+    cells[pd.Series(types).isin(odd).to_numpy()] = _NOT_AN_ANSWER
     return pd.Series(cells, index=series.index, dtype=object)
