@@ -156,6 +156,17 @@ def test_template_bad_options_are_usage_errors(
     assert message in err
 
 
+@pytest.mark.parametrize("where", ["missing/folder/x.toml", "."], ids=["no-folder", "a-folder"])
+def test_template_output_that_cannot_be_written_is_one_error_line(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "template", "--force", "-o", str(tmp_path / where))
+    assert (code, out) == (2, "")
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Cannot write" in err
+
+
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -44,6 +44,27 @@ CASES = [
         id="min-above-max",
     ),
     pytest.param(
+        [("min = 1\nmax = 5", "min = 1\nmax = 5\nstep = 0")],
+        "response.step",
+        "must be positive (got 0.0)",
+        id="step-zero",
+    ),
+    pytest.param(
+        [
+            ('kind = "likert"', 'kind = "vas"'),
+            ("min = 1\nmax = 5", "min = 0\nmax = 10\nstep = nan"),
+        ],
+        "response.step",
+        "Input should be a finite number",
+        id="step-nan",
+    ),
+    pytest.param(
+        [('kind = "likert"', 'kind = "vas"'), ("min = 1\nmax = 5", "min = 0\nmax = inf")],
+        "response.max",
+        "Input should be a finite number",
+        id="max-infinite",
+    ),
+    pytest.param(
         [("value = 3\nflag", "value = 7\nflag")],
         "cutoffs[0](trust_low).value",
         "must lie inside the range of scale 'trust' (1 to 5) (got 7.0)",
@@ -55,6 +76,24 @@ CASES = [
         "declared verified but its evidence for response scale, reversed items, item list, "
         "scoring formula is below P or S2",
         id="verified-unsupported",
+    ),
+    pytest.param(
+        [('flag = "trust_low"', 'flag = "status"')],
+        "cutoffs[0](status).flag",
+        "must not be the name of another output column (got 'status')",
+        id="flag-is-status",
+    ),
+    pytest.param(
+        [('flag = "trust_low"', 'flag = "trust_prorated"')],
+        "cutoffs[0](trust_prorated).flag",
+        "must not be the name of another output column (got 'trust_prorated')",
+        id="flag-is-prorated-column",
+    ),
+    pytest.param(
+        [('id = "bond"', 'id = "n_answered"')],
+        "scales[1](n_answered).id",
+        "must not be the name of another output column (got 'n_answered')",
+        id="scale-is-n-answered",
     ),
     pytest.param(
         [(CUTOFF_STATUS, CUTOFF_STATUS.replace("provisional", "verified"))],

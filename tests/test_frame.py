@@ -54,6 +54,20 @@ def test_output_columns_index_and_attrs() -> None:
     }
 
 
+def test_single_precision_answers_land_on_cutoffs() -> None:
+    data = pd.DataFrame(
+        {"relationship": [9.1], "goals": [8.9], "approach": [9.0], "overall": [9.0]},
+        dtype="float32",
+    )
+    scores = score_frame(data, "srs", allow_provisional=True)
+    assert scores.loc[0, "total"] == 36.0
+    assert not scores.loc[0, "total_below_36"]
+    answers = {k: np.float32(v) for k, v in data.iloc[0].items()}
+    result = score_response("srs", answers, allow_provisional=True)  # type: ignore[arg-type]
+    assert result.scores["total"] == 36.0
+    assert result.flags["total_below_36"] is False
+
+
 def test_invalid_rows_are_rejected_by_default_and_scored_on_request() -> None:
     data = _wai_sr([[4] * 11 + ["9"]])
     rejected = score_frame(data, "wai-sr", return_problems=True)
@@ -233,6 +247,16 @@ def test_score_response_with_a_response_model() -> None:
     assert result.provisional == ()
 
 
+@pytest.mark.parametrize("named", ["agency-wai", "agency-wai@2.0"])
+def test_score_response_for_a_definition_off_the_search_path(named: str) -> None:
+    wai_sr = load_instrument("wai-sr")
+    agency = wai_sr.model_validate(wai_sr.model_dump() | {"id": "agency-wai", "version": "2.0"})
+    response = Response(instrument=named, answers={str(i): 4 for i in range(1, 13)})
+    assert score_response(agency, response).scores["total"] == 4.0
+    with pytest.raises(DataError):
+        score_response(wai_sr, response)
+
+
 def test_score_response_for_another_instrument_is_refused() -> None:
     with pytest.raises(DataError):
         score_response("wai-sr", Response(instrument="srs", answers={}))
@@ -249,6 +273,17 @@ def test_score_response_unknown_item(on_invalid: str, status: Status, total: flo
     assert result.status is status
     assert result.scores["total"] == total
     assert [p.code for p in result.problems] == [ProblemCode.UNKNOWN_ITEM]
+
+
+def test_score_response_answers_keyed_by_numbers_are_unknown_items() -> None:
+    answers: dict[object, object] = dict.fromkeys(range(1, 13), 4)
+    result = score_response("wai-sr", answers)  # type: ignore[arg-type]
+    assert result.status is Status.INVALID
+    assert [(p.code, p.item, p.value) for p in result.problems[:1]] == [
+        (ProblemCode.UNKNOWN_ITEM, "1", "4")
+    ]
+    assert len(result.problems) == 12
+    assert "item 1," in result.problems[0].message
 
 
 def test_score_response_rejects_non_mappings() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from alliance_score import ColumnMappingError, load_instrument, resolve_columns
+from alliance_score import ColumnMappingError, Instrument, load_instrument, resolve_columns
 
 WAI_SR = load_instrument("wai-sr")
 SRS = load_instrument("srs")
@@ -75,3 +75,15 @@ def test_explicit_mapping_rules() -> None:
         resolve_columns(columns, WAI_SR, {**mapping, "1": "zz"})
     with pytest.raises(ColumnMappingError, match="both mapped"):
         resolve_columns(columns, WAI_SR, {**mapping, "1": "c1"})
+
+
+@pytest.mark.parametrize(
+    ("instrument", "pattern"),
+    [(WAI_SR, "q{item[0]}"), (SRS, "srs_{item.name}"), (WAI_SR, "q{item:s}")],
+    ids=["index", "attribute", "format-spec"],
+)
+def test_pattern_that_cannot_be_filled_is_a_mapping_error(
+    instrument: Instrument, pattern: str
+) -> None:
+    with pytest.raises(ColumnMappingError, match="cannot be filled"):
+        resolve_columns(["q1", "srs_goals"], instrument, pattern)

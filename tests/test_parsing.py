@@ -89,6 +89,9 @@ VAS_CASES = [
     ("10.0", 10.0, OK),
     (".5", 0.5, OK),
     (9.1, 9.1, OK),
+    (np.float32(9.1), 9.1, OK),
+    (np.float16(7.5), 7.5, OK),
+    (np.float32(7.35), None, ProblemCode.NOT_ALLOWED_VALUE),
     ("7.35", None, ProblemCode.NOT_ALLOWED_VALUE),
     ("10.1", None, ProblemCode.OUT_OF_RANGE),
     ("-0.1", None, ProblemCode.OUT_OF_RANGE),
@@ -157,6 +160,25 @@ def test_column_dtypes_parse_alike(dtype: str, cells: list[object]) -> None:
     assert not codes.any()
 
 
+@pytest.mark.parametrize("dtype", ["float32", "Float32", "float16"])
+def test_single_precision_columns_hold_the_decimals_written(dtype: str) -> None:
+    # a Stata 'float' or a parquet float column stores 4.2 as 4.19999980926513671875
+    written = [round(0.1 * i, 1) for i in range(101)]
+    column = pd.Series(written, dtype=dtype)
+    values, codes = parse_column(column, CellRules.build(SRS))
+    np.testing.assert_array_equal(values, written)
+    assert not codes.any()
+    with_missing = pd.Series([9.1, None, 12.5, 0.05], dtype=dtype)
+    values, codes = parse_column(with_missing, CellRules.build(SRS))
+    np.testing.assert_array_equal(values, [9.1, np.nan, np.nan, np.nan])
+    assert [CODES[c] for c in codes] == [
+        None,
+        None,
+        ProblemCode.OUT_OF_RANGE,
+        ProblemCode.NOT_ALLOWED_VALUE,
+    ]
+
+
 @pytest.mark.parametrize(
     "cells",
     [
@@ -170,6 +192,25 @@ def test_non_answer_dtypes_are_wrong_type(cells: pd.Series) -> None:
     values, codes = parse_column(cells, CellRules.build(WAI_SR))
     assert [CODES[c] for c in codes] == [ProblemCode.WRONG_TYPE, None]
     assert np.isnan(values).all()
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [1, True, 1.0, np.True_, 1 + 0j],
+        [True, 1, np.True_, 1 + 0j, 1.0],
+        [1 + 0j, True, 1.0, 1],
+    ],
+    ids=["number-first", "boolean-first", "complex-first"],
+)
+def test_booleans_and_complex_numbers_among_equal_numbers_are_wrong_type(
+    cells: list[object],
+) -> None:
+    # True == 1 == 1+0j: equal values of these types must not be read as one another
+    values, codes = parse_column(pd.Series(cells, dtype=object), CellRules.build(WAI_SR))
+    number = [type(c) in (int, float) for c in cells]
+    assert [CODES[c] for c in codes] == [None if n else ProblemCode.WRONG_TYPE for n in number]
+    np.testing.assert_array_equal(values, [1.0 if n else np.nan for n in number])
 
 
 def test_boolean_column_is_wrong_type() -> None:

@@ -272,6 +272,30 @@ def test_a_miskeyed_item_is_named(item: int, hint: str) -> None:
     assert all(f"Item '{item}'" in m and hint in m for m in messages)
 
 
+@pytest.mark.parametrize("order", [["1", "2"], ["2", "1"]])
+def test_two_items_against_each_other_do_not_blame_one_of_them(order: list[str]) -> None:
+    wai_sr = load_instrument("wai-sr")
+    pair = {**wai_sr.scale("task").model_dump(), "id": "pair", "items": order, "min_answered": 1}
+    ins = Instrument.model_validate({**wai_sr.model_dump(), "scales": [pair], "cutoffs": []})
+    x = one_factor(200, 12, 1, 5, seed=4)
+    x[:, 1] = 6 - x[:, 1]  # item 2 stored reversed: which of the two is wrong is unknowable
+    checks = check_keying(pd.DataFrame(x, columns=WAI_COLUMNS), ins, allow_provisional=True)
+    by_check = checks.set_index(["check", "item"])["status"]
+    assert by_check["item_total"].to_dict() == {"1": "fail", "2": "fail"}
+    assert by_check["first_component"]["1"] == by_check["first_component"]["2"]
+
+
+def test_a_single_item_scale_is_skipped_as_such() -> None:
+    wai_sr = load_instrument("wai-sr")
+    one = {**wai_sr.scale("task").model_dump(), "id": "one", "items": ["1"], "min_answered": 1}
+    ins = Instrument.model_validate({**wai_sr.model_dump(), "scales": [one], "cutoffs": []})
+    frame = pd.DataFrame(one_factor(100, 12, 1, 5, seed=6), columns=WAI_COLUMNS)
+    checks = check_keying(frame, ins, allow_provisional=True)
+    skipped = checks[checks["check"] != "range"]
+    assert (skipped["status"] == "skipped").all()
+    assert all("single item" in m and "variance" not in m for m in skipped["message"])
+
+
 @pytest.mark.parametrize(
     ("shift", "values", "hint"),
     [
@@ -386,6 +410,45 @@ def test_unconverged_one_factor_fit_gives_no_omega(monkeypatch: pytest.MonkeyPat
     loadings = _coefficients.one_factor_minres(cor)
     assert np.isnan(loadings).all()
     assert np.isnan(_coefficients.omega_total(cor, loadings))
+
+
+def test_improper_one_factor_fit_gives_no_omega() -> None:
+    from alliance_score.psychometrics import _coefficients
+
+    proper = np.array([[1.0, 0.6, 0.6], [0.6, 1.0, 0.5], [0.6, 0.5, 1.0]])
+    assert np.isfinite(_coefficients.omega_total(proper, _coefficients.one_factor_minres(proper)))
+    # a positive definite matrix whose one-factor solution has a loading above 1
+    # (lambda_1^2 = 0.8 * 0.8 / 0.5): psych warns and reports a negative uniqueness
+    heywood = np.array([[1.0, 0.8, 0.8], [0.8, 1.0, 0.5], [0.8, 0.5, 1.0]])
+    loadings = _coefficients.one_factor_minres(heywood)
+    assert np.isnan(loadings).all()
+    assert np.isnan(_coefficients.omega_total(heywood, loadings))
+
+
+def test_omega_of_a_pairwise_matrix_with_a_negative_sum_is_missing() -> None:
+    from alliance_score.psychometrics import _coefficients
+
+    # pairwise correlations near -1 between three items: not a correlation matrix
+    cor = np.full((3, 3), -0.9)
+    np.fill_diagonal(cor, 1.0)
+    assert np.isnan(_coefficients.omega_total(cor, np.array([0.5, 0.5, 0.5])))
+    assert np.isnan(_coefficients.omega_total(cor, _coefficients.one_factor_minres(cor)))
+
+
+def test_omega_is_missing_when_pairwise_answers_give_no_proper_fit() -> None:
+    rng = np.random.default_rng(3)
+    t = rng.normal(size=30)
+    x = np.full((90, 4), np.nan)
+    for block, (a, b) in enumerate([(0, 1), (0, 2), (1, 2)]):
+        rows = slice(30 * block, 30 * (block + 1))
+        x[rows, a] = np.round(5 + t, 1)
+        x[rows, b] = np.round(5 - t + rng.normal(scale=0.1, size=30), 1)
+    x[:, 3] = np.round(5 + rng.normal(size=90), 1)
+    frame = pd.DataFrame(
+        np.clip(x, 0, 10), columns=["relationship", "goals", "approach", "overall"]
+    )
+    omega = reliability(frame, "srs", ci=None)["omega_total"].iloc[0]
+    assert np.isnan(omega)
 
 
 def test_correlation_checks_need_min_rows(capsys: pytest.CaptureFixture[str]) -> None:

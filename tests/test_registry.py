@@ -13,6 +13,7 @@ from alliance_score import (
     list_instruments,
     load_instrument,
 )
+from alliance_score.authoring import check_definition
 from alliance_score.registry import ENV_VAR, shipped_directory
 
 SHIPPED = {"srs", "wai", "wai-s", "wai-sr"}
@@ -98,6 +99,15 @@ def test_edited_file_is_reloaded(tmp_path: Path) -> None:
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     assert load_instrument(path).name == "Second"
+
+
+def test_definition_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    # Windows editors may save UTF-8 with a byte order mark
+    path = tmp_path / "agency.toml"
+    text = (shipped_directory() / "wai-sr.toml").read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8-sig")
+    assert load_instrument(path).ref == "wai-sr@1.0"
+    assert check_definition(path).valid
 
 
 @pytest.mark.parametrize(

@@ -43,6 +43,10 @@ Comparison = Literal["<", "<=", ">", ">="]
 Rater = Literal["client", "therapist", "observer", "parent", "patient", "physician"]
 
 VERIFIED_LEVELS: frozenset[str] = frozenset({"P", "S2"})
+OUTPUT_COLUMNS: frozenset[str] = frozenset({"n_answered", "n_problems", "provisional", "status"})
+"""Columns of every score table besides each scale's own (``<scale>``,
+``<scale>_n_answered``, ``<scale>_prorated``) and the cut-off flags: no scale id or flag
+may take one of these names, or it would overwrite or be overwritten in the output."""
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
@@ -97,10 +101,11 @@ class ResponseScale(_Model):
     """The answer format shared by every item."""
 
     kind: Literal["likert", "vas"]
-    min: float
-    max: float
+    min: float = Field(allow_inf_nan=False)
+    max: float = Field(allow_inf_nan=False)
     step: float | None = Field(
         default=None,
+        allow_inf_nan=False,
         description="Resolution of allowed values; Likert defaults to 1, VAS to any real.",
     )
     unit: str | None = None
@@ -113,11 +118,12 @@ class ResponseScale(_Model):
         if not self.min < self.max:
             rules.add("max", f"must be greater than min ({self.min:g})", self.max)
         if self.step is not None:
-            n = (self.max - self.min) / self.step
             if self.step <= 0:
                 rules.add("step", "must be positive", self.step)
-            elif abs(n - round(n)) > 1e-9:
-                rules.add("step", f"must divide max - min ({self.max - self.min:g})", self.step)
+            else:
+                n = (self.max - self.min) / self.step
+                if abs(n - round(n)) > 1e-9:
+                    rules.add("step", f"must divide max - min ({self.max - self.min:g})", self.step)
         if self.kind == "likert":
             for name in ("min", "max"):
                 if not float(getattr(self, name)).is_integer():
@@ -271,8 +277,13 @@ class Instrument(_Model):
         rules.unique("cutoffs", (c.flag for c in self.cutoffs), "cut-off flag")
         item_ids = {i.id for i in self.items}
         scale_ids = {s.id for s in self.scales}
+        taken = OUTPUT_COLUMNS | {
+            f"{s.id}{suffix}" for s in self.scales for suffix in ("_n_answered", "_prorated")
+        }
         for k, s in enumerate(self.scales):
             where = f"scales[{k}]({s.id})"
+            if s.id in taken:
+                rules.add(f"{where}.id", "must not be the name of another output column", s.id)
             missing = [i for i in s.items if i not in item_ids]
             if missing:
                 rules.add(f"{where}.items", "lists items that do not exist", missing)
@@ -293,6 +304,8 @@ class Instrument(_Model):
             where = f"cutoffs[{k}]({c.flag})"
             if c.flag in scale_ids:
                 rules.add(f"{where}.flag", "must not reuse a scale id", c.flag)
+            elif c.flag in taken:
+                rules.add(f"{where}.flag", "must not be the name of another output column", c.flag)
             if c.scale not in scale_ids:
                 rules.add(f"{where}.scale", "refers to an unknown scale", c.scale)
                 continue

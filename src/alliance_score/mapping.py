@@ -101,7 +101,7 @@ def _pattern(cols: list[Hashable], instrument: Instrument, pattern: str) -> Colu
     for item in instrument.item_ids:
         try:
             name = pattern.format(item=int(item) if item.isdigit() else item)
-        except (ValueError, IndexError, KeyError) as exc:
+        except (ValueError, IndexError, KeyError, AttributeError, TypeError) as exc:
             raise ColumnMappingError(
                 f"The column pattern {pattern!r} cannot be filled with item {item!r}: {exc}."
             ) from exc

@@ -133,6 +133,8 @@ class CellRules:
         """One distinct raw value: (number, pre-code) before range checks."""
         if isinstance(raw, bool | np.bool_):
             return np.nan, _TYPE
+        if isinstance(raw, np.floating) and raw.itemsize < 8:
+            return float(str(raw)), _OK  # a float32 9.1 is 9.1, as in _float64
         if isinstance(raw, numbers.Real | Decimal):
             return float(raw), _OK
         if isinstance(raw, str):
@@ -168,9 +170,8 @@ def parse_column(
         and not pd.api.types.is_complex_dtype(dtype)
         and not isinstance(dtype, pd.CategoricalDtype)
     ):
-        x = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        return rules.check_numbers(x)
-    positions, uniques = pd.factorize(series, use_na_sentinel=True)
+        return rules.check_numbers(_float64(series))
+    positions, uniques = pd.factorize(_distinct_types(series), use_na_sentinel=True)
     interpreted = [rules.interpret(u) for u in uniques]
     u_values = np.array([v for v, _ in interpreted], dtype=np.float64)
     u_pre = np.array([c for _, c in interpreted], dtype=np.int8)
@@ -181,3 +182,50 @@ def parse_column(
     u_values = np.append(u_values, np.nan)
     u_codes = np.append(u_codes, _OK).astype(np.int8)
     return u_values[positions], u_codes[positions]
+
+
+def _float64(series: pd.Series) -> NDArray[np.float64]:
+    """A numeric column as float64; narrower floats as the decimals they were given as.
+
+    A single-precision float (Stata's ``float``, many parquet files) stores 4.2 as
+    4.19999980926513671875: widened as it is, it lies off a 0.1 grid, and sums of such
+    values miss cut-offs. Each distinct value of a float32 or float16 column is read as
+    the shortest decimal that its type stores as that value (``4.2``).
+    """
+    narrow = getattr(series.dtype, "numpy_dtype", series.dtype)
+    if not (isinstance(narrow, np.dtype) and narrow.kind == "f" and narrow.itemsize < 8):
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    x = series.to_numpy(dtype=narrow, na_value=np.nan)
+    uniques, inverse = np.unique(x, return_inverse=True)
+    decimals = np.array([float(str(u)) for u in uniques], dtype=np.float64)
+    return decimals[inverse.reshape(-1)]
+
+
+class _NotAnAnswer:
+    """Stands in for a boolean or complex cell, which is never an answer."""
+
+
+_NOT_AN_ANSWER: Final = _NotAnAnswer()
+_MIXED_TYPES: Final = frozenset({"mixed", "mixed-integer"})
+_TYPE_OF: Final = np.frompyfunc(type, 1, 1)
+
+
+def _distinct_types(series: pd.Series) -> pd.Series:
+    """``series`` with boolean and complex cells replaced by one marker object.
+
+    ``True == 1 == 1+0j`` (and they hash alike), so factorising a column that holds both
+    would read every such cell as whichever came first: a boolean would count as 1, or a
+    1 as a boolean. Only columns that mix types are scanned.
+    """
+    if series.dtype != object or pd.api.types.infer_dtype(series, skipna=True) not in _MIXED_TYPES:
+        return series
+    cells = series.to_numpy()
+    types = _TYPE_OF(cells)
+    odd = [
+        t for t in pd.unique(types) if issubclass(t, bool | np.bool_ | complex | np.complexfloating)
+    ]
+    if not odd:
+        return series
+    cells = cells.copy()
+    cells[pd.Series(types).isin(odd).to_numpy()] = _NOT_AN_ANSWER
+    return pd.Series(cells, index=series.index, dtype=object)

@@ -62,13 +62,15 @@ def shipped_directory() -> Path:
 def parse_instrument(text: str, source: str = "<string>") -> Instrument:
     """Parse and validate a TOML definition given as text.
 
+    A leading byte order mark (a UTF-8 file saved by some Windows editors) is ignored.
+
     Raises
     ------
     InstrumentDefinitionError
         With every problem found, each naming the field path, the rule and the value.
     """
     try:
-        raw = tomllib.loads(text)
+        raw = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
         raise InstrumentDefinitionError(source, [("", f"not valid TOML: {exc}", None)]) from exc
     try:

@@ -16,7 +16,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from ._version import __version__
-from .errors import DataError, Problem, ProblemCode
+from .errors import DataError, Problem, ProblemCode, UnknownInstrumentError
 from .frame import OnInvalid, score_frame
 from .instrument import Instrument
 from .registry import load_instrument
@@ -90,7 +90,7 @@ def score_response(
     """
     ins = load_instrument(instrument)
     if isinstance(answers, Response):
-        if answers.instrument is not None and load_instrument(answers.instrument).id != ins.id:
+        if answers.instrument is not None and not _names(answers.instrument, ins):
             raise DataError(
                 f"The response is for instrument {answers.instrument!r}, not {ins.id!r}."
             )
@@ -99,7 +99,7 @@ def score_response(
         given = answers
     else:
         raise TypeError(f"answers must be a Response or a mapping; got {type(answers).__name__}")
-    unknown = [str(k) for k in given if k not in set(ins.item_ids)]
+    unknown = [k for k in given if k not in set(ins.item_ids)]
     row = {item: given.get(item) for item in ins.item_ids}
     frame = pd.DataFrame([row], columns=list(ins.item_ids), dtype=object)
     result = score_frame(
@@ -122,11 +122,11 @@ def score_response(
                 row=0,
                 index="0",
                 column=None,
-                item=k,
+                item=str(k),
                 value=_text(given[k]),
                 code=ProblemCode.UNKNOWN_ITEM,
                 message=f"Answer given for item {k!r}, which {ins.ref} does not have "
-                f"(its items are {', '.join(ins.item_ids)}).",
+                f"(its items are {', '.join(ins.item_ids)}).{_key_hint(k, ins)}",
             )
             for k in unknown
         ]
@@ -147,6 +147,28 @@ def score_response(
         provisional=result.provisional,
         problems=tuple(problems),
     )
+
+
+def _names(ref: str, ins: Instrument) -> bool:
+    """Whether a response's ``instrument`` (``id``, ``id@version`` or a path) is ``ins``.
+
+    The id is read from the text first, so a definition that is not on the search path
+    (passed to :func:`score_response` as an :class:`Instrument`) matches responses naming
+    it.
+    """
+    if ref.partition("@")[0] == ins.id:
+        return True
+    try:
+        return load_instrument(ref).id == ins.id
+    except UnknownInstrumentError:
+        return False
+
+
+def _key_hint(key: object, ins: Instrument) -> str:
+    """Advice for an item id given as a number (``1`` for item ``'1'``)."""
+    if not isinstance(key, str) and str(key) in ins.item_ids:
+        return f" Item ids are text: {str(key)!r}, not {key!r}."
+    return ""
 
 
 def _float(value: Any) -> float | None:

@@ -193,7 +193,11 @@ def _template(args: argparse.Namespace) -> int:
     if out.exists() and not args.force:
         error(f"{out} exists; pass --force to overwrite it")
         return EXIT_USAGE
-    out.write_text(text, encoding="utf-8")
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        error(f"Cannot write {str(out)!r}: {exc.strerror or exc}.")
+        return EXIT_USAGE
     info(f"Wrote {out}. Next: alliance-score validate-definition {out}")
     return EXIT_OK
 

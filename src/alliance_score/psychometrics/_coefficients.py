@@ -29,6 +29,7 @@ __all__ = [
 _MINRES_TOL: Final = 1e-12
 _MINRES_MAX_ITER: Final = 10_000
 _MAX_COMMUNALITY: Final = 0.995  # psych's minres bounds uniquenesses at 0.005
+_SIGN_TOLERANCE: Final = 1e-8  # loadings summing to less than this share of sum(|l|): a tie
 
 
 def alpha_from_cov(cov: NDArray[np.float64]) -> float:
@@ -111,9 +112,11 @@ def one_factor_minres(cor: NDArray[np.float64]) -> NDArray[np.float64]:
     residuals, the criterion of psych's ``fa(r, nfactors = 1, fm = "minres")``.
     Communalities are bounded at 0.995 as psych bounds the uniquenesses at 0.005. The
     sign is chosen so that the loadings sum to a non-negative number. When the iteration
-    has not converged after 10,000 steps (nearly uncorrelated items, Heywood cases) the
-    loadings are NaN, so omega is reported as missing rather than as an unconverged
-    guess.
+    has not converged after 10,000 steps (nearly uncorrelated items, Heywood cases), or
+    the solution is improper (a loading above 1, a communality that the bound hides: an
+    ultra-Heywood case, which psych warns about and reports with a negative uniqueness),
+    the loadings are NaN, so omega is reported as missing rather than as a number the
+    model does not support.
     """
     k = cor.shape[0]
     if k < 2 or not np.isfinite(cor).all():
@@ -131,6 +134,8 @@ def one_factor_minres(cor: NDArray[np.float64]) -> NDArray[np.float64]:
             break
         h2 = new
     else:
+        return np.full(k, np.nan)
+    if np.max(np.abs(loadings)) > 1.0:
         return np.full(k, np.nan)
     if loadings.sum() < 0:
         loadings = -loadings
@@ -158,10 +163,12 @@ def omega_total(cor: NDArray[np.float64], loadings: NDArray[np.float64]) -> floa
     """McDonald's omega total of a one-factor model (psych ``omega.tot``).
 
     ``omega_t = (sum(R) - sum(u2)) / sum(R)`` with uniquenesses ``u2 = 1 - lambda^2`` and
-    ``sum(R)`` the variance of the unit-weighted sum of the standardised items.
+    ``sum(R)`` the variance of the unit-weighted sum of the standardised items. A sum
+    that is not positive (possible only for a pairwise matrix that is not a correlation
+    matrix) is no variance, and omega is NaN.
     """
     total = float(cor.sum())
-    if not np.isfinite(total) or total == 0 or not np.isfinite(loadings).all():
+    if not np.isfinite(total) or total <= 0 or not np.isfinite(loadings).all():
         return float("nan")
     uniqueness = 1.0 - np.minimum(loadings * loadings, 1.0)
     return (total - float(uniqueness.sum())) / total
@@ -171,13 +178,18 @@ def first_component(cor: NDArray[np.float64]) -> NDArray[np.float64]:
     """Loadings on the first principal component, signed so that they sum to >= 0.
 
     Like psych's ``principal(x, nfactors = 1)``, which ``alpha`` uses to warn about items
-    that "probably should be reversed".
+    that "probably should be reversed". When the loadings sum to zero (up to rounding),
+    no sign is the scale's direction (two items that correlate negatively: either may be
+    the reversed one), so the loadings are NaN rather than an arbitrary choice of which
+    items load against the others.
     """
     k = cor.shape[0]
     if k < 2 or not np.isfinite(cor).all():
         return np.full(k, np.nan)
     values, vectors = np.linalg.eigh(cor)
     loadings = vectors[:, -1] * np.sqrt(max(values[-1], 0.0))
+    if abs(loadings.sum()) <= _SIGN_TOLERANCE * np.abs(loadings).sum():
+        return np.full(k, np.nan)
     if loadings.sum() < 0:
         loadings = -loadings
     return loadings  # type: ignore[no-any-return]

@@ -131,6 +131,13 @@ def keying_table(
         raise ValueError(f"min_rows must be 2 or more; got {min_rows!r}")
     rows = _range_checks(prep)
     for scale in prep.scales:
+        if len(scale.items) < 2:
+            message = (
+                f"Scale {scale.id!r} has a single item: there are no other items to "
+                "correlate it with."
+            )
+            rows.extend(_skip_scale(prep, scale.id, scale.items, message))
+            continue
         m = moments(prep.keyed[:, prep.columns(scale)], missing)
         behind = int(m.n_pairs.min()) if m.n_pairs.size else 0
         if behind < min_rows:
@@ -157,6 +164,13 @@ def _too_few(
         f"Scale {scale!r}: some pair of its items is answered together in only {behind} "
         f"row(s); the correlation checks need {min_rows} (min_rows, --min-rows)."
     )
+    return _skip_scale(prep, scale, items, message)
+
+
+def _skip_scale(
+    prep: Prepared, scale: str, items: Sequence[str], message: str
+) -> list[dict[str, Any]]:
+    """Every correlation check of a scale, skipped for the reason ``message`` gives."""
     rows = [
         _row(check, scale, item, "skipped", np.nan, 0.0, message)
         for check in ("item_total", "first_component")
