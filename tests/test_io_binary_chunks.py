@@ -121,3 +121,25 @@ def test_a_file_without_rows_keeps_its_column_types(tmp_path: Path, suffix: str)
     assert [len(c.frame) for c in chunks] == [0]
     assert chunks[0].progress == 1.0
     assert chunks[0].frame["session"].dtype == "float64"
+
+
+def test_stata_float_storage_is_read_as_the_decimals_it_holds(tmp_path: Path) -> None:
+    """Stata's 4-byte float widened by the reader (9.1 -> 9.100000381...) is scored as 9.1:
+    the SRS total 9.1 + 8.9 + 9 + 9 is exactly 36, not below the cut-off."""
+    pytest.importorskip("pyreadstat")
+    from alliance_score import score_frame
+
+    answers = {
+        "relationship": [9.1, 4.2, 8.9],
+        "goals": [8.9, 5.5, 9.0],
+        "approach": [9.0, 6.1, 9.0],
+        "overall": [9.0, 7.3, 9.0],
+    }
+    path = tmp_path / "srs.dta"
+    pd.DataFrame({k: np.asarray(v, dtype=np.float32) for k, v in answers.items()}).to_stata(
+        path, write_index=False
+    )
+    scores = score_frame(read_table(path), "srs", allow_provisional=True)
+    assert scores["status"].tolist() == ["complete"] * 3
+    assert scores["total"].tolist() == [36.0, 23.1, 35.9]
+    assert scores["total_below_36"].tolist() == [False, True, True]

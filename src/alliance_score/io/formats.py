@@ -258,6 +258,7 @@ def _stat_chunks(
     reader = _stat_reader(fmt)
     _, meta = _stat_read(path, fmt, metadata_only=True)
     columns = list(meta.column_names)
+    storage: dict[str, str] = dict(getattr(meta, "readstat_variable_types", None) or {})
     total = meta.number_rows or 0
     wanted = list(dict.fromkeys(columns[p] for p in positions)) or None
     done = 0
@@ -268,7 +269,10 @@ def _stat_chunks(
         if done and not len(part):
             break
         frame = pd.DataFrame(
-            {i: part[columns[p]].to_numpy() for i, p in enumerate(positions)},
+            {
+                i: _stored(part[columns[p]], storage.get(columns[p]))
+                for i, p in enumerate(positions)
+            },
             index=pd.RangeIndex(len(part)),
         )
         lines = np.arange(done + 1, done + len(part) + 1, dtype=np.int64)
@@ -278,6 +282,18 @@ def _stat_chunks(
         yield _named(frame, names), lines, progress
         if last:
             break
+
+
+def _stored(values: pd.Series, storage: str | None) -> Any:
+    """A column's values in the precision the file stores them.
+
+    Stata's 4-byte ``float`` comes back from the reader widened to float64 (9.1 stored
+    as 9.100000381...); narrowed back to float32 it is read as the decimal it holds, as
+    float32 columns are (see :mod:`alliance_score.parsing`).
+    """
+    if storage == "float" and pd.api.types.is_float_dtype(values.dtype):
+        return values.to_numpy(dtype=np.float32)
+    return values.to_numpy()
 
 
 def _parquet_chunks(
