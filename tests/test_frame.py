@@ -331,3 +331,13 @@ def test_response_model_refuses_booleans() -> None:
     with pytest.raises(ValidationError):
         Response(answers={"1": True})
     assert Response(answers={"1": 4, "2": 4.0, "3": " 4 ", "4": None}).answers["3"] == " 4 "
+
+
+def test_one_scale_named_as_text_is_that_scale() -> None:
+    from alliance_score import reliability, score_frame
+
+    frame = pd.DataFrame({f"wai_sr_{i:02d}": [4, 3, 5] for i in range(1, 13)})
+    assert list(score_frame(frame, "wai-sr", scales="total").columns) == list(
+        score_frame(frame, "wai-sr", scales=["total"]).columns
+    )
+    assert reliability(frame, "wai-sr", scales="total", ci=None)["scale"].tolist() == ["total"]

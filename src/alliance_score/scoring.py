@@ -119,8 +119,11 @@ def select_scales(
     when ``allow_provisional`` is true. Naming a provisional scale explicitly without
     ``allow_provisional`` raises :class:`ProvisionalScaleError`, as does an instrument
     with no verified scale at all. A cut-off is evaluated when its scale is scored and it
-    is verified (or provisional ones are allowed).
+    is verified (or provisional ones are allowed). A single id given as text
+    (``scales="total"``) is that one scale, not its letters.
     """
+    if isinstance(scales, str):
+        scales = (scales,)
     if scales is None:
         chosen = [s for s in instrument.scales if allow_provisional or s.status == "verified"]
         if not chosen:
