@@ -15,7 +15,10 @@ import io
 import re
 import shlex
 import shutil
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 
@@ -47,10 +50,37 @@ def _commands(body: str) -> list[tuple[str, int | None]]:
     return found
 
 
+class _Pipe(io.TextIOWrapper):
+    def isatty(self) -> bool:
+        return False
+
+
 def _run(command: str) -> int:
-    argv = shlex.split(command, comments=True)[1:]
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        return main(argv)
+    """Run a command, or a pipeline of them (``a | b``: a's output is b's input)."""
+    piped: bytes | None = None
+    code = 0
+    for stage in command.split("|"):
+        argv = shlex.split(stage, comments=True)[1:]
+        out = io.StringIO()
+        stdin = _Pipe(io.BytesIO(piped), encoding="utf-8") if piped is not None else sys.stdin
+        with (
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(io.StringIO()),
+            _stdin(stdin),
+        ):
+            code = main(argv)
+        piped = out.getvalue().encode("utf-8")
+    return code
+
+
+@contextlib.contextmanager
+def _stdin(stream: TextIO) -> Iterator[None]:
+    saved = sys.stdin
+    sys.stdin = stream
+    try:
+        yield
+    finally:
+        sys.stdin = saved
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -208,3 +208,41 @@ def test_cli_reads_the_score_files_it_writes(
         summaries.append(summary.read_bytes())
     capsys.readouterr()
     assert summaries[0] == summaries[1]
+
+
+def test_cli_reads_scores_piped_in_and_a_chosen_sheet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`score ... | sessions -` and `sessions book.xlsx --sheet S` summarise as the CSV does."""
+    openpyxl = pytest.importorskip("openpyxl")
+    export = Path(__file__).resolve().parents[1] / "examples" / "wai-sr-clinic.csv"
+    scores = tmp_path / "scores.csv"
+    keep = ["--keep", "client", "session", "-q"]
+    main(["score", str(export), "-i", "wai-sr", "-o", str(scores), *keep])
+    argv = ["--client", "client", "--session", "session", "-q"]
+    main(["sessions", str(scores), *argv, "-o", str(tmp_path / "by_file.csv")])
+
+    class _Pipe(io.TextIOWrapper):
+        def isatty(self) -> bool:
+            return False
+
+    monkeypatch.setattr("sys.stdin", _Pipe(io.BytesIO(scores.read_bytes()), encoding="utf-8"))
+    assert main(["sessions", "-", *argv, "-o", str(tmp_path / "piped.csv")]) == 0
+
+    book = openpyxl.Workbook()
+    book.active.title = "notes"
+    sheet = book.create_sheet("scores")
+    frame = pd.read_csv(scores)
+    sheet.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        sheet.append([None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in row])
+    book.save(tmp_path / "book.xlsx")
+    out = tmp_path / "by_sheet.csv"
+    assert (
+        main(["sessions", str(tmp_path / "book.xlsx"), "--sheet", "scores", *argv, "-o", str(out)])
+        == 0
+    )
+    capsys.readouterr()
+    expected = (tmp_path / "by_file.csv").read_bytes()
+    assert (tmp_path / "piped.csv").read_bytes() == expected
+    assert out.read_bytes() == expected

@@ -17,7 +17,7 @@ from ..sessions import (
     summarize_clients,
     validate_long,
 )
-from ._common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, error, info
+from ._common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, error, info, input_path, open_input
 
 __all__ = ["register", "run"]
 
@@ -45,7 +45,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("scores", metavar="SCORES", help="scores file (CSV or TSV), long layout")
+    p.add_argument(
+        "scores",
+        metavar="SCORES",
+        help="scores file (CSV, TSV, Excel, parquet; - reads CSV or TSV piped in), long layout",
+    )
+    p.add_argument(
+        "--sheet",
+        metavar="NAME",
+        help="Excel input: the sheet to read, by name or number from 1 (default: the first)",
+    )
     p.add_argument("--client", required=True, metavar="COL", help="client id column")
     p.add_argument("--session", required=True, metavar="COL", help="session number column")
     p.add_argument("--rater", metavar="COL", help="rater column (summaries per rater)")
@@ -145,7 +154,9 @@ def run(args: argparse.Namespace) -> int:
             error(f"--{name.replace('_', '-')} must be 1 or more; got {value}.")
             return EXIT_USAGE
     _check_outputs(args)
-    frame = read_table(args.scores)
+    with input_path(args.scores) as path:
+        open_input(path, args.sheet, quiet=args.quiet)
+        frame = read_table(path, sheet=args.sheet)
     frame[args.session] = _numeric(frame, args.session, "session")
     frame[args.score] = _numeric(frame, args.score, "score")
     for column in (args.client, args.rater):
