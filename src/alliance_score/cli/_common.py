@@ -132,18 +132,13 @@ def value_labels_to_apply(
     scored, and a code whose label is an anchor the instrument scores differently stops
     the command with exit code 2: scoring it as its code would be a silent guess.
     """
-    from ..io.value_labels import label_conflicts
+    from ..io.value_labels import anchor_labels, label_conflicts
 
     columns = {str(c) for c in mapping.values()}
     labelled = {c: v for c, v in value_labels.items() if c in columns and v}
     if not labelled:
         return {}
-    anchors = {a.label.strip().casefold() for a in instrument.response.anchors}
-    named: dict[str, Mapping[Any, str]] = {
-        column: kept
-        for column, codes in labelled.items()
-        if (kept := {k: t for k, t in codes.items() if str(t).strip().casefold() in anchors})
-    }
+    named: dict[str, Mapping[Any, str]] = dict(anchor_labels(labelled, instrument))
     if labels:
         if named:
             info(

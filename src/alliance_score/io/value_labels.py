@@ -34,7 +34,7 @@ import pandas as pd
 
 from ..instrument import Instrument
 
-__all__ = ["LabelConflict", "label_conflicts", "relabel"]
+__all__ = ["LabelConflict", "anchor_labels", "label_conflicts", "relabel"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,37 @@ def _code(value: Any) -> float | None:
     return code if math.isfinite(code) else None
 
 
+def _folded(label: object) -> str:
+    return str(label).strip().casefold()
+
+
+def _anchor_values(instrument: Instrument) -> dict[str, float]:
+    """Anchor value by label, compared ignoring case and surrounding spaces."""
+    return {_folded(a.label): a.value for a in instrument.response.anchors}
+
+
+def anchor_labels(
+    value_labels: Mapping[str, Mapping[Any, str]], instrument: Instrument
+) -> dict[str, dict[Any, str]]:
+    """Per column, only the value labels that name one of the instrument's anchors.
+
+    A code labelled ``"Refused"`` or in another language names no anchor and is left
+    out, so that relabelling keeps its code (to be declared missing, or checked as a
+    number); a column left with no label is left out.
+
+    >>> from alliance_score import load_instrument
+    >>> anchor_labels({"q1": {1: "Seldom", -99: "Refused"}, "q2": {9: "Nunca"}},
+    ...               load_instrument("wai-sr"))
+    {'q1': {1: 'Seldom'}}
+    """
+    anchors = _anchor_values(instrument)
+    named = {
+        column: {code: text for code, text in labels.items() if _folded(text) in anchors}
+        for column, labels in value_labels.items()
+    }
+    return {column: labels for column, labels in named.items() if labels}
+
+
 def label_conflicts(
     value_labels: Mapping[str, Mapping[Any, str]],
     columns: Mapping[str, Hashable],
@@ -83,12 +114,12 @@ def label_conflicts(
     ignoring case and surrounding spaces; a label that names no anchor (``"Refused"``)
     cannot be checked and is not a conflict.
     """
-    anchors = {a.label.strip().casefold(): a.value for a in instrument.response.anchors}
+    anchors = _anchor_values(instrument)
     conflicts = []
     for column in dict.fromkeys(str(c) for c in columns.values()):
         for raw, label in value_labels.get(column, {}).items():
             code = _code(raw)
-            value = anchors.get(str(label).strip().casefold())
+            value = anchors.get(_folded(label))
             if code is not None and value is not None and code != value:
                 conflicts.append(
                     LabelConflict(column, code, str(label), float(value), instrument.ref)
