@@ -24,11 +24,13 @@ __all__ = [
     "EXIT_PROBLEMS",
     "EXIT_USAGE",
     "add_mapping_options",
+    "add_sheet_option",
     "error",
     "info",
     "input_path",
     "mapping_options",
     "open_input",
+    "reads_labels",
     "value_labels_to_apply",
     "whole_number",
 ]
@@ -49,13 +51,18 @@ def info(message: str, *, quiet: bool = False) -> None:
         print(message, file=sys.stderr)  # noqa: T201
 
 
-def add_mapping_options(parser: argparse.ArgumentParser) -> None:
-    """Options that choose the instrument and map columns to items (score, check, ...)."""
+def add_sheet_option(parser: argparse.ArgumentParser) -> None:
+    """``--sheet``: the sheet of an Excel input (score, check, sessions)."""
     parser.add_argument(
         "--sheet",
         metavar="NAME",
         help="Excel input: the sheet to read, by name or number from 1 (default: the first)",
     )
+
+
+def add_mapping_options(parser: argparse.ArgumentParser) -> None:
+    """Options that choose the instrument and map columns to items (score, check, ...)."""
+    add_sheet_option(parser)
     parser.add_argument(
         "--instrument",
         "-i",
@@ -164,6 +171,16 @@ def value_labels_to_apply(
         )
     info("value labels of the item columns agree with the instrument's anchors.", quiet=quiet)
     return {}
+
+
+def reads_labels(source: TableSource, labels: bool, *, quiet: bool) -> bool:
+    """Whether answers are read as anchor labels: asked for, or a REDCap label export."""
+    if source.kind == "redcap-labels" and not labels:
+        info(
+            "REDCap label export: answers are read as the instrument's anchor labels.", quiet=quiet
+        )
+        return True
+    return labels
 
 
 def open_input(path: str, sheet: str | None, *, quiet: bool) -> TableSource:

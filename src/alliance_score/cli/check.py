@@ -132,9 +132,7 @@ def _run(args: argparse.Namespace, path: str) -> int:
     instrument = load_instrument(args.instrument)
     source = _common.open_input(path, args.sheet, quiet=False)
     data = read_table(path, sheet=args.sheet)
-    if source.kind == "redcap-labels" and not options["labels"]:
-        options["labels"] = True
-        _common.info("REDCap label export: answers are read as the instrument's anchor labels.")
+    options["labels"] = _common.reads_labels(source, bool(options["labels"]), quiet=False)
     value_labels = source.value_labels
     if value_labels:
         mapping = resolve_columns(data.columns, instrument, options["items"])

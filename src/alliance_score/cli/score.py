@@ -38,6 +38,7 @@ from ._common import (
     input_path,
     mapping_options,
     open_input,
+    reads_labels,
     value_labels_to_apply,
     whole_number,
 )
@@ -147,12 +148,7 @@ def _run(args: argparse.Namespace, path: str) -> int:
     instrument = load_instrument(args.instrument)
     source = open_input(path, args.sheet, quiet=quiet)
     mapping = resolve_columns(source.columns, instrument, options["items"])
-    labels = bool(options["labels"])
-    if source.kind == "redcap-labels" and not labels:
-        labels = True
-        info(
-            "REDCap label export: answers are read as the instrument's anchor labels.", quiet=quiet
-        )
+    labels = reads_labels(source, bool(options["labels"]), quiet=quiet)
     if source.kind == "qualtrics":
         info("Qualtrics export: its two extra header rows are skipped.", quiet=quiet)
     value_labels = value_labels_to_apply(

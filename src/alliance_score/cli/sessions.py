@@ -17,7 +17,16 @@ from ..sessions import (
     summarize_clients,
     validate_long,
 )
-from ._common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, error, info, input_path, open_input
+from ._common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    add_sheet_option,
+    error,
+    info,
+    input_path,
+    open_input,
+)
 
 __all__ = ["register", "run"]
 
@@ -50,11 +59,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="SCORES",
         help="scores file (CSV, TSV, Excel, parquet; - reads CSV or TSV piped in), long layout",
     )
-    p.add_argument(
-        "--sheet",
-        metavar="NAME",
-        help="Excel input: the sheet to read, by name or number from 1 (default: the first)",
-    )
+    add_sheet_option(p)
     p.add_argument("--client", required=True, metavar="COL", help="client id column")
     p.add_argument("--session", required=True, metavar="COL", help="session number column")
     p.add_argument("--rater", metavar="COL", help="rater column (summaries per rater)")

@@ -90,7 +90,7 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         for trigger in FORMULA_TRIGGERS[1:]:
             starts |= np.char.startswith(text, trigger)
         flagged[is_text] = starts
-        values[flagged] = [neutralise(v) for v in values[flagged]]
+        values[flagged] = ["'" + v for v in values[flagged]]
         out.isetitem(j, _object_column(values, out.index))
     return out
 
