@@ -46,8 +46,13 @@ def test_output_columns_index_and_attrs() -> None:
     assert scores["total"].dtype == np.float64
     assert scores["total_n_answered"].dtype == np.int64
     assert scores["status"].dtype == "category"
+    ins = load_instrument("wai-sr")
+    assert ins.origin == "shipped"
+    assert ins.content_hash.startswith("sha256:")
     assert scores.attrs["alliance_score"] == {
         "instrument": "wai-sr@1.0",
+        "definition_origin": "shipped",
+        "definition_hash": ins.content_hash,
         "library_version": __version__,
         "scales": ["task", "bond", "goal", "total"],
         "provisional": [],

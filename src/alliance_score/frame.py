@@ -276,6 +276,8 @@ def _assemble(
     scores = pd.DataFrame(out, index=data.index.copy(), copy=False)
     scores.attrs["alliance_score"] = {
         "instrument": ins.ref,
+        "definition_origin": ins.origin,
+        "definition_hash": ins.content_hash,
         "library_version": __version__,
         "scales": [s.id for s in k.scales],
         "provisional": list(provisional),

@@ -13,12 +13,20 @@ Evidence levels follow the project's ledger: ``P`` (primary or official text), `
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import Counter
 from collections.abc import Iterable
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    model_validator,
+)
 
 __all__ = [
     "Anchor",
@@ -267,6 +275,38 @@ class Instrument(_Model):
     scales: tuple[Scale, ...] = Field(min_length=1)
     cutoffs: tuple[Cutoff, ...] = ()
     norms: tuple[Norm, ...] = ()
+
+    _origin: str = PrivateAttr(default="<model>")
+    _content_hash: str | None = PrivateAttr(default=None)
+
+    @property
+    def origin(self) -> str:
+        """Where this definition came from: ``"shipped"``, the file it was read from, or
+        ``"<string>"``/``"<model>"`` for text or a model built by the program."""
+        return self._origin
+
+    @property
+    def content_hash(self) -> str:
+        """``sha256:<hex>`` of the definition text that was parsed; for a model built in
+        code, of its canonical JSON. Two definitions with the same hash score alike."""
+        if self._content_hash is None:
+            digest = hashlib.sha256(self.model_dump_json().encode("utf-8")).hexdigest()
+            self._content_hash = f"sha256:{digest}"
+        return self._content_hash
+
+    def __eq__(self, other: object) -> bool:
+        """Definitions are equal when their content is; where they were read from is not
+        part of it."""
+        if isinstance(other, Instrument):
+            return self.__dict__ == other.__dict__
+        return NotImplemented
+
+    __hash__ = _Model.__hash__
+
+    def _set_provenance(self, origin: str, text: str) -> None:
+        """Record where the definition was read from (called by the registry only)."""
+        self._origin = origin
+        self._content_hash = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     @model_validator(mode="after")
     def _check(self) -> Self:

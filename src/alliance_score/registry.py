@@ -59,10 +59,14 @@ def shipped_directory() -> Path:
     return Path(__file__).resolve().parents[2] / "instruments"
 
 
-def parse_instrument(text: str, source: str = "<string>") -> Instrument:
+def parse_instrument(
+    text: str, source: str = "<string>", *, origin: str | None = None
+) -> Instrument:
     """Parse and validate a TOML definition given as text.
 
     A leading byte order mark (a UTF-8 file saved by some Windows editors) is ignored.
+    The result records its provenance: ``origin`` (``source`` unless given) and
+    ``content_hash`` (SHA-256 of the text).
 
     Raises
     ------
@@ -74,7 +78,7 @@ def parse_instrument(text: str, source: str = "<string>") -> Instrument:
     except tomllib.TOMLDecodeError as exc:
         raise InstrumentDefinitionError(source, [("", f"not valid TOML: {exc}", None)]) from exc
     try:
-        return Instrument.model_validate(raw)
+        ins = Instrument.model_validate(raw)
     except ValidationError as exc:
         errors: list[tuple[str, str, object]] = []
         for e in exc.errors(include_url=False):
@@ -88,6 +92,8 @@ def parse_instrument(text: str, source: str = "<string>") -> Instrument:
             else:
                 errors.append((prefix, e["msg"].removeprefix("Value error, "), e.get("input")))
         raise InstrumentDefinitionError(source, errors) from exc
+    ins._set_provenance(source if origin is None else origin, text.removeprefix("\ufeff"))
+    return ins
 
 
 def _path(loc: Sequence[int | str], raw: object) -> str:
@@ -116,7 +122,8 @@ def _load_path_cached(path: str, mtime_ns: int) -> Instrument:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InstrumentDefinitionError(path, [("", f"cannot read file: {exc}", None)]) from exc
-    return parse_instrument(text, source=path)
+    shipped = Path(path).parent == shipped_directory().resolve()
+    return parse_instrument(text, source=path, origin="shipped" if shipped else path)
 
 
 def _load_path(path: Path) -> Instrument:

@@ -48,6 +48,10 @@ class ScoreResult(BaseModel):
 
     instrument_id: str
     instrument_version: str
+    definition_origin: str = "<model>"
+    """Where the scoring definition came from: ``"shipped"`` or the file it was read from."""
+    definition_hash: str = ""
+    """``sha256:<hex>`` of the scoring definition (see ``Instrument.content_hash``)."""
     library_version: str
     status: Status
     scores: dict[str, float | None]
@@ -138,6 +142,8 @@ def score_response(
     return ScoreResult(
         instrument_id=ins.id,
         instrument_version=ins.version,
+        definition_origin=ins.origin,
+        definition_hash=ins.content_hash,
         library_version=__version__,
         status=status,
         scores={s: _float(out[s]) if valid else None for s in chosen},
