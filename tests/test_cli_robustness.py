@@ -26,6 +26,15 @@ def _rows(*rows: str) -> str:
 
 ROW_A = "A,1," + ",".join(["3"] * 12)
 ROW_B = "B,1," + ",".join(["4"] * 12)
+
+
+def _wai_sr_file() -> str:
+    """A WAI-SR export (columns wai_sr_01 .. wai_sr_12) of one row."""
+    return "client,session," + ",".join(f"wai_sr_{i:02d}" for i in range(1, 13)) + "\nA,1," + (
+        ",".join(["3"] * 12)
+    )
+
+
 SCORES = "client,session,total\nA,1,3.5\nA,2,3.0\nB,1,4.0\n"
 
 
@@ -264,6 +273,30 @@ MAPPING_CASES = {
         ["score", "{tmp}/in.csv", "-i", "nosuch"],
         2,
         "Unknown instrument 'nosuch'",
+    ),
+    "prefix-names-another-instrument": Case(
+        {"in.csv": _wai_sr_file()},
+        ["score", "{tmp}/in.csv", "-i", "wai-s"],
+        2,
+        "names another instrument, 'wai-sr'",
+    ),
+    "item-like-columns-left-over": Case(
+        {"in.csv": _wai_sr_file()},
+        ["score", "{tmp}/in.csv", "-i", "arm-5", "--allow-provisional"],
+        2,
+        "--instrument wai-sr",
+    ),
+    "left-over-columns-without-a-known-prefix": Case(
+        {"in.csv": "id," + ",".join(f"q{i}" for i in range(1, 13)) + "\nA," + ",".join("3" * 12)},
+        ["score", "{tmp}/in.csv", "-i", "arm-5", "--allow-provisional"],
+        2,
+        "7 more column(s) with the same prefix 'q' are left over",
+    ),
+    "explicit-pattern-is-followed": Case(
+        {"in.csv": _wai_sr_file()},
+        ["score", "{tmp}/in.csv", "-i", "wai-s", "--columns", "wai_sr_{item:02}"],
+        0,
+        "complete 1",
     ),
     "broken-toml": Case(
         {"in.csv": _rows(ROW_A), "bad.toml": "id = [\n"},

@@ -10,8 +10,12 @@ Three ways, tried in this order:
    ``srs_goals``). Matching is case-insensitive.
 
 Auto-detection never guesses: when no prefix covers every item, or more than one does,
-or one item matches two columns, :class:`~alliance_score.errors.ColumnMappingError` says
-what was found and how to map the columns explicitly.
+or one item matches two columns, or the matched columns' prefix names another known
+instrument (``wai_sr_`` for ``wai-s``), or item-like columns with the same prefix are
+left over (``wai_sr_06`` .. ``wai_sr_12`` for a 5-item instrument),
+:class:`~alliance_score.errors.ColumnMappingError` says what was found and how to map
+the columns explicitly. An explicit mapping or pattern is the caller's decision and is
+followed.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import re
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 
-from .errors import ColumnMappingError
+from .errors import AllianceScoreError, ColumnMappingError
 from .instrument import Instrument
 
 __all__ = ["ColumnMap", "resolve_columns"]
@@ -175,7 +179,112 @@ def _detect(cols: list[Hashable], instrument: Instrument) -> ColumnMap:
         )
     mapping: ColumnMap = {i: match[i][0] for i in ids}
     _no_shared_columns(mapping, instrument)
+    _refuse_other_instrument(prefix, mapping, instrument)
+    _refuse_leftovers(cols, prefix, mapping, instrument)
     return mapping
+
+
+def _canonical(name: str) -> str:
+    """``"WAI-SR"``, ``"wai_sr_"`` and ``"Wai.SR"`` all become ``"wai_sr"``."""
+    return re.sub(r"[^0-9a-z]+", "_", name.casefold()).strip("_")
+
+
+def _names_prefix(name: str, prefix: str) -> bool:
+    """Whether the canonical ``prefix`` is ``name`` or starts with it at a separator
+    (``wai_sr`` names ``wai`` and ``wai_sr``, not ``wai_s``); ``waisr`` names ``wai_sr``."""
+    return (
+        prefix == name
+        or prefix.startswith(name + "_")
+        or prefix.replace("_", "") == name.replace("_", "")
+    )
+
+
+def _known_names() -> dict[str, str]:
+    """Canonical id and short name of every loadable instrument -> its id."""
+    from .registry import list_instruments
+
+    try:
+        summaries = list_instruments()
+    except AllianceScoreError:  # a broken user folder must not stop a mapping
+        return {}
+    names: dict[str, str] = {}
+    for s in summaries:
+        for name in (s.id, s.short_name):
+            names.setdefault(_canonical(name), s.id)
+    return names
+
+
+def _refuse_other_instrument(prefix: str, mapping: ColumnMap, instrument: Instrument) -> None:
+    """Refuse a prefix that names another known instrument (``wai_sr_`` for ``wai-s``).
+
+    The most specific known name the prefix starts with decides whose columns these are;
+    a name that is only a family prefix of the instrument's own (``wai_`` for
+    ``wai-sr``) does not count against it.
+    """
+    p = _canonical(prefix)
+    if not p:
+        return
+    own = {_canonical(instrument.id), _canonical(instrument.short_name)}
+    names = {n: i for n, i in _known_names().items() if i != instrument.id}
+    names.update(dict.fromkeys(own, instrument.id))
+    matched = [n for n in names if n and _names_prefix(n, p)]
+    if not matched:
+        return
+    best = max(matched, key=len)
+    owner = names[best]
+    if owner == instrument.id or any(o.startswith(best + "_") for o in own):
+        return
+    raise ColumnMappingError(
+        f"Auto-detection matched the items of {instrument.ref} to columns {_span(mapping)}, "
+        f"but their prefix {prefix!r} names another instrument, {owner!r}: scoring them as "
+        f"{instrument.id!r} would be a guess. If they hold {owner} answers, choose "
+        f"--instrument {owner}; if they really are {instrument.id} answers, map them "
+        f"explicitly with --columns {_suggest_pattern(prefix, mapping)!r} or --column "
+        "ITEM=COLUMN (items= in the library)."
+    )
+
+
+def _refuse_leftovers(
+    cols: list[Hashable], prefix: str, mapping: ColumnMap, instrument: Instrument
+) -> None:
+    """Refuse when item-like columns with the matched prefix are left unmapped."""
+    used = set(mapping.values())
+    left: list[Hashable] = []
+    for c in cols:
+        if c in used:
+            continue
+        m = _TRAILING_NUMBER.match(str(c).strip().casefold())
+        if m and m["prefix"] == prefix:
+            left.append(c)
+    if not left:
+        return
+    raise ColumnMappingError(
+        f"Auto-detection matched the {len(instrument.items)} items of {instrument.ref} to "
+        f"columns {_span(mapping)}, but {len(left)} more column(s) with the same prefix "
+        f"{prefix!r} are left over ({_preview(left, 6)}): the data may hold another, "
+        "longer questionnaire. Check the instrument (--instrument); to score these columns "
+        f"as {instrument.id} all the same, map them explicitly with --columns "
+        f"{_suggest_pattern(prefix, mapping)!r} or --column ITEM=COLUMN (items= in the "
+        "library)."
+    )
+
+
+def _span(mapping: ColumnMap) -> str:
+    cols = [str(c) for c in mapping.values()]
+    return f"{cols[0]!r} .. {cols[-1]!r}" if len(cols) > 2 else ", ".join(map(repr, cols))
+
+
+def _suggest_pattern(prefix: str, mapping: ColumnMap) -> str:
+    """A ``--columns`` pattern that reproduces ``mapping``: ``wai_sr_{item:02}``."""
+    for pattern in ("{item}", "{item:02}", "{item:03}"):
+        if all(
+            str(col).strip().casefold()
+            == (prefix + pattern.format(item=int(i) if i.isdigit() else i)).casefold()
+            for i, col in mapping.items()
+        ):
+            first = str(next(iter(mapping.values()))).strip()
+            return first[: len(prefix)] + pattern
+    return prefix + "{item}"
 
 
 def _no_shared_columns(mapping: dict[str, Hashable], instrument: Instrument) -> None:
