@@ -30,8 +30,11 @@ ROW_B = "B,1," + ",".join(["4"] * 12)
 
 def _wai_sr_file() -> str:
     """A WAI-SR export (columns wai_sr_01 .. wai_sr_12) of one row."""
-    return "client,session," + ",".join(f"wai_sr_{i:02d}" for i in range(1, 13)) + "\nA,1," + (
-        ",".join(["3"] * 12)
+    return (
+        "client,session,"
+        + ",".join(f"wai_sr_{i:02d}" for i in range(1, 13))
+        + "\nA,1,"
+        + (",".join(["3"] * 12))
     )
 
 

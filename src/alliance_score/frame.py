@@ -30,6 +30,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ._version import __version__
+from .coding import AnswerRange, coding_notes
 from .errors import ColumnMappingError, DataError, Problem, ProblemCode
 from .instrument import Instrument
 from .mapping import ColumnMap, resolve_columns
@@ -59,6 +60,15 @@ class FrameResult:
     mapping: ColumnMap
     provisional: tuple[str, ...] = field(default=())
     """Scored scales (and evaluated cut-off flags) that are provisional."""
+    answers: AnswerRange = field(default=AnswerRange(float("nan"), float("nan"), 0))
+    """The lowest and highest valid answer and the rows that answered (see
+    :mod:`alliance_score.coding`)."""
+
+    @property
+    def coding_notes(self) -> list[str]:
+        """Notes when the answers look like another coding of the response scale
+        (nothing above 5 on a 1-7 scale); a finding about the data set, not a row."""
+        return coding_notes(self.instrument, self.answers)
 
     def problem_records(self) -> list[Problem]:
         """The problems as :class:`~alliance_score.errors.Problem` models."""
@@ -77,6 +87,8 @@ class FrameResult:
             "problems": dict(sorted(Counter(self.problems["code"]).items())),
             "mapping": {item: str(col) for item, col in self.mapping.items()},
             "provisional": list(self.provisional),
+            "answers": self.answers.to_dict(),
+            "coding": self.coding_notes,
         }
 
 
@@ -200,9 +212,11 @@ def score_frame(
     rules = CellRules.build(ins, missing_codes=missing_codes, labels=labels)
     parts: list[KernelResult] = []
     codes: list[NDArray[np.int8]] = []
+    answers = AnswerRange(float("nan"), float("nan"), 0)
     for start in range(0, max(len(data), 1), FRAME_BLOCK_ROWS):
         block = data.iloc[start : start + FRAME_BLOCK_ROWS]
         matrix, block_codes = _parse(block, ins, mapping, rules)
+        answers = answers.merge(AnswerRange.of(matrix))
         invalid = (block_codes != 0).any(axis=1) if on_invalid == "reject" else None
         parts.append(score_matrix(matrix, ins, scales=chosen, cutoffs=cutoffs, invalid=invalid))
         codes.append(block_codes)
@@ -216,7 +230,7 @@ def score_frame(
     if not return_problems:
         return scores
     problems = _problems(data, ins, mapping, rules, cell_codes, first_row)
-    return FrameResult(scores, problems, ins, mapping, provisional)
+    return FrameResult(scores, problems, ins, mapping, provisional, answers)
 
 
 def _parse(

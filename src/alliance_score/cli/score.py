@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from ..coding import AnswerRange, coding_notes
 from ..errors import DataError
 from ..frame import score_frame
 from ..io import CHUNK_BYTES, RestartRequired, TableSource, TableWriter
@@ -267,7 +268,7 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
     items = list(dict.fromkeys(str(c) for c in s.mapping.values()))
     columns = list(dict.fromkeys(s.keep + items))
     duplicates = DuplicateFinder(s.identity)
-    total = _Totals()
+    total = _Totals(instrument)
     progress = _Progress(s.quiet)
     problems_writer: Any = TableWriter(s.problems, None) if s.problems else contextlib.nullcontext()
     chunks = s.source.chunks(
@@ -319,7 +320,9 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
 class _Totals:
     """Adds up the chunks' :meth:`FrameResult.summary` reports."""
 
-    def __init__(self) -> None:
+    def __init__(self, instrument: Any) -> None:
+        self.instrument = instrument
+        self.answers = AnswerRange(float("nan"), float("nan"), 0)
         self.first: dict[str, Any] | None = None
         self.rows = 0
         self.status: Counter[str] = Counter()
@@ -331,6 +334,9 @@ class _Totals:
         self.rows += summary["rows"]
         self.status.update(summary["status"])
         self.problems.update(summary["problems"])
+        seen = summary["answers"]
+        if seen["rows"]:
+            self.answers = self.answers.merge(AnswerRange(seen["min"], seen["max"], seen["rows"]))
 
     def report(self) -> dict[str, Any]:
         if self.first is None:  # pragma: no cover - every source yields a chunk
@@ -339,6 +345,8 @@ class _Totals:
         report["rows"] = self.rows
         report["status"] = {s.value: int(self.status[s.value]) for s in STATUS_ORDER}
         report["problems"] = dict(sorted((k, int(v)) for k, v in self.problems.items() if v))
+        report["answers"] = self.answers.to_dict()
+        report["coding"] = coding_notes(self.instrument, self.answers)
         return report
 
 
@@ -380,6 +388,7 @@ def _print_summary(report: dict[str, Any], args: argparse.Namespace, quiet: bool
         lines.append("  problems: none")
     if report["provisional"]:
         lines.append(f"  provisional (marked): {', '.join(report['provisional'])}")
+    lines += [f"  coding: {note}" for note in report["coding"]]
     target = args.output or "standard output"
     lines.append(
         f"  scores -> {target}" + (f"; problems -> {args.problems}" if args.problems else "")
