@@ -79,7 +79,8 @@ def instrument_dicts(draw: st.DrawFn) -> dict[str, Any]:
             {
                 "scale": scale["id"],
                 "comparison": draw(st.sampled_from(["<", "<=", ">", ">="])),
-                "value": draw(st.floats(lo_s, hi_s, allow_nan=False)),
+                # strictly inside: a cut-off at an end of the range fires always or never
+                "value": draw(st.floats(lo_s, hi_s, exclude_min=True, exclude_max=True)),
                 "flag": "flagged",
                 "meaning": "A generated threshold.",
                 "status": "provisional",
