@@ -61,7 +61,9 @@ def instrument_dicts(draw: st.DrawFn) -> dict[str, Any]:
         "short_name": "GEN",
         "rater": "client",
         "language": "en",
-        "sources": [{"key": "src", "citation": "A source.", "supports": "everything"}],
+        "sources": [
+            {"key": "src", "kind": "primary", "citation": "A source.", "supports": "everything"}
+        ],
         "licence": {"status": "user-supplied", "wording_shipped": False},
         "response": response,
         "reversed_evidence": EVIDENCE_OK,
@@ -130,7 +132,9 @@ def small_definition(
         "short_name": "W",
         "rater": "client",
         "language": "en",
-        "sources": [{"key": "m", "citation": "Test manual.", "supports": "everything"}],
+        "sources": [
+            {"key": "m", "kind": "primary", "citation": "Test manual.", "supports": "everything"}
+        ],
         "licence": {"status": "user-supplied"},
         "response": {"kind": "likert", "min": 1, "max": 5, "evidence": _EV_MANUAL},
         "reversed_evidence": _EV_MANUAL,

@@ -26,6 +26,7 @@ rater = "client"
 language = "en"
 [[sources]]
 key = "m"
+kind = "primary"
 citation = "Manual."
 supports = "all"
 [licence]

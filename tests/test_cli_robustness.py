@@ -297,7 +297,15 @@ MAPPING_CASES = {
     ),
     "explicit-pattern-is-followed": Case(
         {"in.csv": _wai_sr_file()},
-        ["score", "{tmp}/in.csv", "-i", "wai-s", "--columns", "wai_sr_{item:02}"],
+        [
+            "score",
+            "{tmp}/in.csv",
+            "-i",
+            "wai-s",
+            "--allow-provisional",
+            "--columns",
+            "wai_sr_{item:02}",
+        ],
         0,
         "complete 1",
     ),
@@ -610,7 +618,7 @@ REPORT_CASES = {
     "wai-s-provisional": (
         ["-i", "wai-s", "--allow-provisional"],
         [ROW_A],
-        {"rows": 1, "provisional": ["task", "goal", "bond"]},
+        {"rows": 1, "provisional": ["task", "goal", "bond", "total"]},
     ),
 }
 
@@ -662,10 +670,10 @@ def test_provisional_scales_are_named_in_output_and_summary(
     (tmp_path / "in.csv").write_text(_rows(ROW_A), encoding="utf-8")
     argv = ["score", str(tmp_path / "in.csv"), "-i", "wai-s", "-o", str(tmp_path / "s.csv")]
     assert main([*argv, "--allow-provisional"]) == 0
-    assert "provisional (marked): task, goal, bond" in capsys.readouterr().err
+    assert "provisional (marked): task, goal, bond, total" in capsys.readouterr().err
     header, first = (tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()[:2]
     values = dict(zip(header.split(","), first.split(","), strict=True))
-    assert values["provisional"] == "task;goal;bond"
+    assert values["provisional"] == "task;goal;bond;total"
 
 
 CHECK = ["check", "{tmp}/in.csv", "-i", "wai-sr"]

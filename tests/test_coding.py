@@ -47,7 +47,9 @@ def test_merged_ranges_equal_the_range_of_the_whole(parts: list[np.ndarray]) -> 
 
 
 def test_wai_sr_answers_scored_as_wai_s_are_noted() -> None:
-    res = score_frame(_wai_sr_answers(40), WAI_S, items=PATTERN, return_problems=True)
+    res = score_frame(
+        _wai_sr_answers(40), WAI_S, items=PATTERN, allow_provisional=True, return_problems=True
+    )
     assert res.problems.empty  # every cell is valid: no row is wrong
     (note,) = res.summary()["coding"]
     assert "nothing above 5" in note
@@ -57,12 +59,21 @@ def test_wai_sr_answers_scored_as_wai_s_are_noted() -> None:
 
 def test_too_few_rows_or_the_full_range_say_nothing() -> None:
     few = score_frame(
-        _wai_sr_answers(CODING_MIN_ROWS - 1), WAI_S, items=PATTERN, return_problems=True
+        _wai_sr_answers(CODING_MIN_ROWS - 1),
+        WAI_S,
+        items=PATTERN,
+        allow_provisional=True,
+        return_problems=True,
     )
     assert few.coding_notes == []
     full = _wai_sr_answers(40)
     full.iloc[0, 0] = 7
-    assert score_frame(full, WAI_S, items=PATTERN, return_problems=True).coding_notes == []
+    assert (
+        score_frame(
+            full, WAI_S, items=PATTERN, allow_provisional=True, return_problems=True
+        ).coding_notes
+        == []
+    )
     # a top category unused by shy respondents is not enough (one step only)
     assert coding_notes(WAI_S, AnswerRange(1.0, 6.0, 500)) == []
     # visual analogue scales are not judged
@@ -84,14 +95,16 @@ def test_cli_reports_the_coding_in_summary_json_and_check(
     path = tmp_path / "wai_sr.csv"
     _wai_sr_answers(60).to_csv(path, index=False)
     argv = ["score", str(path), "-i", "wai-s", "--columns", PATTERN, "-o", str(tmp_path / "s.csv")]
+    argv.append("--allow-provisional")
     assert main([*argv, "--chunk-bytes", "200"]) == 0
     assert "coding: Over 60 rows the answers use only 1 to 5" in capsys.readouterr().err
     assert main([*argv, "--json", "--chunk-bytes", "200"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["answers"] == {"min": 1.0, "max": 5.0, "rows": 60}
     assert len(report["coding"]) == 1
-    code = main(["check", str(path), "-i", "wai-s", "--columns", PATTERN, "--json"])
+    check = ["check", str(path), "-i", "wai-s", "--columns", PATTERN, "--allow-provisional"]
+    code = main([*check, "--json"])
     assert code in (0, 1)
     assert json.loads(capsys.readouterr().out)["coding"] == report["coding"]
-    main(["check", str(path), "-i", "wai-s", "--columns", PATTERN])
+    main(check)
     assert "Coding: Over 60 rows" in capsys.readouterr().out

@@ -137,24 +137,24 @@ def test_reliability_does_not_modify_the_input() -> None:
     frame = wai_s_frame()
     frame.iloc[0, 0] = np.nan
     before = frame.copy()
-    reliability(frame, "wai-s")
-    item_analysis(frame, "wai-s")
-    check_keying(frame, "wai-s")
+    reliability(frame, "wai-s", allow_provisional=True)
+    item_analysis(frame, "wai-s", allow_provisional=True)
+    check_keying(frame, "wai-s", allow_provisional=True)
     pd.testing.assert_frame_equal(frame, before)
 
 
 def test_reliability_without_ci_needs_no_scipy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "scipy.stats", None)
-    table = reliability(wai_s_frame(), "wai-s", ci=None)
+    table = reliability(wai_s_frame(), "wai-s", allow_provisional=True, ci=None)
     assert table[["alpha_ci_lower", "alpha_ci_upper", "ci_level"]].isna().all(axis=None)
     with pytest.raises(MissingDependencyError, match=r"alliance-score\[stats\]"):
-        reliability(wai_s_frame(), "wai-s")
+        reliability(wai_s_frame(), "wai-s", allow_provisional=True)
 
 
 @pytest.mark.parametrize("level", [0.0, 1.0, 1.5], ids=["zero", "one", "above-one"])
 def test_reliability_rejects_a_bad_ci_level(level: float) -> None:
     with pytest.raises(ValueError, match="between 0 and 1"):
-        reliability(wai_s_frame(), "wai-s", ci=level)
+        reliability(wai_s_frame(), "wai-s", allow_provisional=True, ci=level)
 
 
 def test_reliability_refuses_provisional_scales_unless_allowed() -> None:
@@ -183,9 +183,9 @@ def test_listwise_drops_incomplete_rows_per_scale() -> None:
 def test_a_constant_item_gives_undefined_statistics_without_warnings() -> None:
     frame = wai_s_frame()
     frame["wai_1"] = 4.0
-    table = reliability(frame, "wai-s")
+    table = reliability(frame, "wai-s", allow_provisional=True)
     assert table.loc[[0], ["alpha_std", "omega_total"]].isna().all(axis=None)
-    checks = check_keying(frame, "wai-s")
+    checks = check_keying(frame, "wai-s", allow_provisional=True)
     assert set(checks.loc[checks["item"] == "1", "status"]) == {"pass", "skipped"}
 
 
@@ -195,7 +195,7 @@ def test_a_constant_item_gives_undefined_statistics_without_warnings() -> None:
 def test_item_analysis_reports_keyed_means() -> None:
     frame = pd.DataFrame({c: [7, 6] for c in WAI_COLUMNS})
     frame["wai_4"] = [1, 2]
-    table = item_analysis(frame, "wai-s")
+    table = item_analysis(frame, "wai-s", allow_provisional=True, scales=["total"])
     assert tuple(table.columns) == ITEM_COLUMNS
     row = table.set_index("item").loc["4"]
     assert row["mean"] == 6.5
@@ -266,7 +266,7 @@ def test_correctly_keyed_data_pass_every_check() -> None:
     ],
 )
 def test_a_miskeyed_item_is_named(item: int, hint: str) -> None:
-    checks = check_keying(wai_s_frame(miskey=item), "wai-s")
+    checks = check_keying(wai_s_frame(miskey=item), "wai-s", allow_provisional=True)
     assert _failures(checks) == {("item_total", str(item)), ("first_component", str(item))}
     messages = checks.loc[checks["status"] == "fail", "message"]
     assert all(f"Item '{item}'" in m and hint in m for m in messages)
@@ -326,7 +326,7 @@ def test_range_check_describes_shifted_codes(
 def test_range_check_is_skipped_for_an_empty_column() -> None:
     frame = wai_s_frame()
     frame["wai_2"] = ""
-    checks = check_keying(frame, "wai-s")
+    checks = check_keying(frame, "wai-s", allow_provisional=True)
     row = checks[(checks["check"] == "range") & (checks["item"] == "2")]
     assert row["status"].tolist() == ["skipped"]
 
@@ -356,7 +356,7 @@ def test_data_without_answers_skip_every_check() -> None:
 
 def test_norm_margin_must_be_a_proportion() -> None:
     with pytest.raises(ValueError, match="norm_margin"):
-        check_keying(wai_s_frame(), "wai-s", norm_margin=1.5)
+        check_keying(wai_s_frame(), "wai-s", allow_provisional=True, norm_margin=1.5)
 
 
 # -- the combined report -------------------------------------------------------------------
@@ -369,7 +369,7 @@ def test_report_is_json_ready_and_agrees_with_the_single_functions() -> None:
     data = report.to_dict()
     json.dumps(data, allow_nan=False)
     assert data["failed"] is True
-    assert data["provisional"] == ["task", "goal", "bond"]
+    assert data["provisional"] == ["task", "goal", "bond", "total"]
     pd.testing.assert_frame_equal(
         report.reliability, reliability(frame, "wai-s", allow_provisional=True)
     )

@@ -152,14 +152,34 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, regex_engine="python-re")
 
 
+SourceKind = Literal["primary", "secondary"]
+CitationPart = Literal["authors", "title", "journal", "year", "volume", "pages", "doi", "identity"]
+
+
 class Source(_Model):
-    """A publication (or manual) that supports some element of the key."""
+    """A publication (or manual) that supports some element of the key.
+
+    ``kind`` says whose text it is: ``primary`` for the instrument's authors, manual or
+    distributor (official text); ``secondary`` for anyone else's (a validation study by
+    others, a clinical template, a measures database, an independent implementation).
+    The ledger rule follows it: evidence at ``S2`` must cite two secondary sources, and
+    evidence at ``P`` must cite a primary one.
+    """
 
     key: Id = Field(description="Short key used to cite this source elsewhere in the file.")
+    kind: SourceKind = Field(
+        description="primary: the authors', manual's or distributor's text; secondary: "
+        "anyone else's."
+    )
     citation: Text
     doi: StrictStr | None = None
     url: StrictStr | None = None
     supports: Text = Field(description="What this source confirms, in a few words.")
+    incomplete: tuple[CitationPart, ...] = Field(
+        default=(),
+        description="Parts of the citation that could not be confirmed (shown on the "
+        "instrument page); 'identity' when the source itself cannot be named.",
+    )
 
 
 class Evidence(_Model):
@@ -484,6 +504,7 @@ class Instrument(_Model):
             unknown = [key for key in keys if key not in source_keys]
             if unknown:
                 rules.add(where, "cites source keys not listed in [[sources]]", unknown)
+        self._check_ledger(rules)
         if self.licence.status == "copyrighted" and not self.licence.wording_shipped:
             for k, item in enumerate(self.items):
                 if item.wording:
@@ -495,6 +516,35 @@ class Instrument(_Model):
                     )
         rules.raise_if_any()
         return self
+
+    def _check_ledger(self, rules: _Rules) -> None:
+        """S2 names two secondary sources; P names a primary one."""
+        kinds = {s.key: s.kind for s in self.sources}
+        for where, ev in self._evidence():
+            cited = [kinds[k] for k in ev.sources if k in kinds]
+            if ev.level == "S2" and cited.count("secondary") < 2:
+                rules.add(
+                    f"{where}.level",
+                    "is S2 (two independent secondary sources agree) but cites "
+                    f"{cited.count('secondary')} source(s) of kind secondary; cite two or "
+                    "lower the level",
+                    ev.level,
+                )
+            elif ev.level == "P" and "primary" not in cited:
+                rules.add(
+                    f"{where}.level",
+                    "is P (primary or official text) but cites no source of kind primary",
+                    ev.level,
+                )
+
+    def _evidence(self) -> Iterable[tuple[str, Evidence]]:
+        yield "response.evidence", self.response.evidence
+        yield "reversed_evidence", self.reversed_evidence
+        for k, s in enumerate(self.scales):
+            yield f"scales[{k}]({s.id}).items_evidence", s.items_evidence
+            yield f"scales[{k}]({s.id}).formula_evidence", s.formula_evidence
+        for k, c in enumerate(self.cutoffs):
+            yield f"cutoffs[{k}]({c.flag}).evidence", c.evidence
 
     def _check_norm(self, rules: _Rules, k: int, n: Norm) -> None:
         """A norm's mean inside its scale's range, its SD no more than a bounded score
