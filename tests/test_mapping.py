@@ -137,3 +137,28 @@ def test_item_like_columns_left_over_are_refused() -> None:
     assert resolve_columns(["q1", "q2", "q3", "q4", "q5", "q_total", "x6"], arm)["5"] == "q5"
     explicit = {str(i): f"q{i}" for i in range(1, 6)}
     assert resolve_columns(columns, arm, explicit) == explicit
+
+
+def test_positional_placeholder_maps_items_in_order() -> None:
+    columns = ["client", "SRS_1", "SRS_2", "SRS_3", "SRS_4"]
+    with pytest.raises(ColumnMappingError, match=r"--columns 'SRS_\{n\}'"):
+        resolve_columns(columns, SRS)
+    mapping = resolve_columns(columns, SRS, "SRS_{n}")
+    assert mapping == {
+        "relationship": "SRS_1",
+        "goals": "SRS_2",
+        "approach": "SRS_3",
+        "overall": "SRS_4",
+    }
+    padded = ["srs01", "srs02", "srs03", "srs04"]
+    with pytest.raises(ColumnMappingError, match=r"'srs\{n:02\}'"):
+        resolve_columns(padded, SRS)
+    assert resolve_columns(padded, SRS, "srs{n:02}")["overall"] == "srs04"
+
+
+def test_zero_padded_columns_suggest_the_padded_pattern() -> None:
+    columns = [f"wai_{i:02d}" for i in range(1, 13)]
+    with pytest.raises(ColumnMappingError, match=r"zero-padded: use 'wai_\{item:02\}'"):
+        resolve_columns(columns, WAI_SR, "wai_{item}")
+    with pytest.raises(ColumnMappingError, match=r"must contain '\{item\}'.*or '\{n\}'"):
+        resolve_columns(columns, WAI_SR, "wai_")

@@ -4,7 +4,8 @@ Three ways, tried in this order:
 
 1. an explicit mapping ``{item id: column}``;
 2. a pattern such as ``"wai_{item}"`` (``{item}`` is the item id; ``{item:02}`` pads a
-   numeric id with zeros);
+   numeric id with zeros; ``{n}`` is the item's position from 1, so ``"SRS_{n}"`` maps
+   ``SRS_1`` .. ``SRS_4`` to the SRS's items in order);
 3. auto-detection: columns named exactly like the item ids, or one prefix followed by the
    item id, where a numeric id may be zero-padded (``wai_sr_01``, ``WAI.1``, ``q1``,
    ``srs_goals``). Matching is case-insensitive.
@@ -95,16 +96,17 @@ def _explicit(
 
 
 def _pattern(cols: list[Hashable], instrument: Instrument, pattern: str) -> ColumnMap:
-    if "{item" not in pattern:
+    if "{item" not in pattern and "{n" not in pattern:
         raise ColumnMappingError(
-            f"The column pattern {pattern!r} must contain '{{item}}', e.g. 'wai_{{item}}'."
+            f"The column pattern {pattern!r} must contain '{{item}}' (the item id, e.g. "
+            "'wai_{item}') or '{n}' (the item's position from 1, e.g. 'SRS_{n}')."
         )
     by_name = _lookup(cols)
     mapping: ColumnMap = {}
     missing: list[str] = []
-    for item in instrument.item_ids:
+    for n, item in enumerate(instrument.item_ids, start=1):
         try:
-            name = pattern.format(item=int(item) if item.isdigit() else item)
+            name = pattern.format(item=int(item) if item.isdigit() else item, n=n)
         except (ValueError, IndexError, KeyError, AttributeError, TypeError) as exc:
             raise ColumnMappingError(
                 f"The column pattern {pattern!r} cannot be filled with item {item!r}: {exc}."
@@ -119,10 +121,47 @@ def _pattern(cols: list[Hashable], instrument: Instrument, pattern: str) -> Colu
         else:
             missing.append(f"{item}->{name}")
     if missing:
+        hint = ""
+        padded = pattern.replace("{item}", "{item:02}")
+        if padded != pattern and _fills(cols, instrument, padded):
+            hint = f" The columns are zero-padded: use {padded!r}."
         raise ColumnMappingError(
             f"The column pattern {pattern!r} finds no column for items: {', '.join(missing)}."
+            + hint
         )
     return mapping
+
+
+def _fills(cols: list[Hashable], instrument: Instrument, pattern: str) -> bool:
+    """Whether ``pattern`` finds a column for every item."""
+    try:
+        _pattern(cols, instrument, pattern)
+    except ColumnMappingError:
+        return False
+    return True
+
+
+def _positional_hint(cols: list[Hashable], instrument: Instrument) -> str:
+    """A ``{n}`` pattern when the columns are numbered by position (``SRS_1`` ..
+    ``SRS_4`` for items named ``relationship`` .. ``overall``), else ``""``."""
+    if all(i.isdigit() for i in instrument.item_ids):
+        return ""
+    k = len(instrument.item_ids)
+    numbered: dict[str, dict[int, str]] = defaultdict(dict)
+    for c in cols:
+        m = _TRAILING_NUMBER.match(str(c).strip())
+        if m:
+            numbered[m["prefix"]][int(m["number"])] = str(c)
+    for prefix, found in numbered.items():
+        if set(found) >= set(range(1, k + 1)):
+            padded = all(found[i] == f"{prefix}{i:02d}" for i in range(1, k + 1))
+            pattern = prefix + ("{n:02}" if padded else "{n}")
+            return (
+                f" The columns {found[1]!r} .. {found[k]!r} look numbered by position: if "
+                f"they hold the items in the order {list(instrument.item_ids)}, map them "
+                f"with --columns {pattern!r} (items={pattern!r} in the library)."
+            )
+    return ""
 
 
 def _candidates(
@@ -168,7 +207,7 @@ def _detect(cols: list[Hashable], instrument: Instrument) -> ColumnMap:
         raise ColumnMappingError(
             f"Cannot match the columns to the items of {instrument.ref}: {detail}. Columns "
             f"seen: {_preview(cols)}. Map them with a pattern (--columns 'prefix{{item}}') or "
-            "explicitly (--column ITEM=COLUMN)."
+            "explicitly (--column ITEM=COLUMN)." + _positional_hint(cols, instrument)
         )
     prefix, match = next(iter(complete.items()))
     doubled = {i: c for i, c in match.items() if i in ids and len(c) > 1}

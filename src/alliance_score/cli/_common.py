@@ -80,7 +80,8 @@ def add_mapping_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--columns",
         metavar="PATTERN",
-        help="column name pattern with {item}, e.g. 'wai_{item}' or 'q{item:02}'",
+        help="column name pattern with {item} (the item id) or {n} (its position from 1), "
+        "e.g. 'wai_{item}', 'q{item:02}' or 'SRS_{n}'",
     )
     parser.add_argument(
         "--missing-code",
