@@ -689,7 +689,7 @@ CHECK_AND_SESSIONS_CASES = {
     ),
     "sessions-empty-file": Case({"in.csv": b""}, SESS, 2, "it has no header row"),
     "sessions-prose-not-a-table": Case(
-        {"in.csv": "hello world\nnot a table\n"}, SESS, 2, "column 'session' is not in the file"
+        {"in.csv": "hello world\nnot a table\n"}, SESS, 2, "--session 'session'"
     ),
     "sessions-session-not-a-number": Case(
         {"in.csv": "client,session,total\nA,one,3\n"}, SESS, 2, "row 0 holds 'one'"

@@ -21,6 +21,7 @@ from .errors import (
     ProblemCode,
     ProvisionalScaleError,
     UnknownInstrumentError,
+    UnknownScaleError,
     UnreadableFileError,
 )
 from .frame import FrameResult, score_frame
@@ -76,6 +77,7 @@ __all__ = [
     "Source",
     "Status",
     "UnknownInstrumentError",
+    "UnknownScaleError",
     "UnreadableFileError",
     "__version__",
     "check_keying",

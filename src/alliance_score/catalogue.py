@@ -417,7 +417,9 @@ def _scales(ins: Instrument) -> list[str]:
         )
     out.append("")
     out += [
-        f"- `{s.id}`: {s.min_answered_note or 'min_answered is a library convention.'}"
+        f"- `{s.id}`: "
+        + (f"{_cell(s.description)} " if s.description else "")
+        + f"{s.min_answered_note or 'min_answered is a library convention.'}"
         + ("" if s.higher_is_better else " Higher scores mean a worse alliance.")
         for s in ins.scales
     ]

@@ -33,7 +33,7 @@ from ._version import __version__
 from .coding import AnswerRange, coding_notes
 from .errors import ColumnMappingError, DataError, Problem, ProblemCode
 from .instrument import Instrument
-from .mapping import ColumnMap, resolve_columns
+from .mapping import ColumnMap, missing_columns_message, resolve_columns
 from .parsing import CODES, CellRules, parse_column
 from .registry import load_instrument
 from .scoring import STATUS_ORDER, KernelResult, score_matrix, select_scales
@@ -157,7 +157,8 @@ def score_frame(
         Scale ids to score; default every verified scale (and the provisional ones when
         ``allow_provisional``).
     keep
-        Input columns to copy into the result (identifiers such as a client id).
+        Input columns to copy into the result (identifiers such as a client id); one
+        name given as text (``keep="client"``) is that one column.
     missing_codes
         Values that mean "missing" besides the defaults (blank, NA, N/A, NaN, null, ".").
     labels
@@ -206,6 +207,8 @@ def score_frame(
         raise TypeError(f"data must be a pandas DataFrame; got {type(data).__name__}")
     if on_invalid not in ("reject", "missing"):
         raise ValueError(f"on_invalid must be 'reject' or 'missing'; got {on_invalid!r}")
+    if isinstance(keep, str):  # one column name, not its letters
+        keep = [keep]
     ins = load_instrument(instrument)
     chosen, cutoffs = select_scales(ins, scales, allow_provisional=allow_provisional)
     mapping = resolve_columns(data.columns, ins, items)
@@ -262,7 +265,10 @@ def _assemble(
     out: dict[Hashable, Any] = {}
     for col in keep:
         if col not in data.columns:
-            raise DataError(f"Column {col!r} given in keep is not in the data.")
+            raise DataError(
+                f"Column {col!r} given in keep is not in the data."
+                + missing_columns_message([col], data.columns)
+            )
         out[col] = _column(data, col).array.copy()
     computed: dict[str, Any] = {}
     for j, scale in enumerate(k.scales):

@@ -13,6 +13,7 @@ Evidence levels follow the project's ledger: ``P`` (primary or official text), `
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import math
 import re
@@ -35,6 +36,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+
+from .errors import UnknownScaleError
 
 __all__ = [
     "Anchor",
@@ -575,11 +578,22 @@ class Instrument(_Model):
         return tuple(s.id for s in self.scales)
 
     def scale(self, scale_id: str) -> Scale:
-        """The scale with this id; ``KeyError`` naming the known ids otherwise."""
+        """The scale with this id.
+
+        Raises
+        ------
+        UnknownScaleError
+            (a ``KeyError`` and an ``AllianceScoreError``) naming the closest ids.
+        """
         for s in self.scales:
             if s.id == scale_id:
                 return s
-        raise KeyError(f"Instrument {self.id!r} has no scale {scale_id!r}; has {self.scale_ids}")
+        close = difflib.get_close_matches(str(scale_id), self.scale_ids, n=1, cutoff=0.5)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise UnknownScaleError(
+            f"{self.ref} has no scale {scale_id!r}.{hint} Its scales are "
+            f"{', '.join(self.scale_ids)}."
+        )
 
     @property
     def reversed_items(self) -> tuple[str, ...]:

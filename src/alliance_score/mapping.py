@@ -21,6 +21,7 @@ followed.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
@@ -28,7 +29,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from .errors import AllianceScoreError, ColumnMappingError
 from .instrument import Instrument
 
-__all__ = ["ColumnMap", "resolve_columns"]
+__all__ = ["ColumnMap", "missing_columns_message", "resolve_columns"]
 
 ColumnMap = dict[str, Hashable]
 """Item id -> column label in the data."""
@@ -90,6 +91,7 @@ def _explicit(
     if missing:
         raise ColumnMappingError(
             f"The column mapping names columns that are not in the data: {missing}."
+            + missing_columns_message(list(missing.values()), cols)
         )
     _no_shared_columns(dict(items), instrument)
     return {i: items[i] for i in instrument.item_ids}
@@ -335,6 +337,26 @@ def _no_shared_columns(mapping: dict[str, Hashable], instrument: Instrument) -> 
                 f"column {col!r}; each item needs its own column."
             )
         seen[col] = item
+
+
+def missing_columns_message(missing: Iterable[Hashable], columns: Iterable[Hashable]) -> str:
+    """`` Did you mean ...? Columns: ...``: the closest column to each missing name, and
+    the columns there are (for every "column not found" message).
+
+    >>> missing_columns_message(["client"], ["client_id", "session", "wai_1"])
+    " Did you mean 'client_id' for 'client'? The columns are: 'client_id', 'session', 'wai_1'."
+    """
+    cols = [str(c) for c in columns]
+    folded = {c.casefold(): c for c in cols}
+    hints = []
+    for name in missing:
+        close = difflib.get_close_matches(str(name).casefold(), list(folded), n=1, cutoff=0.6)
+        if not close:
+            close = [f for f in folded if str(name).casefold() in f or f in str(name).casefold()]
+        if close:
+            hints.append(f"{folded[close[0]]!r} for {str(name)!r}")
+    text = f" Did you mean {', '.join(hints)}?" if hints else ""
+    return f"{text} The columns are: {_preview(list(cols))}."
 
 
 def _preview(cols: list[Hashable], limit: int = 15) -> str:

@@ -188,7 +188,8 @@ def load_instrument(
     *,
     search_path: Sequence[str | os.PathLike[str]] | None = None,
 ) -> Instrument:
-    """Load an instrument by id (``"wai-sr"``), id and version (``"wai-sr@1.0"``) or path.
+    """Load an instrument by id (``"wai-sr"``, any case), id and version (``"wai-sr@1.0"``)
+    or path.
 
     User folders (``search_path``, then ``$ALLIANCE_SCORE_INSTRUMENTS``) are searched
     before the shipped definitions. When several versions share an id and none is
@@ -220,11 +221,13 @@ def load_instrument(
         return _load_path(path)
     ident, _, version = text.partition("@")
     catalogue = _catalogue(search_path)
-    matches = [ins for ins, _, _ in catalogue if ins.id == ident]
+    # ids are case-insensitive: "WAI-SR" is "wai-sr"
+    matches = [ins for ins, _, _ in catalogue if ins.id.casefold() == ident.strip().casefold()]
     if version:
-        matches = [ins for ins in matches if ins.version == version]
+        matches = [ins for ins in matches if ins.version == version.strip()]
     if not matches:
         ids = sorted({ins.ref if version else ins.id for ins, _, _ in catalogue})
-        close = difflib.get_close_matches(text, ids, n=3, cutoff=0.5)
-        raise UnknownInstrumentError(text, close, ids)
+        folded = {i.casefold(): i for i in ids}
+        close = difflib.get_close_matches(text.strip().casefold(), list(folded), n=3, cutoff=0.5)
+        raise UnknownInstrumentError(text, [folded[c] for c in close], ids)
     return max(matches, key=lambda ins: tuple(int(p) for p in ins.version.split(".")))

@@ -28,6 +28,10 @@ def parse_item_list(spec: str, n_items: int) -> list[str]:
             raise ValueError(
                 f"item list {spec!r} must hold item numbers or ranges such as 1-4; got {part!r}"
             ) from None
+        if lo > hi:
+            raise ValueError(
+                f"item list {spec!r}: the range {part!r} runs backwards; write {hi}-{lo}"
+            )
         if not 1 <= lo <= hi <= n_items:
             raise ValueError(
                 f"item list {spec!r} must use item numbers from 1 to {n_items}; got {part!r}"

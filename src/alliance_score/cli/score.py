@@ -28,7 +28,7 @@ from ..io import CHUNK_BYTES, RestartRequired, TableSource, TableWriter
 from ..io.accounting import PROBLEM_FILE_COLUMNS, DuplicateFinder, account
 from ..io.value_labels import relabel
 from ..io.writers import output_format
-from ..mapping import ColumnMap, resolve_columns
+from ..mapping import ColumnMap, missing_columns_message, resolve_columns
 from ..registry import load_instrument
 from ..scoring import STATUS_ORDER
 from ._common import (
@@ -225,8 +225,8 @@ def _keep_columns(
         absent = [c for c in requested if c not in source.columns]
         if absent:
             raise DataError(
-                f"--keep names columns that are not in the file: {absent}; its columns are "
-                f"{list(source.columns)[:20]}."
+                f"--keep names columns that are not in the file: {absent}."
+                + missing_columns_message(absent, source.columns)
             )
         keep = list(dict.fromkeys(requested))
         return keep, keep

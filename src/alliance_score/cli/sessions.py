@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..io import read_table, write_table
+from ..mapping import missing_columns_message
 from ..sessions import (
     RUPTURE_METHODS,
     cutoff_events,
@@ -105,6 +106,25 @@ def _empty(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return raw, raw.eq("") | raw.str.upper().isin(["NA", "NAN", "N/A", "NULL", "."])
 
 
+def _require_columns(frame: pd.DataFrame, args: argparse.Namespace) -> None:
+    """Every named column is in the file; a raw export (no scores yet) is told so."""
+    roles = {"client": args.client, "session": args.session, "score": args.score}
+    absent = {role: col for role, col in roles.items() if col not in frame.columns}
+    if not absent:
+        return
+    shown = ", ".join(f"--{role} {col!r}" for role, col in absent.items())
+    message = f"Columns not in the file: {shown}." + missing_columns_message(
+        list(absent.values()), frame.columns
+    )
+    if "score" in absent and "status" not in frame.columns:
+        message += (
+            " The file holds no scores (no 'status' column): run 'alliance-score score' on "
+            "the export first and give its output to sessions, e.g. alliance-score score "
+            "export.csv -i wai-sr -o scores.csv, then alliance-score sessions scores.csv."
+        )
+    raise DataError(message)
+
+
 def _numeric(frame: pd.DataFrame, column: str, role: str) -> pd.Series:
     if column not in frame.columns:
         raise DataError(f"The {role} column {column!r} is not in the file.")
@@ -162,6 +182,7 @@ def run(args: argparse.Namespace) -> int:
     with input_path(args.scores) as path:
         open_input(path, args.sheet, quiet=args.quiet)
         frame = read_table(path, sheet=args.sheet)
+    _require_columns(frame, args)
     frame[args.session] = _numeric(frame, args.session, "session")
     frame[args.score] = _numeric(frame, args.score, "score")
     for column in (args.client, args.rater):
