@@ -34,7 +34,7 @@ from .coding import AnswerRange, coding_notes
 from .errors import ColumnMappingError, DataError, Problem, ProblemCode
 from .instrument import Instrument
 from .mapping import ColumnMap, missing_columns_message, resolve_columns
-from .parsing import CODES, CellRules, parse_column
+from .parsing import CODES, CellRules, looks_like_decimal_comma, parse_column
 from .registry import load_instrument
 from .scoring import STATUS_ORDER, KernelResult, score_matrix, select_scales
 
@@ -104,6 +104,8 @@ def score_frame(
     labels: bool = ...,
     on_invalid: OnInvalid = ...,
     allow_provisional: bool = ...,
+    decimal: str = ...,
+    any_resolution: bool = ...,
     first_row: int = ...,
     return_problems: Literal[False] = ...,
 ) -> pd.DataFrame: ...
@@ -121,6 +123,8 @@ def score_frame(
     labels: bool = ...,
     on_invalid: OnInvalid = ...,
     allow_provisional: bool = ...,
+    decimal: str = ...,
+    any_resolution: bool = ...,
     first_row: int = ...,
     return_problems: Literal[True],
 ) -> FrameResult: ...
@@ -137,6 +141,8 @@ def score_frame(
     labels: bool = False,
     on_invalid: OnInvalid = "reject",
     allow_provisional: bool = False,
+    decimal: str = ".",
+    any_resolution: bool = False,
     first_row: int = 0,
     return_problems: bool = False,
 ) -> pd.DataFrame | FrameResult:
@@ -170,6 +176,15 @@ def score_frame(
     allow_provisional
         Also score provisional scales and cut-offs; they are listed in
         ``attrs["alliance_score"]["provisional"]`` and in :attr:`FrameResult.provisional`.
+    decimal
+        ``","`` when text cells use a decimal comma (``"8,5"``, a European spreadsheet
+        export); default ``"."``. Without it a decimal comma is ``not_a_number`` and the
+        message says so; it is never guessed.
+    any_resolution
+        Accept visual analogue values recorded finer than the definition's step (a
+        digital SRS slider's ``7.25``): they are scored as recorded, never rounded, and
+        ``attrs["alliance_score"]["any_resolution"]`` says so. Likert items still take
+        whole steps.
     first_row
         Position of ``data``'s first row in a larger table that is scored in parts (a
         file read in chunks): problem rows and messages count from it.
@@ -212,7 +227,13 @@ def score_frame(
     ins = load_instrument(instrument)
     chosen, cutoffs = select_scales(ins, scales, allow_provisional=allow_provisional)
     mapping = resolve_columns(data.columns, ins, items)
-    rules = CellRules.build(ins, missing_codes=missing_codes, labels=labels)
+    rules = CellRules.build(
+        ins,
+        missing_codes=missing_codes,
+        labels=labels,
+        decimal=decimal,
+        any_resolution=any_resolution,
+    )
     parts: list[KernelResult] = []
     codes: list[NDArray[np.int8]] = []
     answers = AnswerRange(float("nan"), float("nan"), 0)
@@ -230,6 +251,8 @@ def score_frame(
         + [c.flag for c in cutoffs if c.status == "provisional"]
     )
     scores = _assemble(data, ins, kernel, cell_codes, keep, provisional)
+    if rules.any_resolution:
+        scores.attrs["alliance_score"]["any_resolution"] = True
     if not return_problems:
         return scores
     problems = _problems(data, ins, mapping, rules, cell_codes, first_row)
@@ -362,4 +385,20 @@ def _message(
     message = f"{where} must be {rule}; got {got}."
     if code is ProblemCode.NOT_A_NUMBER and rules.is_label(raw):
         message += " It is an anchor label: pass labels=True (--labels) to accept labels."
+    elif code is ProblemCode.NOT_A_NUMBER and looks_like_decimal_comma(raw):
+        message += (
+            " It looks like a number with a decimal comma: if the file uses decimal "
+            "commas, pass decimal=',' (--decimal ,)."
+        )
+    elif (
+        code is ProblemCode.NOT_ALLOWED_VALUE
+        and rules.kind == "vas"
+        and rules.step is not None
+        and not (isinstance(raw, str) and not raw.strip())
+    ):
+        message += (
+            " It is recorded finer than the definition's step: if the values come from a "
+            "digital slider, pass any_resolution=True (--any-resolution) to score them as "
+            "recorded."
+        )
     return message

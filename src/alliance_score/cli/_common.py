@@ -96,6 +96,13 @@ def add_mapping_options(parser: argparse.ArgumentParser) -> None:
         help="accept anchor labels such as 'Always' as their numeric value",
     )
     parser.add_argument(
+        "--decimal",
+        choices=(".", ","),
+        default=".",
+        help="the file's decimal mark: ',' reads 8,5 as 8.5 (European exports); never "
+        "guessed (default '.')",
+    )
+    parser.add_argument(
         "--allow-provisional",
         action="store_true",
         help="also score provisional scales and cut-offs (marked as such)",

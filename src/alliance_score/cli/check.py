@@ -132,7 +132,7 @@ def _run(args: argparse.Namespace, path: str) -> int:
             level = 0.95
     instrument = load_instrument(args.instrument)
     source = _common.open_input(path, args.sheet, quiet=False)
-    data = read_table(path, sheet=args.sheet)
+    data = read_table(path, sheet=args.sheet, decimal=args.decimal)
     options["labels"] = _common.reads_labels(source, bool(options["labels"]), quiet=False)
     value_labels = source.value_labels
     if value_labels:

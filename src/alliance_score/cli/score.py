@@ -101,6 +101,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print the run's report as JSON on stdout (needs -o)"
     )
+    parser.add_argument(
+        "--any-resolution",
+        action="store_true",
+        help="accept visual analogue values recorded finer than the definition's step "
+        "(e.g. 7.25 from a digital slider), scored as recorded, never rounded",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no messages but errors")
     parser.add_argument(
         "--chunk-bytes",
@@ -171,6 +177,8 @@ def _run(args: argparse.Namespace, path: str) -> int:
             "labels": labels,
             "on_invalid": args.on_invalid,
             "allow_provisional": options["allow_provisional"],
+            "decimal": args.decimal,
+            "any_resolution": args.any_resolution,
         },
         value_labels=value_labels,
         chunk_bytes=args.chunk_bytes,
@@ -188,6 +196,8 @@ def _run(args: argparse.Namespace, path: str) -> int:
             report = _score_file(settings, instrument, "python", restart.encoding)
     elapsed = time.perf_counter() - started
     report["elapsed_seconds"] = round(elapsed, 3)
+    if args.any_resolution:
+        report["any_resolution"] = True
     _print_summary(report, args, quiet)
     if args.json:
         import json
@@ -388,6 +398,8 @@ def _print_summary(report: dict[str, Any], args: argparse.Namespace, quiet: bool
         lines.append("  problems: none")
     if report["provisional"]:
         lines.append(f"  provisional (marked): {', '.join(report['provisional'])}")
+    if report.get("any_resolution"):
+        lines.append("  visual analogue values scored as recorded (--any-resolution)")
     lines += [f"  coding: {note}" for note in report["coding"]]
     target = args.output or "standard output"
     lines.append(
