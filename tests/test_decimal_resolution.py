@@ -45,10 +45,8 @@ def test_decimal_commas_are_reported_then_read_on_request() -> None:
     data = pd.DataFrame({k: ["8,5"] for k in SRS_ITEMS})
     res = score_frame(data, "srs", return_problems=True)
     assert set(res.problems["code"]) == {"not_a_number"}
-    assert (
-        "decimal comma: if the file uses decimal commas, pass decimal=','"
-        in (res.problems.loc[0, "message"])
-    )
+    message = str(res.problems.loc[0, "message"])
+    assert "decimal comma: if the file uses decimal commas, pass decimal=','" in message
     scores = score_frame(data, "srs", decimal=",")
     assert scores.loc[0, "total"] == 34.0
 
@@ -57,7 +55,7 @@ def test_slider_values_finer_than_the_step_need_the_option() -> None:
     data = pd.DataFrame({"relationship": [7.25], "goals": [9], "approach": [9], "overall": [9]})
     res = score_frame(data, "srs", return_problems=True)
     assert list(res.problems["code"]) == ["not_allowed_value"]
-    assert "any_resolution=True (--any-resolution)" in res.problems.loc[0, "message"]
+    assert "any_resolution=True (--any-resolution)" in str(res.problems.loc[0, "message"])
     scores = score_frame(data, "srs", any_resolution=True)
     assert scores.loc[0, "total"] == 34.25  # as recorded, not rounded
     assert scores.attrs["alliance_score"]["any_resolution"] is True

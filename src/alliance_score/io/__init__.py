@@ -133,5 +133,5 @@ def _decimal_points(frame: pd.DataFrame) -> pd.DataFrame:
         comma = text.str.fullmatch(r"\s*[+-]?\d*,\d+\s*").fillna(value=False)
         if comma.any():
             points = text.str.strip().str.replace(",", ".", regex=False)
-            out.isetitem(j, column.where(~comma.to_numpy(dtype=bool), points))
+            out.isetitem(j, column.where(~comma.to_numpy(dtype=bool), points).to_numpy())
     return out
