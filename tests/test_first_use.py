@@ -12,6 +12,7 @@ from alliance_score import (
     UnknownScaleError,
     load_instrument,
     score_frame,
+    score_response,
 )
 from alliance_score.cli import main
 from alliance_score.io.layout import detect_identifiers
@@ -80,3 +81,22 @@ def test_cli_keep_and_sessions_name_the_closest_column(
     err = capsys.readouterr().err
     assert "--session 'session'" in err
     assert "run 'alliance-score score' on the export first" in err
+
+
+def test_results_and_definitions_print_as_one_short_line() -> None:
+    data = pd.DataFrame({"client": ["a", "b"], **ITEMS})
+    result = score_frame(data, "wai-sr", keep=["client"], return_problems=True)
+    ins = load_instrument("srs")
+    single = score_response("srs", {"relationship": 9, "goals": 9}, allow_provisional=True)
+    for obj, start in [
+        (result, "FrameResult(wai-sr@1.0: 2 rows (complete 2), 0 problems"),
+        (ins, "Instrument(srs@3.0 'SRS', 4 items vas 0-10, scales: total (verified)"),
+        (single, "ScoreResult(srs@3.0, insufficient, total=NA, total_below_36=NA"),
+    ]:
+        text = repr(obj)
+        assert text.startswith(start), text
+        assert "\n" not in text
+        assert len(text) < 200
+        assert str(obj) == text
+    assert "cut-offs: total_below_36 (provisional)" in repr(ins)
+    assert "provisional: total_below_36" in repr(single)

@@ -70,6 +70,28 @@ class FrameResult:
         (nothing above 5 on a 1-7 scale); a finding about the data set, not a row."""
         return coding_notes(self.instrument, self.answers)
 
+    def __repr__(self) -> str:
+        """One line: instrument, rows per status, problems, provisional scales.
+
+        >>> import pandas as pd
+        >>> from alliance_score import score_frame
+        >>> df = pd.DataFrame({f"wai_{i}": [4, 5, "x"] for i in range(1, 13)})
+        >>> score_frame(df, "wai-sr", return_problems=True)
+        FrameResult(wai-sr@1.0: 3 rows (complete 2, invalid 1), 12 problems)
+        """
+        status: dict[str, int] = {
+            str(k): int(v) for k, v in self.scores["status"].value_counts(sort=False).items()
+        }
+        counts = ", ".join(
+            f"{s.value} {status[s.value]}" for s in STATUS_ORDER if status.get(s.value)
+        )
+        text = f"{self.instrument.ref}: {len(self.scores)} rows"
+        text += f" ({counts})" if counts else ""
+        text += f", {len(self.problems)} problem{'' if len(self.problems) == 1 else 's'}"
+        if self.provisional:
+            text += f", provisional: {', '.join(self.provisional)}"
+        return f"FrameResult({text})"
+
     def problem_records(self) -> list[Problem]:
         """The problems as :class:`~alliance_score.errors.Problem` models."""
         return [

@@ -429,6 +429,26 @@ class Instrument(_Model):
 
     __hash__ = _Model.__hash__
 
+    def __repr__(self) -> str:
+        """One line: reference, size, scales with their status, origin.
+
+        >>> from alliance_score import load_instrument
+        >>> load_instrument("wai-s")  # doctest: +NORMALIZE_WHITESPACE
+        Instrument(wai-s@1.0 'WAI-S', 12 items likert 1-7, scales: task (provisional),
+        goal (provisional), bond (provisional), total (provisional), origin: shipped)
+        """
+        r = self.response
+        scales = ", ".join(f"{s.id} ({s.status})" for s in self.scales)
+        text = (
+            f"{self.ref} {self.short_name!r}, {len(self.items)} items {r.kind} "
+            f"{r.min:g}-{r.max:g}, scales: {scales}"
+        )
+        if self.cutoffs:
+            text += ", cut-offs: " + ", ".join(f"{c.flag} ({c.status})" for c in self.cutoffs)
+        return f"Instrument({text}, origin: {self.origin})"
+
+    __str__ = __repr__
+
     def _set_provenance(self, origin: str, text: str) -> None:
         """Record where the definition was read from (called by the registry only)."""
         self._origin = origin
