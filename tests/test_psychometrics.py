@@ -471,7 +471,9 @@ def test_cli_min_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     path = tmp_path / "small.csv"
     pd.DataFrame(x, columns=WAI_COLUMNS).to_csv(path, index=False)
     assert main(["check", str(path), "-i", "wai-sr", "--no-ci"]) == 0
-    assert "skipped: Scale 'total'" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "checks): Scale 'total'" in out  # how many checks each reason skipped
+    assert re.search(r"skipped \(\d+ checks\): Scale 'total'", out)
     assert main(["check", str(path), "-i", "wai-sr", "--no-ci", "--min-rows", "10"]) == 1
     capsys.readouterr()
     with pytest.raises(SystemExit):

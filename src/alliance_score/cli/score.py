@@ -394,6 +394,11 @@ def _print_summary(report: dict[str, Any], args: argparse.Namespace, quiet: bool
     if problems:
         detail = ", ".join(f"{k} {v:,}" for k, v in problems.items())
         lines.append(f"  problems: {sum(problems.values()):,} ({detail})")
+        if not args.problems:
+            lines.append(
+                "  to see each problem (line, column, value, rule), run again with "
+                "--problems problems.csv"
+            )
     else:
         lines.append("  problems: none")
     if report["provisional"]:

@@ -222,6 +222,11 @@ def run(args: argparse.Namespace) -> int:
     if len(problems):
         for message in problems["message"].head(20):
             info(f"  {message}", quiet=args.quiet)
-        info(f"{len(problems)} layout problem(s) found (see validate_long).", quiet=args.quiet)
+        more = " (the first 20 are shown above)" if len(problems) > 20 else " (shown above)"
+        info(
+            f"{len(problems)} layout problem(s) found{more}: duplicate sessions, missing "
+            "identifiers or dates out of order; the summaries use the rows that can be placed.",
+            quiet=args.quiet,
+        )
         return EXIT_PROBLEMS
     return EXIT_OK
