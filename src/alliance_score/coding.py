@@ -41,13 +41,19 @@ class AnswerRange:
     rows: int
 
     @classmethod
-    def of(cls, matrix: NDArray[np.float64]) -> AnswerRange:
-        """The range of a ``rows x items`` matrix of valid answers (NaN elsewhere)."""
-        answered = ~np.isnan(matrix)
-        rows = int(answered.any(axis=1).sum()) if matrix.ndim == 2 else 0
+    def of(cls, matrix: NDArray[np.float64], rows: int | None = None) -> AnswerRange:
+        """The range of a ``rows x items`` matrix of valid answers (NaN elsewhere).
+
+        ``rows``, the number of rows with at least one answer, may be passed when the
+        caller has counted them already (the kernel's ``items_answered``).
+        """
+        if rows is None:
+            rows = int((~np.isnan(matrix)).any(axis=1).sum()) if matrix.ndim == 2 else 0
         if not rows:
             return cls(math.nan, math.nan, 0)
-        return cls(float(np.nanmin(matrix)), float(np.nanmax(matrix)), rows)
+        lo = float(np.fmin.reduce(matrix, axis=None))
+        hi = float(np.fmax.reduce(matrix, axis=None))
+        return cls(lo, hi, rows)
 
     def merge(self, other: AnswerRange) -> AnswerRange:
         """The range of both data sets together."""

@@ -262,9 +262,10 @@ def score_frame(
     for start in range(0, max(len(data), 1), FRAME_BLOCK_ROWS):
         block = data.iloc[start : start + FRAME_BLOCK_ROWS]
         matrix, block_codes = _parse(block, ins, mapping, rules)
-        answers = answers.merge(AnswerRange.of(matrix))
         invalid = (block_codes != 0).any(axis=1) if on_invalid == "reject" else None
         parts.append(score_matrix(matrix, ins, scales=chosen, cutoffs=cutoffs, invalid=invalid))
+        answered_rows = int(np.count_nonzero(parts[-1].items_answered))
+        answers = answers.merge(AnswerRange.of(matrix, answered_rows))
         codes.append(block_codes)
     kernel = parts[0] if len(parts) == 1 else KernelResult.concat(parts)
     cell_codes = codes[0] if len(codes) == 1 else np.concatenate(codes)
