@@ -100,3 +100,10 @@ def test_results_and_definitions_print_as_one_short_line() -> None:
         assert str(obj) == text
     assert "cut-offs: total_below_36 (provisional)" in repr(ins)
     assert "provisional: total_below_36" in repr(single)
+
+
+def test_unknown_item_in_a_mapping_suggests_the_closest() -> None:
+    data = pd.DataFrame({"a": [9.0], "b": [9.0], "c": [9.0], "d": [9.0]})
+    mapping = {"relationship": "a", "goal": "b", "approach": "c", "overall": "d"}
+    with pytest.raises(ColumnMappingError, match="Did you mean 'goals' for 'goal'"):
+        score_frame(data, "srs", items=mapping)

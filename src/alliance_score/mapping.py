@@ -76,9 +76,15 @@ def _explicit(
 ) -> ColumnMap:
     unknown = sorted(set(items) - set(instrument.item_ids))
     if unknown:
+        close = {
+            u: m[0]
+            for u in unknown
+            if (m := difflib.get_close_matches(str(u), instrument.item_ids, n=1, cutoff=0.6))
+        }
+        hint = "".join(f" Did you mean {m!r} for {u!r}?" for u, m in close.items())
         raise ColumnMappingError(
-            f"The column mapping names items that {instrument.ref} does not have: {unknown}; "
-            f"its items are {list(instrument.item_ids)}."
+            f"The column mapping names items that {instrument.ref} does not have: {unknown};"
+            f"{hint} its items are {list(instrument.item_ids)}."
         )
     absent = [i for i in instrument.item_ids if i not in items]
     if absent:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..mapping import missing_columns_message
 
 __all__ = ["group_keys", "prepare", "require_columns"]
 
@@ -25,8 +26,8 @@ def require_columns(data: object, named: dict[str, str | None]) -> pd.DataFrame:
     for role, col in named.items():
         if col is not None and col not in data.columns:
             raise DataError(
-                f"The {role} column {col!r} (given as {role}=) is not in the data; "
-                f"columns are {[str(c) for c in data.columns]}."
+                f"The {role} column {col!r} (given as {role}=) is not in the data."
+                + missing_columns_message([col], data.columns)
             )
     return data
 
