@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -197,3 +198,23 @@ def test_leave_one_out_reference_equals_the_brute_force(values: list[int], refer
         expected = np.mean(others) if reference == "mean" else np.median(others)
         assert ref.iloc[i] == pytest.approx(expected)
         assert sd.iloc[i] == pytest.approx(np.std(others, ddof=1), abs=1e-9)
+
+
+def test_cli_exposes_each_rupture_choice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from alliance_score.cli import main
+
+    path = tmp_path / "scores.csv"
+    pd.DataFrame({"client": ["a"] * 5, "session": range(1, 6), "total": [5.0, 4, 5, 4, 1]}).to_csv(
+        path, index=False
+    )
+    out, episodes = tmp_path / "summary.csv", tmp_path / "ruptures.csv"
+    argv = ["sessions", str(path), "--client", "client", "--session", "session", "-o", str(out)]
+    assert main([*argv, "--ruptures", str(episodes)]) == 0
+    assert pd.read_csv(episodes).empty
+    extra = ["--rupture-exclude-session", "--rupture-sd", "within", "--rupture-window", "2"]
+    assert main([*argv, "--ruptures", str(episodes), *extra]) == 0
+    (rule,) = pd.read_csv(episodes)["rule"]
+    assert "library approximation" in rule and "of the other sessions" in rule
+    capsys.readouterr()

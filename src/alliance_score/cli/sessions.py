@@ -27,6 +27,7 @@ from ._common import (
     info,
     input_path,
     open_input,
+    whole_number,
 )
 
 __all__ = ["register", "run"]
@@ -79,7 +80,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--rupture-method",
         choices=sorted(RUPTURE_METHODS),
         default="stiles2004",
-        help="named rupture criterion (stiles2004: 2 SD; strauss2006: 1 SD)",
+        help="named rupture criterion, this library's approximation of the papers "
+        "(stiles2004: 2 SD; strauss2006: 1 SD); the options below override its choices",
+    )
+    p.add_argument(
+        "--rupture-sd",
+        choices=("within", "sample", "larger"),
+        help="SD the criterion counts in: the client's own, all ratings', or the larger",
+    )
+    p.add_argument(
+        "--rupture-window",
+        type=whole_number(1),
+        metavar="N",
+        help="repair must come within N sessions (default: any later session)",
+    )
+    p.add_argument(
+        "--rupture-exclude-session",
+        action="store_true",
+        help="compare each session with its client's other sessions (leave-one-out)",
     )
     p.add_argument("--events", metavar="FILE", help="write cut-off and drop events (CSV)")
     p.add_argument("--cutoff", type=float, metavar="VALUE", help="flag scores below VALUE")
@@ -203,7 +221,15 @@ def run(args: argparse.Namespace) -> int:
     summary = summarize_clients(frame, score=args.score, **cols, **early)
     _write(summary, args.output)
     if args.ruptures:
-        episodes = detect_ruptures(frame, score=args.score, method=args.rupture_method, **cols)
+        episodes = detect_ruptures(
+            frame,
+            score=args.score,
+            method=args.rupture_method,
+            sd=args.rupture_sd,
+            window=args.rupture_window,
+            exclude_session=True if args.rupture_exclude_session else None,
+            **cols,
+        )
         _write(episodes, args.ruptures)
         info(f"{len(episodes)} rupture episode(s) written to {args.ruptures}", quiet=args.quiet)
     if args.events:
