@@ -32,7 +32,7 @@ from alliance_score.instrument import (
     DefinitionRuleError,
     Instrument,
 )
-from alliance_score.registry import parse_instrument
+from alliance_score.registry import _consequential, parse_instrument
 from alliance_score.scoring import score_matrix
 
 from .strategies import instrument_dicts, small_definition
@@ -227,7 +227,8 @@ def _verdict(raw: dict[str, Any]) -> str:
     try:
         Instrument.model_validate(raw)
     except ValidationError as exc:
-        causes = [(e.get("ctx") or {}).get("error") for e in exc.errors()]
+        errors = [e for e in exc.errors() if not _consequential(e)]
+        causes = [(e.get("ctx") or {}).get("error") for e in errors]
         return "rule" if all(isinstance(c, DefinitionRuleError) for c in causes) else "field"
     return "valid"
 
@@ -327,3 +328,12 @@ def _toml(raw: dict[str, Any]) -> str:
     return tomli_w.dumps(
         json.loads(json.dumps(raw, allow_nan=True), parse_constant=float),
     )
+
+
+def test_a_failing_scale_is_reported_once_not_as_a_short_list() -> None:
+    raw = small_definition()
+    raw["scales"][0]["min_answered"] = 9
+    with pytest.raises(InstrumentDefinitionError) as info:
+        parse_instrument(_toml(raw), source="s.toml")
+    assert [p for p, _, _ in info.value.errors] == ["scales[0](total).min_answered"]
+    assert "at least 1 item" not in str(info.value)

@@ -14,6 +14,7 @@ import functools
 import os
 import tomllib
 from collections.abc import Sequence
+from typing import Any
 from importlib import resources
 from pathlib import Path
 
@@ -82,6 +83,8 @@ def parse_instrument(
     except ValidationError as exc:
         errors: list[tuple[str, str, object]] = []
         for e in exc.errors(include_url=False):
+            if _consequential(e):
+                continue
             cause = (e.get("ctx") or {}).get("error")
             prefix = _path(e["loc"], raw)
             if isinstance(cause, DefinitionRuleError):
@@ -94,6 +97,19 @@ def parse_instrument(
         raise InstrumentDefinitionError(source, errors) from exc
     ins._set_provenance(source if origin is None else origin, text.removeprefix("\ufeff"))
     return ins
+
+
+def _consequential(error: Any) -> bool:
+    """A ``too_short`` error on a list that was long enough: its elements failed (and are
+    reported themselves), so the validated list came out short."""
+    given = error.get("input")
+    needed = (error.get("ctx") or {}).get("min_length")
+    return (
+        error.get("type") == "too_short"
+        and isinstance(given, list | tuple)
+        and isinstance(needed, int)
+        and len(given) >= needed
+    )
 
 
 def _path(loc: Sequence[int | str], raw: object) -> str:
