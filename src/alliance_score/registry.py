@@ -14,9 +14,9 @@ import functools
 import os
 import tomllib
 from collections.abc import Sequence
-from typing import Any
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
