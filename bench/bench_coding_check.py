@@ -44,7 +44,7 @@ def main() -> None:
         detect_s.append(time.perf_counter() - t)
     f, c, d = (statistics.median(x) for x in (frame_s, check_s, detect_s))
     print(
-        f"rows {args.rows:,}: score_frame {f:.3f} s; coding check {c * 1e3:.1f} ms "  # noqa: T201
+        f"rows {args.rows:,}: score_frame {f:.3f} s; coding check {c * 1e3:.1f} ms "
         f"({c / f:.1%}); auto-detection with refusals {d * 1e3:.2f} ms"
     )
 
