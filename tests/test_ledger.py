@@ -56,9 +56,15 @@ def test_levels_backed_by_the_right_kinds_load() -> None:
     assert Instrument.model_validate(raw).reversed_evidence.level == "S"
 
 
-def test_a_source_without_kind_is_refused() -> None:
+def test_a_source_without_kind_is_primary_and_cannot_carry_s2() -> None:
     raw = small_definition()
-    del raw["sources"][0]["kind"]
+    del raw["sources"][0]["kind"]  # a user's own manual
+    assert Instrument.model_validate(raw).sources[0].kind == "primary"
+    raw["reversed_evidence"] = {"level": "S2", "sources": ["m"]}
+    raw["scales"][0]["status"] = "provisional"
+    with pytest.raises(ValidationError, match="source.s. of kind secondary"):
+        Instrument.model_validate(raw)
+    raw["sources"][0]["kind"] = "bogus"
     with pytest.raises(ValidationError, match="kind"):
         Instrument.model_validate(raw)
 

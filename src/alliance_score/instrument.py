@@ -171,8 +171,9 @@ class Source(_Model):
 
     key: Id = Field(description="Short key used to cite this source elsewhere in the file.")
     kind: SourceKind = Field(
-        description="primary: the authors', manual's or distributor's text; secondary: "
-        "anyone else's."
+        default="primary",
+        description="primary (default: your own manual): the authors', manual's or "
+        "distributor's text; secondary: anyone else's.",
     )
     citation: Text
     doi: StrictStr | None = None
