@@ -87,3 +87,22 @@ def test_cli_decimal_and_any_resolution(tmp_path: Path, capsys: pytest.CaptureFi
     report = json.loads(capsys.readouterr().out)
     assert report["any_resolution"] is True
     assert pd.read_csv(out)["total"].tolist() == [33.75]
+
+
+def test_check_reads_decimal_commas_on_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "wai.csv"
+    rows = [";".join(f"{3 + (i + r) % 3},0" for i in range(12)) for r in range(30)]
+    header = ";".join(f"wai_{i}" for i in range(1, 13))
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    assert main(["check", str(path), "-i", "wai-sr", "--no-ci", "--json"]) in (0, 1)
+    plain = json.loads(capsys.readouterr().out)
+    assert main(["check", str(path), "-i", "wai-sr", "--no-ci", "--json", "--decimal", ","]) in (
+        0,
+        1,
+    )
+    read = json.loads(capsys.readouterr().out)
+    n_rows = {r["scale"]: r["n_rows"] for r in read["reliability"]}
+    assert n_rows["total"] == 30
+    assert all(r["n_rows"] in (0, None) for r in plain["reliability"])
