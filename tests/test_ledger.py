@@ -62,7 +62,7 @@ def test_a_source_without_kind_is_primary_and_cannot_carry_s2() -> None:
     assert Instrument.model_validate(raw).sources[0].kind == "primary"
     raw["reversed_evidence"] = {"level": "S2", "sources": ["m"]}
     raw["scales"][0]["status"] = "provisional"
-    with pytest.raises(ValidationError, match="source.s. of kind secondary"):
+    with pytest.raises(ValidationError, match=re.escape("0 source(s) of kind secondary")):
         Instrument.model_validate(raw)
     raw["sources"][0]["kind"] = "bogus"
     with pytest.raises(ValidationError, match="kind"):
