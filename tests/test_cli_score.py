@@ -19,7 +19,7 @@ from alliance_score.io.writers import to_text
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 MESSY = EXAMPLES / "messy_wai_sr.csv"
-CLI_ONLY = ("input", "keep", "elapsed_seconds")
+CLI_ONLY = ("input", "keep", "elapsed_seconds", "definition")
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -27,6 +27,7 @@ __all__ = [
     "DataError",
     "InstrumentDefinitionError",
     "MissingDependencyError",
+    "OutputError",
     "Problem",
     "ProblemCode",
     "ProvisionalScaleError",
@@ -55,6 +56,9 @@ class ProblemCode(StrEnum):
     """Two rows share the same identifiers (reported, never dropped)."""
     RAGGED_LINE = "ragged_line"
     """A line of a delimited file with more or fewer fields than its header."""
+    UNDECODABLE = "undecodable"
+    """A cell of a text file holds bytes that are not valid in the file's encoding; they
+    are read as U+FFFD and every other cell is read intact."""
 
 
 class Problem(BaseModel):
@@ -144,6 +148,12 @@ class ProvisionalScaleError(AllianceScoreError, ValueError):
 
 class UnreadableFileError(AllianceScoreError, OSError):
     """An input file cannot be opened, decoded or parsed."""
+
+
+class OutputError(UnreadableFileError):
+    """An output cannot be written (disk full, a closed pipe, a cell the format cannot
+    hold); nothing half-written is left and an older file of the same name is intact.
+    (A subclass of :class:`UnreadableFileError`, which such failures raised before.)"""
 
 
 class MissingDependencyError(AllianceScoreError, ImportError):

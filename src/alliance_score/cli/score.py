@@ -26,7 +26,7 @@ from ..frame import score_frame
 from ..io import CHUNK_BYTES, RestartRequired, TableSource, TableWriter
 from ..io.accounting import PROBLEM_FILE_COLUMNS, DuplicateFinder, account
 from ..io.value_labels import relabel
-from ..io.writers import output_format
+from ..io.writers import output_format, writing
 from ..mapping import ColumnMap, resolve_columns
 from ..registry import load_instrument
 from ..scoring import STATUS_ORDER
@@ -269,7 +269,9 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
     duplicates = DuplicateFinder(s.identity)
     total = _Totals()
     progress = _Progress(s.quiet)
-    problems_writer: Any = TableWriter(s.problems, None) if s.problems else contextlib.nullcontext()
+    writers = [TableWriter(s.output, s.format)]
+    if s.problems:
+        writers.append(TableWriter(s.problems, None))
     chunks = s.source.chunks(
         columns,
         categorical=[c for c in items if c not in s.keep],
@@ -278,7 +280,9 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
         encoding=encoding,
     )
     last_line = None
-    with TableWriter(s.output, s.format) as scores_out, problems_writer as problems_out:
+    with writing(*writers):
+        scores_out = writers[0]
+        problems_out = writers[1] if s.problems else None
         for chunk in chunks:
             if len(chunk.lines):
                 last_line = int(chunk.lines[-1])
@@ -313,6 +317,12 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
         "value_labels": "scored as anchor labels" if s.value_labels else None,
     }
     report["keep"] = list(s.keep)
+    report["definition"] = {
+        "id": instrument.id,
+        "version": instrument.version,
+        "origin": instrument.origin,
+        "hash": instrument.content_hash,
+    }
     return report
 
 
@@ -378,6 +388,12 @@ def _print_summary(report: dict[str, Any], args: argparse.Namespace, quiet: bool
         lines.append(f"  problems: {sum(problems.values()):,} ({detail})")
     else:
         lines.append("  problems: none")
+    definition = report.get("definition")
+    if definition:
+        lines.append(
+            f"  definition: {definition['id']}@{definition['version']} "
+            f"({definition['origin']}, {definition['hash'][:19]})"
+        )
     if report["provisional"]:
         lines.append(f"  provisional (marked): {', '.join(report['provisional'])}")
     target = args.output or "standard output"

@@ -133,6 +133,12 @@ def _reject_rows(
     return out
 
 
+def _hashable(value: Any) -> Any:
+    from .writers import plain_cell
+
+    return plain_cell(value)
+
+
 class DuplicateFinder:
     """Finds rows whose identifier columns repeat an earlier row's, across chunks.
 
@@ -162,6 +168,9 @@ class DuplicateFinder:
         if not self.columns or not len(frame):
             return
         ids = frame[self.columns].astype(object)
+        for name in self.columns:  # list, dict or array cells (parquet) compared as text
+            if pd.api.types.infer_dtype(ids[name], skipna=True) == "mixed":
+                ids[name] = ids[name].map(_hashable)
         blank = ids.apply(lambda c: c.isna() | c.astype(str).str.strip().eq("")).all(axis=1)
         usable = np.flatnonzero(~blank.to_numpy())
         if not len(usable):
