@@ -149,8 +149,15 @@ def _run(args: argparse.Namespace, path: str) -> int:
     source = open_input(path, args.sheet, quiet=quiet)
     mapping = resolve_columns(source.columns, instrument, options["items"])
     labels = reads_labels(source, bool(options["labels"]), quiet=quiet)
-    if source.kind == "qualtrics":
-        info("Qualtrics export: its two extra header rows are skipped.", quiet=quiet)
+    if source.kind == "qualtrics" and source.layout is not None:
+        first = source.layout.header_lines - source.layout.extra_header_rows + 1
+        last = source.layout.header_lines
+        lines = f"line {last}" if first == last else f"lines {first}-{last}"
+        info(
+            f"Qualtrics export: {lines} (question text and ImportId header rows) skipped as "
+            "header rows.",
+            quiet=quiet,
+        )
     value_labels = value_labels_to_apply(
         source.value_labels, mapping, instrument, labels=labels, quiet=quiet
     )

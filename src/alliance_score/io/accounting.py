@@ -4,7 +4,8 @@ the problems only a file has.
 :func:`alliance_score.score_frame` knows rows of a DataFrame; a file has lines, chunks
 and more than one chunk's worth of rows. :func:`account` adds each problem's input
 ``line``, counts rows from the start of the file, and reports ragged lines
-(``ragged_line``) and duplicate administrations (``duplicate_row``, found across chunks
+(``ragged_line``), cells with bytes invalid in the file's encoding (``undecodable``)
+and duplicate administrations (``duplicate_row``, found across chunks
 by :class:`DuplicateFinder`).
 """
 
@@ -79,6 +80,22 @@ def account(
                 f"Row {offset + pos} (line {line}) has {fields} field{'' if fields == 1 else 's'} "
                 f"where the header has "
                 f"{width}; {then}.",
+            )
+        )
+    for pos, column in chunk.undecodable:
+        line = int(chunk.lines[pos])
+        extra.append(
+            (
+                line,
+                offset + pos,
+                str(offset + pos),
+                column,
+                None,
+                str(frame[column].iloc[pos]),
+                ProblemCode.UNDECODABLE.value,
+                f"Row {offset + pos} (line {line}), column {column!r}, holds bytes that are "
+                "not valid in the file's encoding; they are read as U+FFFD (\ufffd) and the "
+                "rest of the file is read as it is.",
             )
         )
     for pos, first_line in duplicates.check(frame, chunk.lines):

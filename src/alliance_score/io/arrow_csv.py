@@ -2,10 +2,12 @@
 
 Cells are read as text (item columns then dictionary-encoded, so a column of a million
 answers is a million small integers and a handful of distinct strings). The physical
-line of each row is the header's lines plus the rows before it plus the line breaks
-inside their quoted fields. A ragged or blank line, or bytes that are not UTF-8, raise
-:class:`~alliance_score.io.source.RestartRequired` so that the exact engine reads the
-file instead: the two engines always give the same chunks.
+line of each row is the header's lines plus the rows before it. A file with a quote
+character anywhere, a ragged or blank line, bytes that are not UTF-8 or a record longer
+than a block raise :class:`~alliance_score.io.source.RestartRequired` so that the exact
+engine reads the file instead: the two engines always give the same chunks. (Quoting is
+left to the exact engine because pyarrow accepts text after a closing quote and so can
+merge two records where a strict reader refuses the file.)
 """
 
 from __future__ import annotations
@@ -17,9 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import UnreadableFileError
 from .layout import TextLayout
-from .source import Chunk, RestartRequired, check_closed_quotes, require
+from .source import Chunk, RestartRequired, require
 
 __all__ = ["arrow_chunks"]
 
@@ -48,6 +49,8 @@ def arrow_chunks(
 
     total = max(os.path.getsize(path), 1)
     block = max(chunk_bytes, 1 << 10)
+    if _has_quote(path):
+        raise RestartRequired("the file has quoted fields")
     batches = 0
     try:
         reader = pacsv.open_csv(
@@ -60,7 +63,7 @@ def arrow_chunks(
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=layout.delimiter,
-                newlines_in_values=True,
+                quote_char=False,  # the file has none (checked above)
                 ignore_empty_lines=False,
                 invalid_row_handler=on_invalid,
             ),
@@ -81,22 +84,10 @@ def arrow_chunks(
             arrays = list(batch.columns)
             for p in dictionary:  # items hold a few distinct values: encode them once
                 arrays[p] = pc.dictionary_encode(arrays[p])
-            breaks = np.zeros(n, dtype=np.int64)
-            for column in arrays:
-                if isinstance(column, pa.DictionaryArray):
-                    per_value = pc.count_substring(column.dictionary, "\n").to_numpy()
-                    if per_value.any():
-                        breaks += per_value[column.indices.to_numpy(zero_copy_only=False)]
-                else:
-                    counts = pc.count_substring(column, "\n")
-                    if pc.max(counts).as_py():
-                        breaks += counts.to_numpy(zero_copy_only=False)
             if _has_blank_row(arrays, pc, pa):
                 raise RestartRequired("the file has blank lines")
-            starts = line + np.arange(n, dtype=np.int64)
-            starts[1:] += np.cumsum(breaks[:-1])
-            line = int(starts[-1] + breaks[-1] + 1)
-            last_start = starts[-1]
+            starts = line + np.arange(n, dtype=np.int64)  # no quotes: one line per record
+            line += n
             data = {
                 i: (
                     arrays[p].to_pandas()
@@ -111,9 +102,7 @@ def arrow_chunks(
             offset += n
             yielded = True
             yield Chunk(frame, starts, progress=min(1.0, batches * block / total))
-        if yielded:
-            check_closed_quotes(path, layout.encoding, int(last_start), line - 1)
-        else:
+        if not yielded:
             frame = pd.DataFrame(
                 {
                     i: pd.Series([], dtype="category" if cat else object)
@@ -126,8 +115,24 @@ def arrow_chunks(
         if bad_rows:
             raise RestartRequired("a line has more or fewer fields than the header") from exc
         if "UTF8" in str(exc) or "utf8" in str(exc).lower():
-            raise RestartRequired("the file is not UTF-8", encoding="cp1252") from exc
-        raise UnreadableFileError(f"Cannot read {path!r}: {exc}.") from exc
+            raise RestartRequired("some bytes are not valid UTF-8") from exc
+        # a record longer than a block, or anything else pyarrow does not read: the
+        # exact engine reads it or says precisely why not
+        raise RestartRequired(f"the fast reader stopped ({_first_line(exc)})") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:120] if text else type(exc).__name__
+
+
+def _has_quote(path: str) -> bool:
+    """Whether the file holds a ``"`` anywhere (a fast scan of its bytes)."""
+    with open(path, "rb") as fh:
+        while block := fh.read(16 << 20):
+            if b'"' in block:
+                return True
+    return False
 
 
 def _has_blank_row(arrays: list[Any], pc: Any, pa: Any) -> bool:
