@@ -22,7 +22,7 @@ import pandas as pd
 from .layout import TextLayout
 from .source import Chunk, RestartRequired, require
 
-__all__ = ["arrow_chunks"]
+__all__ = ["arrow_chunks", "has_quote"]
 
 
 def arrow_chunks(
@@ -49,7 +49,7 @@ def arrow_chunks(
 
     total = max(os.path.getsize(path), 1)
     block = max(chunk_bytes, 1 << 10)
-    if _has_quote(path):
+    if has_quote(path):
         raise RestartRequired("the file has quoted fields")
     batches = 0
     try:
@@ -126,7 +126,7 @@ def _first_line(exc: BaseException) -> str:
     return text[0][:120] if text else type(exc).__name__
 
 
-def _has_quote(path: str) -> bool:
+def has_quote(path: str) -> bool:
     """Whether the file holds a ``"`` anywhere (a fast scan of its bytes)."""
     with open(path, "rb") as fh:
         while block := fh.read(16 << 20):
