@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 __all__ = [
     "AllianceScoreError",
+    "AllianceScoreWarning",
     "ColumnMappingError",
     "DataError",
     "InstrumentDefinitionError",
@@ -81,6 +82,11 @@ class Problem(BaseModel):
 
 class AllianceScoreError(Exception):
     """Root of every exception raised by alliance-score."""
+
+
+class AllianceScoreWarning(UserWarning):
+    """Root of the warnings alliance-score gives (the command line prints them as one
+    ``alliance-score: warning:`` line each)."""
 
 
 class InstrumentDefinitionError(AllianceScoreError, ValueError):

@@ -34,7 +34,7 @@ from .errors import ColumnMappingError, DataError, Problem, ProblemCode
 from .instrument import Instrument
 from .mapping import ColumnMap, resolve_columns
 from .parsing import CODES, CellRules, parse_column
-from .registry import load_instrument
+from .registry import resolve_instrument
 from .scoring import STATUS_ORDER, KernelResult, score_matrix, select_scales
 
 __all__ = ["PROBLEM_COLUMNS", "FrameResult", "OnInvalid", "score_frame"]
@@ -194,7 +194,7 @@ def score_frame(
         raise TypeError(f"data must be a pandas DataFrame; got {type(data).__name__}")
     if on_invalid not in ("reject", "missing"):
         raise ValueError(f"on_invalid must be 'reject' or 'missing'; got {on_invalid!r}")
-    ins = load_instrument(instrument)
+    ins = resolve_instrument(instrument)  # text from data is an id, never a path
     chosen, cutoffs = select_scales(ins, scales, allow_provisional=allow_provisional)
     mapping = resolve_columns(data.columns, ins, items)
     rules = CellRules.build(ins, missing_codes=missing_codes, labels=labels)

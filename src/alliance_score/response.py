@@ -9,17 +9,25 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+)
 
 from ._version import __version__
 from .errors import DataError, Problem, ProblemCode, UnknownInstrumentError
 from .frame import OnInvalid, score_frame
 from .instrument import Instrument
-from .registry import load_instrument
+from .registry import INSTRUMENT_REF, resolve_instrument
 from .scoring import Status
 
 __all__ = ["Answer", "Response", "ScoreResult", "score_response"]
@@ -34,8 +42,9 @@ class Response(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    instrument: str | None = Field(
-        default=None, description="Instrument id (or id@version) the answers belong to."
+    instrument: Annotated[str, StringConstraints(pattern=INSTRUMENT_REF)] | None = Field(
+        default=None,
+        description="Instrument id (or id@version) the answers belong to; never a path.",
     )
     answers: dict[str, Answer]
     administered_at: datetime | None = None
@@ -92,7 +101,7 @@ def score_response(
     >>> r.scores["total"], r.prorated["total"], r.flags, r.provisional
     (36.0, True, {'total_below_36': False}, ('total_below_36',))
     """
-    ins = load_instrument(instrument)
+    ins = resolve_instrument(instrument)
     if isinstance(answers, Response):
         if answers.instrument is not None and not _names(answers.instrument, ins):
             raise DataError(
@@ -156,7 +165,7 @@ def score_response(
 
 
 def _names(ref: str, ins: Instrument) -> bool:
-    """Whether a response's ``instrument`` (``id``, ``id@version`` or a path) is ``ins``.
+    """Whether a response's ``instrument`` (``id`` or ``id@version``) is ``ins``.
 
     The id is read from the text first, so a definition that is not on the search path
     (passed to :func:`score_response` as an :class:`Instrument`) matches responses naming
@@ -165,7 +174,7 @@ def _names(ref: str, ins: Instrument) -> bool:
     if ref.partition("@")[0] == ins.id:
         return True
     try:
-        return load_instrument(ref).id == ins.id
+        return resolve_instrument(ref).id == ins.id
     except UnknownInstrumentError:
         return False
 

@@ -17,10 +17,11 @@ import argparse
 import contextlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from .._version import __version__
-from ..errors import AllianceScoreError
+from ..errors import AllianceScoreError, AllianceScoreWarning
 from . import _common
 from ._common import EXIT_USAGE
 
@@ -53,7 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        code: int = args.handler(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default", AllianceScoreWarning)  # shown, once each
+            warnings.showwarning = _common.show_warning
+            code: int = args.handler(args)
     except AllianceScoreError as exc:
         _common.error(str(exc))
         return EXIT_USAGE

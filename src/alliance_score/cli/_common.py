@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -31,6 +32,8 @@ __all__ = [
     "mapping_options",
     "open_input",
     "reads_labels",
+    "safe_text",
+    "show_warning",
     "value_labels_to_apply",
     "whole_number",
 ]
@@ -40,15 +43,44 @@ EXIT_PROBLEMS: Final = 1
 EXIT_USAGE: Final = 2
 
 
+_CONTROL = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]"
+)
+
+
+def safe_text(message: str) -> str:
+    r"""``message`` with control characters escaped (``\x1b``, ``\r``, ``\u202e``...),
+    so that a column name or a value from a file cannot move the cursor, recolour the
+    terminal, hide text or reorder it; line breaks are kept.
+
+    >>> safe_text("col\x1b[31mred\rX\u202eY")
+    'col\\x1b[31mred\\rX\\u202eY'
+    """
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), message)
+
+
 def error(message: str) -> None:
     """Print an error to stderr (never stdout, which may carry scores)."""
-    print(f"alliance-score: error: {message}", file=sys.stderr)  # noqa: T201
+    print(f"alliance-score: error: {safe_text(message)}", file=sys.stderr)  # noqa: T201
 
 
 def info(message: str, *, quiet: bool = False) -> None:
     """Print a message to stderr unless ``quiet``."""
     if not quiet:
-        print(message, file=sys.stderr)  # noqa: T201
+        print(safe_text(message), file=sys.stderr)  # noqa: T201
+
+
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """``warnings.showwarning`` for the command line: one ``alliance-score: warning:``
+    line on standard error (no source line, no traceback)."""
+    print(f"alliance-score: warning: {safe_text(str(message))}", file=sys.stderr)  # noqa: T201
 
 
 def add_sheet_option(parser: argparse.ArgumentParser) -> None:
