@@ -355,3 +355,63 @@ def test_provenance_is_in_every_output_and_the_json_report(
             assert book.sheetnames[0] != "alliance_score"  # the scores stay the first sheet
         assert {k: meta[k] for k in expected} == expected
         assert meta["instrument"] == wai.ref
+
+
+# -- item 16: signals leave nothing behind ---------------------------------------------------
+
+_SIGNAL_MID_WRITE = """
+import os, signal, sys
+from alliance_score.cli import main, score
+real = score.score_frame
+calls = iter(range(3))
+def scored(*args, **kwargs):
+    if next(calls, 3) == 1:
+        os.kill(os.getpid(), getattr(signal, sys.argv[3]))
+    return real(*args, **kwargs)
+score.score_frame = scored
+sys.exit(main(["score", sys.argv[1], "-i", "wai-sr", "-q", "--chunk-bytes", "100",
+               "-o", sys.argv[2] + "/s.csv", "--problems", sys.argv[2] + "/p.xlsx"]))
+"""
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGQUIT"])
+def test_terminating_signals_while_writing_leave_no_part_files(tmp_path: Path, name: str) -> None:
+    rows = [f"C{i},1," + ",".join(["3"] * 11) + ",9" for i in range(200)]
+    (tmp_path / "in.csv").write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", _SIGNAL_MID_WRITE, str(tmp_path / "in.csv"), str(out), name],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 130, done.stderr
+    assert "Traceback" not in done.stderr
+    assert list(out.iterdir()) == []
+
+
+def test_sigterm_while_standard_input_arrives_removes_its_copy(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "alliance_score", "score", "-", "-i", "wai-sr", "-q"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdin is not None
+    process.stdin.write((HEADER + "\n").encode())
+    process.stdin.flush()
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob("alliance-score-stdin-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(tmp_path.glob("alliance-score-stdin-*")), "standard input was not spooled"
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert list(tmp_path.glob("alliance-score-stdin-*")) == []

@@ -7,6 +7,7 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Hashable, Iterator
@@ -34,6 +35,7 @@ __all__ = [
     "reads_labels",
     "safe_text",
     "show_warning",
+    "terminate_as_interrupt",
     "value_labels_to_apply",
     "whole_number",
 ]
@@ -268,14 +270,46 @@ def input_path(path: str) -> Iterator[str]:
     stdin = sys.stdin
     if stdin is None or stdin.isatty():
         raise DataError("INPUT is '-' but nothing is piped to standard input.")
-    fd, name = tempfile.mkstemp(prefix="alliance-score-stdin-", suffix=".csv")
+    with terminate_as_interrupt():  # a SIGTERM while input still arrives removes the copy
+        fd, name = tempfile.mkstemp(prefix="alliance-score-stdin-", suffix=".csv")
+        try:
+            with os.fdopen(fd, "wb") as spool:
+                shutil.copyfileobj(stdin.buffer, spool, 1 << 20)
+            yield name
+        except (UnreadableFileError, DataError) as exc:
+            text = str(exc).replace(repr(name), "standard input").replace(name, "standard input")
+            raise type(exc)(text) from None
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name)
+
+
+TERMINATING_SIGNALS: Final = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGQUIT") if hasattr(signal, name)
+)
+"""Signals that end a run like Ctrl-C does: temporary files are removed, exit code 130."""
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM, SIGHUP (the terminal closed) and SIGQUIT like Ctrl-C inside the
+    block, so that no temporary file (a ``.part`` output, a copy of standard input) is
+    left behind. Outside the main thread signals are left alone."""
+    previous: list[tuple[int, Any]] = []
     try:
-        with os.fdopen(fd, "wb") as spool:
-            shutil.copyfileobj(stdin.buffer, spool, 1 << 20)
-        yield name
-    except (UnreadableFileError, DataError) as exc:
-        text = str(exc).replace(repr(name), "standard input").replace(name, "standard input")
-        raise type(exc)(text) from None
+        for number in TERMINATING_SIGNALS:
+            previous.append((number, signal.signal(number, _interrupt)))
+    except ValueError:  # not the main thread
+        for number, handler in previous:
+            signal.signal(number, handler)
+        yield
+        return
+    try:
+        yield
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
+        for number, handler in previous:
+            signal.signal(number, handler)

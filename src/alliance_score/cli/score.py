@@ -11,14 +11,12 @@ identifiers; reported, never dropped).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import os
-import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from ..errors import DataError
@@ -39,6 +37,7 @@ from ._common import (
     mapping_options,
     open_input,
     reads_labels,
+    terminate_as_interrupt,
     value_labels_to_apply,
     whole_number,
 )
@@ -136,7 +135,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``score`` for parsed arguments; returns the exit code."""
-    with input_path(args.input) as path:
+    with terminate_as_interrupt(), input_path(args.input) as path:
         return _run(args, path)
 
 
@@ -186,12 +185,11 @@ def _run(args: argparse.Namespace, path: str) -> int:
         quiet=quiet,
     )
     engine: Any = "python" if args.output in (None, "-") else "auto"
-    with _terminate_as_interrupt():
-        try:
-            report = _score_file(settings, instrument, engine, None)
-        except RestartRequired as restart:
-            info(f"Reading again with the exact reader: {restart.reason}.", quiet=quiet)
-            report = _score_file(settings, instrument, "python", restart.encoding)
+    try:
+        report = _score_file(settings, instrument, engine, None)
+    except RestartRequired as restart:
+        info(f"Reading again with the exact reader: {restart.reason}.", quiet=quiet)
+        report = _score_file(settings, instrument, "python", restart.encoding)
     elapsed = time.perf_counter() - started
     report["elapsed_seconds"] = round(elapsed, 3)
     _print_summary(report, args, quiet)
@@ -200,24 +198,6 @@ def _run(args: argparse.Namespace, path: str) -> int:
 
         print(json.dumps(report, indent=2))  # noqa: T201 - the report is the command's output
     return EXIT_PROBLEMS if sum(report["problems"].values()) else EXIT_OK
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C while files are written, so temporary files are removed."""
-    try:
-        previous = signal.signal(signal.SIGTERM, _interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _keep_columns(
