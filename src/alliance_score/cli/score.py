@@ -377,10 +377,10 @@ def _print_summary(report: dict[str, Any], args: argparse.Namespace, quiet: bool
         lines.append("  problems: none")
     definition = report.get("definition")
     if definition:
-        lines.append(
-            f"  definition: {definition['id']}@{definition['version']} "
-            f"({definition['origin']}, {definition['hash'][:19]})"
-        )
+        where = definition["origin"]
+        if where != "shipped":  # a user file: which one, and which text of it
+            where += f", {definition['hash'][:19]}"
+        lines.append(f"  definition: {definition['id']}@{definition['version']} ({where})")
     if report["provisional"]:
         lines.append(f"  provisional (marked): {', '.join(report['provisional'])}")
     target = args.output or "standard output"
