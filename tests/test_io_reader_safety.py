@@ -203,3 +203,25 @@ def test_json_report_names_the_skipped_rows_once(
     assert main(["score", str(path), "-i", "wai-sr", "-q", "-o", str(out), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["input"]["header_lines"] == 1
+
+
+# -- item 9: problems are written slice by slice, with the same result -----------------------
+
+
+def test_scoring_in_slices_gives_the_same_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alliance_score.cli import score as score_command
+
+    rows = [f"Zoë{i},1,{THREES}" for i in range(5)]
+    rows[1] = f"B,1,{FIVES},extra"  # ragged
+    rows[3] = f"C,1,{FIVES[:-1]}x"  # a bad cell
+    data = ("\n".join([HEADER, *rows]) + "\n").encode() + b"Zo\xeb,1," + THREES.encode() + b"\n"
+    whole = _score(tmp_path, data, capsys, to_file=True)
+    monkeypatch.setattr(score_command, "SLICE_ROWS", 2)
+    sliced = _score(tmp_path, data, capsys, to_file=True)
+    assert whole[0] == sliced[0] == 1
+    assert whole[1] == sliced[1]
+    assert whole[2] == sliced[2]
+    codes = pd.read_csv(io.StringIO(sliced[2]), dtype=str)["code"].tolist()
+    assert sorted(codes) == ["not_a_number", "ragged_line", "undecodable"]

@@ -16,12 +16,12 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..errors import DataError
 from ..frame import score_frame
-from ..io import CHUNK_BYTES, RestartRequired, TableSource, TableWriter
+from ..io import CHUNK_BYTES, Chunk, RestartRequired, TableSource, TableWriter
 from ..io.accounting import PROBLEM_FILE_COLUMNS, DuplicateFinder, account
 from ..io.value_labels import relabel
 from ..io.writers import output_format, writing
@@ -270,7 +270,7 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
     with writing(*writers):
         scores_out = writers[0]
         problems_out = writers[1] if s.problems else None
-        for chunk in chunks:
+        for chunk in _slices(chunks, SLICE_ROWS):
             if len(chunk.lines):
                 last_line = int(chunk.lines[-1])
             frame = relabel(chunk.frame, s.value_labels) if s.value_labels else chunk.frame
@@ -311,6 +311,35 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
         "hash": instrument.content_hash,
     }
     return report
+
+
+SLICE_ROWS = 16_384
+"""Rows scored at a time: the problems of a slice are written before the next is scored,
+so memory stays bounded when every cell is invalid (a problem record is about 100 times
+the size of its cell)."""
+
+
+def _slices(chunks: Iterator[Chunk], size: int) -> Iterator[Chunk]:
+    """The chunks cut into pieces of at most ``size`` rows (the first piece of an empty
+    chunk is that chunk)."""
+    for chunk in chunks:
+        n = len(chunk.frame)
+        if n <= size:
+            yield chunk
+            continue
+        for start in range(0, n, size):
+            stop = min(start + size, n)
+            ragged = (chunk.ragged >= start) & (chunk.ragged < stop)
+            yield Chunk(
+                chunk.frame.iloc[start:stop],
+                chunk.lines[start:stop],
+                chunk.ragged[ragged] - start,
+                chunk.ragged_fields[ragged],
+                progress=chunk.progress,
+                undecodable=tuple(
+                    (pos - start, col) for pos, col in chunk.undecodable if start <= pos < stop
+                ),
+            )
 
 
 class _Totals:
