@@ -353,7 +353,7 @@ class TableWriter:
             fd, self._tmp = tempfile.mkstemp(
                 prefix=f".{base}.{os.getpid()}.", suffix=".part", dir=folder
             )
-            if info is not None:  # the file replaced keeps the permissions it had
+            if info is not None and hasattr(os, "fchmod"):  # a replaced file keeps its mode
                 os.fchmod(fd, stat.S_IMODE(info.st_mode))
         except OSError as exc:
             raise self._failure(exc) from exc
@@ -379,7 +379,8 @@ class TableWriter:
 
     def _failure(self, exc: BaseException) -> OutputError:
         what = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        return OutputError(f"Cannot write {self.path!r}: {what}.")
+        where = "standard output" if self.path is None else repr(self.path)
+        return OutputError(f"Cannot write {where}: {what}.")
 
     # -- writing -------------------------------------------------------------------------
     def write(self, frame: pd.DataFrame) -> None:
