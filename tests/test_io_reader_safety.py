@@ -106,6 +106,10 @@ def test_a_real_qualtrics_export_skips_and_reports_its_header_rows(
     assert code == 0, err
     assert "lines 2-3" in err and "skipped as header rows" in err
     assert len(read_table(tmp_path / "s.csv")) == 1
+    argv = ["score", str(path), "-i", "wai-sr", "-q", "--json", "-o", str(tmp_path / "s.csv")]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["input"]["skipped_header_lines"] == [2, 3]
 
 
 # -- item 4: a formula without a stored value is not a blank --------------------------------
@@ -203,6 +207,7 @@ def test_json_report_names_the_skipped_rows_once(
     assert main(["score", str(path), "-i", "wai-sr", "-q", "-o", str(out), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["input"]["header_lines"] == 1
+    assert report["input"]["skipped_header_lines"] == []
 
 
 # -- item 9: problems are written slice by slice, with the same result -----------------------

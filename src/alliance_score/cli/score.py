@@ -300,6 +300,11 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
         "encoding": layout.encoding if layout else None,
         "delimiter": layout.delimiter if layout else None,
         "header_lines": layout.header_lines if layout else None,
+        "skipped_header_lines": (
+            list(range(layout.header_lines - layout.extra_header_rows + 1, layout.header_lines + 1))
+            if layout
+            else []
+        ),
         "last_row_line": last_line,
         "value_labels": "scored as anchor labels" if s.value_labels else None,
     }
