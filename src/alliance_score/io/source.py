@@ -175,10 +175,6 @@ class TableSource:
         use_arrow = engine == "arrow" or (
             engine == "auto" and layout.encoding in ("utf-8", "utf-8-sig") and _has_arrow()
         )
-        if use_arrow and engine == "auto":
-            from .arrow_csv import has_quote
-
-            use_arrow = not has_quote(self.path)  # quoting is checked by the exact engine
         if use_arrow:
             from .arrow_csv import arrow_chunks
 
