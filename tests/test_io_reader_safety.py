@@ -218,15 +218,25 @@ def test_scoring_in_slices_gives_the_same_files(
 ) -> None:
     from alliance_score.cli import score as score_command
 
-    rows = [f"Zoë{i},1,{THREES}" for i in range(5)]
+    rows = [f"Zoë{i},1,{FIVES[:-1]}x" for i in range(5)]  # a bad cell in every row
     rows[1] = f"B,1,{FIVES},extra"  # ragged
     rows[3] = f"C,1,{FIVES[:-1]}x"  # a bad cell
     data = ("\n".join([HEADER, *rows]) + "\n").encode() + b"Zo\xeb,1," + THREES.encode() + b"\n"
     whole = _score(tmp_path, data, capsys, to_file=True)
-    monkeypatch.setattr(score_command, "SLICE_ROWS", 2)
+    monkeypatch.setattr(score_command, "SLICE_ROWS", 1)
+    monkeypatch.setattr(score_command, "PROBLEM_BUDGET", 1)
+    calls: list[int] = []
+    from alliance_score import score_frame as real
+
+    def counted(frame: pd.DataFrame, *args: object, **kwargs: object) -> object:
+        calls.append(len(frame))
+        return real(frame, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(score_command, "score_frame", counted)
     sliced = _score(tmp_path, data, capsys, to_file=True)
+    assert calls == [1] * 6
     assert whole[0] == sliced[0] == 1
     assert whole[1] == sliced[1]
     assert whole[2] == sliced[2]
     codes = pd.read_csv(io.StringIO(sliced[2]), dtype=str)["code"].tolist()
-    assert sorted(codes) == ["not_a_number", "ragged_line", "undecodable"]
+    assert sorted(codes) == ["not_a_number"] * 4 + ["ragged_line", "undecodable"]

@@ -270,7 +270,8 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
     with writing(*writers):
         scores_out = writers[0]
         problems_out = writers[1] if s.problems else None
-        for chunk in _slices(chunks, SLICE_ROWS):
+        slicer = _Slicer()
+        for chunk in slicer.slices(chunks):
             if len(chunk.lines):
                 last_line = int(chunk.lines[-1])
             frame = relabel(chunk.frame, s.value_labels) if s.value_labels else chunk.frame
@@ -286,6 +287,7 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
             result = account(
                 result, chunk, duplicates, s.score_options["on_invalid"], len(s.source.columns)
             )
+            slicer.observe(len(result.scores), len(result.problems))
             scores_out.write(result.scores)
             if problems_out is not None:
                 problems_out.write(result.problems)
@@ -319,32 +321,55 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
 
 
 SLICE_ROWS = 16_384
-"""Rows scored at a time: the problems of a slice are written before the next is scored,
-so memory stays bounded when every cell is invalid (a problem record is about 100 times
-the size of its cell)."""
+"""Rows scored first in each chunk, and at least at a time, while problems are many."""
+PROBLEM_BUDGET = 200_000
+"""About how many problem records a slice may produce: a chunk is scored in slices sized
+from the problems per row seen so far, so that memory stays bounded when every cell is
+invalid (a problem record is about 100 times the size of its cell), while valid input is
+scored a whole chunk at a time."""
 
 
-def _slices(chunks: Iterator[Chunk], size: int) -> Iterator[Chunk]:
-    """The chunks cut into pieces of at most ``size`` rows (the first piece of an empty
-    chunk is that chunk)."""
-    for chunk in chunks:
-        n = len(chunk.frame)
-        if n <= size:
-            yield chunk
-            continue
-        for start in range(0, n, size):
-            stop = min(start + size, n)
-            ragged = (chunk.ragged >= start) & (chunk.ragged < stop)
-            yield Chunk(
-                chunk.frame.iloc[start:stop],
-                chunk.lines[start:stop],
-                chunk.ragged[ragged] - start,
-                chunk.ragged_fields[ragged],
-                progress=chunk.progress,
-                undecodable=tuple(
-                    (pos - start, col) for pos, col in chunk.undecodable if start <= pos < stop
-                ),
-            )
+class _Slicer:
+    """Cuts chunks into slices whose size follows the problems per row seen so far."""
+
+    def __init__(self) -> None:
+        self.rate: float | None = None
+
+    def observe(self, rows: int, problems: int) -> None:
+        if rows:
+            self.rate = problems / rows
+
+    def slices(self, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+        for chunk in chunks:
+            n = len(chunk.frame)
+            if not n:
+                yield chunk
+                continue
+            start = 0
+            while start < n:
+                if self.rate is None:
+                    size = SLICE_ROWS
+                elif self.rate * (n - start) <= PROBLEM_BUDGET:
+                    size = n - start
+                else:
+                    size = max(SLICE_ROWS, int(PROBLEM_BUDGET / self.rate))
+                stop = min(start + size, n)
+                yield chunk if (start, stop) == (0, n) else _piece(chunk, start, stop)
+                start = stop
+
+
+def _piece(chunk: Chunk, start: int, stop: int) -> Chunk:
+    ragged = (chunk.ragged >= start) & (chunk.ragged < stop)
+    return Chunk(
+        chunk.frame.iloc[start:stop],
+        chunk.lines[start:stop],
+        chunk.ragged[ragged] - start,
+        chunk.ragged_fields[ragged],
+        progress=chunk.progress,
+        undecodable=tuple(
+            (pos - start, col) for pos, col in chunk.undecodable if start <= pos < stop
+        ),
+    )
 
 
 class _Totals:
