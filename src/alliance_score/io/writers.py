@@ -228,13 +228,19 @@ def _prepare(frame: pd.DataFrame, fmt: OutputFormat) -> pd.DataFrame:
             values = col.to_numpy(dtype=object, copy=True)
         else:
             continue
-        values = np.array([plain_cell(v) for v in values], dtype=object)
+        plain = pd.api.types.infer_dtype(values, skipna=True) in _PLAIN_KINDS
+        if not plain:
+            values = np.array([plain_cell(v) for v in values], dtype=object)
         if fmt == "xlsx":
             values = np.array([_xlsx_value(v) for v in values], dtype=object)
-        elif fmt == "parquet" and _mixed(values):
+        elif fmt == "parquet" and not plain and _mixed(values):
             values = np.array([_text_cell(v) for v in values], dtype=object)
         out.isetitem(j, _object_column(values, out.index))
     return out
+
+
+_PLAIN_KINDS: Final = frozenset({"string", "empty", "integer", "floating", "boolean"})
+"""Columns of one plain kind of cell, which every format holds as they are."""
 
 
 def _mixed(values: np.ndarray[Any, Any]) -> bool:
