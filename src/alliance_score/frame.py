@@ -365,9 +365,7 @@ def _distinct(cells: NDArray[Any]) -> tuple[NDArray[np.intp], NDArray[Any]]:
     """(position of each cell's value among the distinct values, the distinct values),
     telling apart values that compare equal across types (``False == 0``)."""
     try:
-        if len({type(c) for c in cells[: min(len(cells), 1 << 16)]}) == 1 and all(
-            type(c) is type(cells[0]) for c in cells
-        ):
+        if len(set(map(type, cells))) == 1:
             inverse, uniques = pd.factorize(cells, use_na_sentinel=False)
             return np.asarray(inverse), np.asarray(uniques, dtype=object)
         keys = np.empty(len(cells), dtype=object)
