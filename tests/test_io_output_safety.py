@@ -415,3 +415,55 @@ def test_sigterm_while_standard_input_arrives_removes_its_copy(tmp_path: Path) -
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert list(tmp_path.glob("alliance-score-stdin-*")) == []
+
+
+def _dead_pid() -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout)
+
+
+def test_stale_copy_of_standard_input_is_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import tempfile
+
+    from alliance_score.cli._common import input_path
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    stale = tmp_path / f"alliance-score-stdin-{_dead_pid()}.abc.csv"
+    stale.write_text("answers of a killed run", encoding="utf-8")
+
+    class _Piped(io.TextIOWrapper):
+        def isatty(self) -> bool:
+            return False
+
+    monkeypatch.setattr(sys, "stdin", _Piped(io.BytesIO(ROWS.encode())))
+    with input_path("-") as name:
+        assert Path(name).read_text(encoding="utf-8") == ROWS
+        assert not stale.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stale_part_that_cannot_be_removed_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alliance_score.errors import AllianceScoreWarning
+
+    stale = tmp_path / f".s.csv.{_dead_pid()}.abc.part"
+    stale.write_text("half", encoding="utf-8")
+    real_remove = os.remove
+
+    def refuse(path: Any) -> None:
+        if str(path) == str(stale):
+            raise PermissionError(13, "Permission denied")
+        real_remove(path)
+
+    monkeypatch.setattr(os, "remove", refuse)
+    with pytest.warns(AllianceScoreWarning, match=stale.name):
+        write_table(_frame(), tmp_path / "s.csv")

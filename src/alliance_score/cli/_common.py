@@ -270,8 +270,12 @@ def input_path(path: str) -> Iterator[str]:
     stdin = sys.stdin
     if stdin is None or stdin.isatty():
         raise DataError("INPUT is '-' but nothing is piped to standard input.")
+    from ..io.writers import remove_stale_parts
+
+    prefix = "alliance-score-stdin-"
+    remove_stale_parts(tempfile.gettempdir(), "", prefix=prefix, suffix=".csv")  # killed runs
     with terminate_as_interrupt():  # a SIGTERM while input still arrives removes the copy
-        fd, name = tempfile.mkstemp(prefix="alliance-score-stdin-", suffix=".csv")
+        fd, name = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}.", suffix=".csv")
         try:
             with os.fdopen(fd, "wb") as spool:
                 shutil.copyfileobj(stdin.buffer, spool, 1 << 20)

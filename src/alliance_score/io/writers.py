@@ -37,6 +37,7 @@ import re
 import stat
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import IO, Any, Final, Literal
@@ -44,7 +45,7 @@ from typing import IO, Any, Final, Literal
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, OutputError, UnreadableFileError
+from ..errors import AllianceScoreWarning, DataError, OutputError, UnreadableFileError
 from .source import require
 
 __all__ = [
@@ -354,7 +355,14 @@ class TableWriter:
         self._target = target
         folder = os.path.dirname(os.path.abspath(target))
         base = os.path.basename(target)
-        remove_stale_parts(folder, base)
+        left = remove_stale_parts(folder, base)
+        if left:
+            warnings.warn(
+                f"Temporary files left by a killed run could not be removed from {folder!r}: "
+                f"{', '.join(left[:5])}; remove them by hand.",
+                AllianceScoreWarning,
+                stacklevel=3,
+            )
         try:
             fd, self._tmp = tempfile.mkstemp(
                 prefix=f".{base}.{os.getpid()}.", suffix=".part", dir=folder
@@ -605,20 +613,23 @@ def writing(*writers: TableWriter) -> Iterator[tuple[TableWriter, ...]]:
         writer.commit()
 
 
-def remove_stale_parts(folder: str, base: str) -> list[str]:
+def remove_stale_parts(
+    folder: str, base: str, *, prefix: str | None = None, suffix: str = ".part"
+) -> list[str]:
     """Remove the temporary files an earlier run left for ``base`` when it was killed.
 
-    Temporary files are named ``.<base>.<pid>.<random>.part``; one whose process no
-    longer runs is removed. Returns the names of those that could not be removed.
+    Temporary files are named ``.<base>.<pid>.<random>.part`` (or ``<prefix><pid>.<random>
+    <suffix>``); one whose process no longer runs is removed. Returns the names of those
+    that could not be removed.
     """
     left: list[str] = []
-    prefix = f".{base}."
+    prefix = f".{base}." if prefix is None else prefix
     try:
         names = os.listdir(folder)
     except OSError:
         return left
     for name in names:
-        if not (name.startswith(prefix) and name.endswith(".part")):
+        if not (name.startswith(prefix) and name.endswith(suffix)):
             continue
         pid_text = name[len(prefix) :].split(".", 1)[0]
         if not pid_text.isdigit() or _alive(int(pid_text)):
