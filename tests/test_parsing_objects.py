@@ -73,3 +73,20 @@ def test_any_cells_give_one_row_each_and_codes_for_containers(values: list[Any])
         ):
             assert row in coded
             assert result.scores["status"].iloc[row] == "invalid"
+
+
+def test_problem_records_tell_equal_values_of_different_types_apart() -> None:
+    """``False == 0``: each keeps its own code and message in the problems table."""
+    result = score_frame(_frame([False, 0, 7, 0, False]), "wai-sr", return_problems=True)
+    table = result.problems
+    assert table["code"].tolist() == [
+        "wrong_type",
+        "out_of_range",
+        "out_of_range",
+        "out_of_range",
+        "wrong_type",
+    ]
+    assert table["value"].tolist() == ["False", "0", "7", "0", "False"]
+    assert "a bool value" in table["message"].iloc[0]
+    assert "bool" not in table["message"].iloc[1]
+    assert table["row"].tolist() == [0, 1, 2, 3, 4]
