@@ -75,10 +75,14 @@ def require_columns(data: object, named: dict[str, Hashable]) -> pd.DataFrame:
 
 
 def numeric_column(data: pd.DataFrame, col: Hashable, role: str) -> pd.Series:
-    """A column as float64: numbers and missing values only (text is refused)."""
+    """A column as float64: numbers, blanks and missing values only (text is refused)."""
     values = data[col]
     if pd.api.types.is_bool_dtype(values):
         raise DataError(f"The {role} column {col!r} must hold numbers; it holds booleans.")
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        # a blank cell (as a scores file writes a score that could not be computed)
+        text = values.astype("string").str.strip()
+        values = values.mask(text.eq("").fillna(False).to_numpy(dtype=bool))
     out = pd.to_numeric(values, errors="coerce").astype(np.float64)
     bad = out.isna() & values.notna()
     if bad.any():

@@ -114,8 +114,8 @@ def trajectory(
     ax.plot(x, y, marker="o", color=LINE_COLOUR, label=name, gid="scores", zorder=3)
     prorated_col = f"{scale}_prorated"
     if prorated_col in rows.columns:
-        flag = rows[prorated_col].astype("string").str.lower().isin(["true", "1"]).to_numpy()
-        flag &= ~np.isnan(y)
+        text = rows[prorated_col].astype("string").str.strip().str.lower()
+        flag = text.isin(["true", "1"]).to_numpy(dtype=bool) & ~np.isnan(y)
         if flag.any():
             ax.plot(
                 x[flag],
