@@ -174,6 +174,7 @@ def items(
     import matplotlib as mpl
 
     colours = mpl.colormaps["RdBu"](np.linspace(0.1, 0.9, len(values)))
+    colours[np.isclose(values, mid)] = (0.78, 0.78, 0.78, 1.0)  # the midpoint: neutral grey
     anchor = {a.value: a.label for a in ins.response.anchors}
     ypos = np.arange(len(order))[::-1]
     left_edge = -(share.loc[:, values < mid].sum(axis=1) + share.get(mid, 0.0) / 2.0)
