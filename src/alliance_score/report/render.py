@@ -23,7 +23,7 @@ __all__ = ["CSP", "render_html"]
 
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "base-uri 'none'; form-action 'none'"
 )
 """The page's Content-Security-Policy: no scripts, no requests, inline styles only."""
 
