@@ -135,10 +135,18 @@ def report_screenshot(target: Path) -> None:
         raise SystemExit("chromium is needed for the report screenshot")
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "report.html"
+        result = als.score_frame(
+            _read("srs-sessions.csv"),
+            "srs",
+            keep=["client", "session"],
+            allow_provisional=True,
+            return_problems=True,
+        )
         write_report(
-            srs_scores(),
+            result.scores,
             page,
             instrument="srs",
+            problems=result.problems,
             allow_provisional=True,
             sd=4.0,
             reliability=0.64,

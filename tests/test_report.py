@@ -91,6 +91,39 @@ def test_unscored_sessions_are_listed_with_their_status_never_as_zero() -> None:
     assert c05.sessions[-1].prorated and c05.sessions[-1].status == "prorated"
 
 
+def test_sessions_name_their_problems_from_the_problems_table() -> None:
+    export = pd.read_csv(ROOT / "examples" / "srs-sessions.csv", dtype=str, keep_default_na=False)
+    result = als.score_frame(
+        export, "srs", keep=["client", "session"], allow_provisional=True, return_problems=True
+    )
+    shuffled = result.problems.iloc[::-1]  # matched by row, not by order
+    extra = pd.DataFrame({"row": [None, 999], "code": ["ragged_line", "x"], "item": [None, None]})
+    content = build_report(result.scores, problems=pd.concat([shuffled, extra]))
+    assert content.provenance.instrument == "srs@3.0"  # from the scores' attrs
+    problems = {(c.client, s.session): s.problems for c in content.clients for s in c.sessions}
+    assert problems[(HOSTILE, 2.0)] == ("out_of_range (item goals)",)
+    assert sum(1 for p in problems.values() if p) == 1
+    page = render_html(content)
+    assert "out_of_range (item goals)" in page and ">12<" not in page  # codes, not answers
+    with pytest.raises(DataError, match="'code'"):
+        build_report(result.scores, problems=pd.DataFrame({"row": [1]}))
+
+
+def test_a_client_without_a_scored_session_is_listed_last_without_alerts() -> None:
+    scores = pd.DataFrame(
+        {
+            "client": ["a", "a", "b"],
+            "session": [1, 2, 1],
+            "total": [None, None, 30.0],
+            "status": ["invalid", "insufficient", "complete"],
+        }
+    )
+    content = build_report(scores, cutoff=36.0)
+    assert [(c.client, len(c.alerts)) for c in content.clients] == [("b", 1), ("a", 0)]
+    assert content.clients[1].last_rated is None
+    assert "not scored (invalid)" in render_html(content)
+
+
 def test_a_provisional_cutoff_is_not_used_without_the_opt_in() -> None:
     content = build_report(srs_scores(), instrument="srs")
     kinds = {a.kind for c in content.clients for a in c.alerts}
@@ -252,6 +285,8 @@ def _scores_file(tmp_path: Path) -> Path:
                 "--allow-provisional",
                 "-o",
                 str(path),
+                "--problems",
+                str(path.with_name("problems.csv")),
                 "-q",
             ]
         )
@@ -279,6 +314,8 @@ def test_command_writes_the_report_the_library_builds(
         "4",
         "--reliability",
         "0.64",
+        "--problems",
+        str(tmp_path / "problems.csv"),
         "-o",
         str(out),
     ]
@@ -288,6 +325,7 @@ def test_command_writes_the_report_the_library_builds(
     parsed = Page(out.read_text(encoding="utf-8"))
     rows = parsed.all("tr", **{"class": "client-row"})
     assert [r["data-alerts"] for r in rows] == ["3", "2", "1", "1", "0"]
+    assert "out_of_range (item goals)" in "".join(parsed.text)
     assert main([*args[:-2], "--clients", "C01", "C02", "-o", str(out)]) == 0
     assert len(Page(out.read_text(encoding="utf-8")).all("section", **{"class": "client"})) == 2
 
@@ -324,8 +362,18 @@ def test_command_says_which_alerts_were_not_evaluated(
         (["--drop", "nan"], "finite"),
         (["--clients", "nobody"], "not in the data"),
         (["--score", "nope"], "nope"),
+        (["--problems", "-"], "needs a file"),
+        (["--problems", "missing.csv"], "missing.csv"),
     ],
-    ids=["cutoff-twice", "sd-alone", "nan-drop", "unknown-client", "unknown-score"],
+    ids=[
+        "cutoff-twice",
+        "sd-alone",
+        "nan-drop",
+        "unknown-client",
+        "unknown-score",
+        "problems-stdin",
+        "problems-missing",
+    ],
 )
 def test_command_usage_errors_exit_2_and_write_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], match: str

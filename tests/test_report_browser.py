@@ -46,11 +46,14 @@ def chrome() -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     export = pd.read_csv(ROOT / "examples" / "srs-sessions.csv", dtype=str, keep_default_na=False)
-    scores = als.score_frame(export, "srs", keep=["client", "session"], allow_provisional=True)
+    result = als.score_frame(
+        export, "srs", keep=["client", "session"], allow_provisional=True, return_problems=True
+    )
     path = tmp_path_factory.mktemp("report") / "report.html"
     write_report(
-        scores,
+        result.scores,
         path,
+        problems=result.problems,
         instrument="srs",
         allow_provisional=True,
         sd=4.0,
@@ -85,6 +88,15 @@ def test_report_renders_offline_without_errors_and_shows_the_alerts(
         "[f.getAttribute('aria-label'), f.querySelector('svg').getBoundingClientRect().height])"
     )
     assert len(charts) == 5 and all(label and height > 100 for label, height in charts)
+    sessions = chrome.evaluate(
+        "[...document.querySelectorAll('section.client')[3].querySelectorAll('table.sessions"
+        " tbody tr')].map(r => [...r.cells].map(c => c.textContent))"
+    )
+    assert [row[:4] for row in sessions] == [
+        ["1", "37", "complete", "none"],
+        ["2", "\u2013", "invalid", "out_of_range (item goals)"],
+        ["3", "36", "complete", "none"],
+    ]
     footer = chrome.evaluate("document.querySelector('#provenance').textContent")
     assert "sha256:" in footer and "cut-off total_below_36 (< 36)" in footer
 

@@ -12,10 +12,10 @@ from ._common import EXIT_OK, EXIT_USAGE, add_sheet_option, error, info, input_p
 __all__ = ["register", "run"]
 
 EPILOG = """\
-example (scores.csv from `alliance-score score answers.csv -i srs --keep client session
---allow-provisional -o scores.csv`):
+example (scores.csv and problems.csv from `alliance-score score answers.csv -i srs
+--keep client session --allow-provisional -o scores.csv --problems problems.csv`):
   alliance-score report scores.csv --client client --session session -i srs \\
-      --allow-provisional -o report.html
+      --allow-provisional --problems problems.csv -o report.html
 
 One self-contained HTML file (charts inline, no scripts, nothing fetched from any server,
 print styles for A4): a first page listing clients in order of need, then one section
@@ -52,6 +52,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="ID",
         help="the instrument that scored the file (id, id@version or a .toml): cut-off, "
         "range and provenance",
+    )
+    p.add_argument(
+        "--problems",
+        metavar="FILE",
+        help="the problems file of the same `score` run: sessions list their problem codes",
     )
     p.add_argument(
         "--clients", nargs="+", metavar="ID", help="only these clients (default: every client)"
@@ -97,6 +102,12 @@ def run(args: argparse.Namespace) -> int:
     with input_path(args.scores) as path:
         open_input(path, args.sheet, quiet=args.quiet)
         frame = read_table(path, sheet=args.sheet)
+    problems = None
+    if args.problems is not None:
+        if args.problems == "-":
+            raise DataError("--problems needs a file (standard input carries the scores).")
+        open_input(args.problems, None, quiet=True)
+        problems = read_table(args.problems)
     cutoff: bool | float = not args.no_cutoff
     if args.cutoff is not None:
         cutoff = args.cutoff
@@ -107,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         session=args.session,
         scale=args.score,
         instrument=args.instrument,
+        problems=problems,
         clients=args.clients,
         cutoff=cutoff,
         allow_provisional=args.allow_provisional,

@@ -21,8 +21,14 @@ import pandas as pd
 from .._version import __version__
 from ..errors import DataError
 from ..instrument import Cutoff, Instrument
-from ..plot._common import CutoffLine, cutoff_line, numeric_column, require_columns, status_text
-from ..registry import load_instrument
+from ..plot._common import (
+    CutoffLine,
+    cutoff_line,
+    instrument_or_none,
+    numeric_column,
+    require_columns,
+    status_text,
+)
 from ..sessions import RUPTURE_METHODS, cutoff_events, detect_ruptures, reliable_change
 
 __all__ = [
@@ -81,6 +87,8 @@ class SessionRow:
     prorated: bool
     n_problems: int | None
     alerts: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    """The problems found in the session's answers, as ``code (item)`` (no values)."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +176,7 @@ def build_report(
     session: Hashable = "session",
     scale: str = "total",
     instrument: Instrument | str | None = None,
+    problems: pd.DataFrame | None = None,
     clients: Sequence[object] | None = None,
     cutoff: bool | float | Cutoff = True,
     allow_provisional: bool = False,
@@ -191,8 +200,14 @@ def build_report(
         Column names: client id, session number, and the score the alerts look at.
     instrument
         The instrument that scored the table (id, path or model): its cut-off, range,
-        scale name and provenance. Without it there is no cut-off unless ``cutoff`` is a
-        number.
+        scale name and provenance; taken from ``scores.attrs`` when the table comes
+        straight from ``score_frame``. Without it there is no cut-off unless ``cutoff``
+        is a number.
+    problems
+        The problems table of the same scoring run (``score_frame(...,
+        return_problems=True).problems``, or the file ``alliance-score score --problems``
+        writes): each session's table then names its problems by code and item. Rows
+        are matched by position (``row``), as both tables keep the input's order.
     clients
         Only these clients (ids compared as text), in the order of need.
     cutoff
@@ -253,7 +268,7 @@ def build_report(
     total 35 at session 2 (the last scored) is < 36: cut-off total_below_36 (provisional)
     """
     require_columns(scores, {"client": client, "session": session, "scale": scale})
-    ins = load_instrument(instrument) if instrument is not None else None
+    ins = instrument_or_none(instrument, scores)
     if rupture_method not in RUPTURE_METHODS:
         raise DataError(
             f"rupture_method must be one of {sorted(RUPTURE_METHODS)}; got {rupture_method!r}"
@@ -262,7 +277,7 @@ def build_report(
         raise DataError(f"drop must be a positive number of points; got {drop!r}")
     if not (math.isfinite(criterion) and criterion > 0):
         raise DataError(f"criterion must be a positive number; got {criterion!r}")
-    data = _long_table(scores, client, session, scale)
+    data = _long_table(scores, client, session, scale, problems)
     if clients is not None:
         wanted = [str(c) for c in clients]
         unknown = sorted(set(wanted) - set(data["client"]))
@@ -436,7 +451,11 @@ def _records(frame: pd.DataFrame) -> list[dict[Hashable, Any]]:
 
 
 def _long_table(
-    scores: pd.DataFrame, client: Hashable, session: Hashable, scale: str
+    scores: pd.DataFrame,
+    client: Hashable,
+    session: Hashable,
+    scale: str,
+    problems: pd.DataFrame | None,
 ) -> pd.DataFrame:
     """The columns the report reads, with fixed names: client (text), session, score, ..."""
     ids = scores[client]
@@ -467,7 +486,24 @@ def _long_table(
         out["n_problems"] = numeric_column(scores, "n_problems", "n_problems").to_numpy()
     else:
         out["n_problems"] = np.nan
+    out["problems"] = _problems_by_row(problems, len(scores))
     return out.sort_values(["client", "session"], kind="mergesort").reset_index(drop=True)
+
+
+def _problems_by_row(problems: pd.DataFrame | None, n_rows: int) -> list[tuple[str, ...]]:
+    """Per row of the scores, its problems as ``code (item)``: codes and item ids only."""
+    found: list[list[str]] = [[] for _ in range(n_rows)]
+    if problems is None:
+        return [()] * n_rows
+    require_columns(problems, {"row": "row", "code": "code"})
+    rows = numeric_column(problems, "row", "row")
+    items = problems["item"] if "item" in problems.columns else pd.Series("", index=problems.index)
+    for row, code, item in zip(rows, problems["code"], items, strict=True):
+        if math.isnan(row) or not 0 <= row < n_rows or row != int(row):
+            continue  # a problem of no row (a file-level one) or of another table
+        text = str(code) + (f" (item {item})" if isinstance(item, str) and item.strip() else "")
+        found[int(row)].append(text)
+    return [tuple(dict.fromkeys(p)) for p in found]
 
 
 def _provisional_column(scores: pd.DataFrame) -> list[str]:
@@ -530,6 +566,7 @@ def _section(
             prorated=bool(r["prorated"]),
             n_problems=None if math.isnan(r["n_problems"]) else int(r["n_problems"]),
             alerts=tuple(fired.get(float(r["session"]), ())),
+            problems=tuple(r["problems"]),
         )
         for r in _records(rows)
     )

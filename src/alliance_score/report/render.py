@@ -21,10 +21,7 @@ from .content import ClientSection, ReportContent
 
 __all__ = ["CSP", "render_html"]
 
-CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    "base-uri 'none'; form-action 'none'"
-)
+CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 """The page's Content-Security-Policy: no scripts, no requests, inline styles only."""
 
 _STYLE: dict[str, Any] = {
