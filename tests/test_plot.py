@@ -4,7 +4,7 @@ committed baseline image."""
 
 from __future__ import annotations
 
-import importlib
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -235,7 +235,17 @@ def test_a_missing_matplotlib_gives_the_install_hint(monkeypatch: pytest.MonkeyP
         trajectory(df)
     with pytest.raises(MissingDependencyError, match=r"alliance-score\[plot\]"):
         subscales(df, scales=["total"])
-    assert importlib.import_module("alliance_score.plot")  # importing needs no matplotlib
+
+
+def test_importing_the_plot_and_report_modules_imports_no_optional_dependency() -> None:
+    code = (
+        "import sys, alliance_score.plot, alliance_score.report, alliance_score.cli.report; "
+        "print(sorted(m for m in ('matplotlib', 'jinja2') if m in sys.modules))"
+    )
+    out = subprocess.run(  # noqa: S603 - this interpreter, fixed code
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "[]"
 
 
 # -- subscales --------------------------------------------------------------------------

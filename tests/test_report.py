@@ -182,6 +182,12 @@ def test_bad_options_are_library_errors(kwargs: dict[str, object], match: str) -
         build_report(srs_scores(), **kwargs)  # type: ignore[arg-type]
 
 
+def test_scores_outside_the_instruments_range_are_refused() -> None:
+    wai = pd.DataFrame({"client": "a", "session": [1, 2], "total": [4.0, 38.0]})
+    with pytest.raises(DataError, match=r"1 score\(s\) .* outside the range of wai-sr@1.0"):
+        build_report(wai, instrument="wai-sr")
+
+
 @pytest.mark.parametrize(
     ("frame", "match"),
     [

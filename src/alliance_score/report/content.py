@@ -288,6 +288,7 @@ def build_report(
         data = data.loc[data["client"].isin(wanted)]
     if data.empty:
         raise DataError("The scores table has no rows to report on.")
+    _check_range(data, ins, scale)
 
     provisional: list[str] = []
     notes: list[str] = []
@@ -444,6 +445,21 @@ def build_report(
         provenance=provenance,
         notes=tuple(notes),
     )
+
+
+def _check_range(data: pd.DataFrame, ins: Instrument | None, scale: str) -> None:
+    """Scores outside the scale's range mean another instrument scored them (or another
+    scoring of it): its cut-off and range would be wrong, so the report is refused."""
+    if ins is None or scale not in ins.scale_ids:
+        return
+    lo, hi = ins.scale(scale).score_range(ins.response)
+    outside = data["score"].notna() & ~data["score"].between(lo, hi)
+    if outside.any():
+        raise DataError(
+            f"{int(outside.sum())} score(s) in column {scale!r} lie outside the range of "
+            f"{ins.ref} {scale} ({lo:g} to {hi:g}); were they scored with another "
+            "instrument? Give the instrument that scored them (instrument=, -i)."
+        )
 
 
 def _records(frame: pd.DataFrame) -> list[dict[Hashable, Any]]:
