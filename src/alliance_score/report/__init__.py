@@ -18,21 +18,14 @@ from typing import Any
 import pandas as pd
 
 from ..errors import UnreadableFileError
-from .content import (
-    ALERT_KINDS,
-    Alert,
-    ClientSection,
-    Provenance,
-    ReportContent,
-    SessionRow,
-    build_report,
-    default_drop,
-)
+from .content import DROP_SHARE, build_report, default_drop
+from .model import ALERT_KINDS, Alert, ClientSection, Provenance, ReportContent, SessionRow
 from .render import CSP, render_html
 
 __all__ = [
     "ALERT_KINDS",
     "CSP",
+    "DROP_SHARE",
     "Alert",
     "ClientSection",
     "Provenance",

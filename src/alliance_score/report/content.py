@@ -12,145 +12,22 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 
 from .._version import __version__
 from ..errors import DataError
 from ..instrument import Cutoff, Instrument
-from ..plot._common import (
-    CutoffLine,
-    cutoff_line,
-    instrument_or_none,
-    numeric_column,
-    require_columns,
-    status_text,
-)
+from ..plot._common import cutoff_line, instrument_or_none, require_columns
 from ..sessions import RUPTURE_METHODS, cutoff_events, detect_ruptures, reliable_change
+from ._table import check_range, long_table, provisional_column, provisional_name, records
+from .model import ALERT_KINDS, Alert, ClientSection, Provenance, ReportContent, SessionRow
 
-__all__ = [
-    "ALERT_KINDS",
-    "Alert",
-    "ClientSection",
-    "Provenance",
-    "ReportContent",
-    "SessionRow",
-    "build_report",
-    "default_drop",
-]
-
-AlertKind = Literal["below_cutoff", "reliable_deterioration", "open_rupture", "drop"]
-ALERT_KINDS: tuple[AlertKind, ...] = (
-    "below_cutoff",
-    "reliable_deterioration",
-    "open_rupture",
-    "drop",
-)
-"""Alert kinds, most urgent first (the order clients with as many alerts are ranked by)."""
-
-ALERT_TITLES: dict[str, str] = {
-    "below_cutoff": "Below the cut-off",
-    "reliable_deterioration": "Reliable deterioration",
-    "open_rupture": "Open rupture episode",
-    "drop": "Drop from the previous session",
-}
+__all__ = ["DROP_SHARE", "build_report", "default_drop"]
 
 DROP_SHARE = 0.025
 """Default drop alert: 2.5% of the scale's range (1 point on the SRS total, 0-40); a
 library convention, not a published rule."""
-
-
-@dataclass(frozen=True)
-class Alert:
-    """One alert for one client, with the rule that fired in words."""
-
-    kind: AlertKind
-    session: float | None
-    rule: str
-    provisional: bool = False
-
-    @property
-    def title(self) -> str:
-        return ALERT_TITLES[self.kind]
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    """One session of one client as the report shows it."""
-
-    session: float
-    score: float | None
-    status: str
-    prorated: bool
-    n_problems: int | None
-    alerts: tuple[str, ...] = ()
-    problems: tuple[str, ...] = ()
-    """The problems found in the session's answers, as ``code (item)`` (no values)."""
-
-
-@dataclass(frozen=True)
-class ClientSection:
-    """Everything the report says about one client."""
-
-    client: str
-    alerts: tuple[Alert, ...]
-    sessions: tuple[SessionRow, ...]
-    ruptures: tuple[tuple[float, float | None], ...] = ()
-    """Rupture episodes as (rupture session, repair session or ``None`` when open)."""
-
-    @property
-    def last_rated(self) -> SessionRow | None:
-        rated = [s for s in self.sessions if s.score is not None]
-        return rated[-1] if rated else None
-
-    @property
-    def need(self) -> tuple[float, ...]:
-        """Sort key, most need first: more alerts, then more urgent kinds, then lower score."""
-        kinds = {a.kind for a in self.alerts}
-        last = self.last_rated
-        score = last.score if last is not None and last.score is not None else math.inf
-        return (-len(kinds), *(0.0 if k in kinds else 1.0 for k in ALERT_KINDS), score)
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """Where the scores and the rules of the report come from."""
-
-    instrument: str
-    instrument_name: str
-    definition_version: str
-    definition_hash: str
-    definition_origin: str
-    library_version: str
-    generated: dt.date
-    provisional: tuple[str, ...]
-    """Every provisional element used (scales scored, cut-offs applied), named."""
-
-
-@dataclass(frozen=True)
-class ReportContent:
-    """The whole report, as data."""
-
-    title: str
-    scale: str
-    scale_name: str
-    scale_range: tuple[float, float] | None
-    cutoff: CutoffLine | None
-    clients: tuple[ClientSection, ...]
-    """In order of need (see :attr:`ClientSection.need`)."""
-    rules: tuple[str, ...]
-    """Each alert rule applied, in words."""
-    not_evaluated: tuple[str, ...]
-    """Alert rules that could not be applied, with the reason and the option that enables them."""
-    provenance: Provenance
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def alerts(self) -> int:
-        return sum(len(c.alerts) for c in self.clients)
 
 
 def default_drop(instrument: Instrument | None, scale: str) -> float:
@@ -277,7 +154,7 @@ def build_report(
         raise DataError(f"drop must be a positive number of points; got {drop!r}")
     if not (math.isfinite(criterion) and criterion > 0):
         raise DataError(f"criterion must be a positive number; got {criterion!r}")
-    data = _long_table(scores, client, session, scale, problems)
+    data = long_table(scores, client, session, scale, problems)
     if clients is not None:
         wanted = [str(c) for c in clients]
         unknown = sorted(set(wanted) - set(data["client"]))
@@ -288,7 +165,7 @@ def build_report(
         data = data.loc[data["client"].isin(wanted)]
     if data.empty:
         raise DataError("The scores table has no rows to report on.")
-    _check_range(data, ins, scale)
+    check_range(data, ins, scale)
 
     provisional: list[str] = []
     notes: list[str] = []
@@ -297,8 +174,8 @@ def build_report(
     scale_obj = ins.scale(scale) if ins is not None and scale in ins.scale_ids else None
     if scale_obj is not None and scale_obj.status == "provisional":
         provisional.append(f"scale {scale} ({scale_obj.name})")
-    for name in _provisional_column(scores):
-        provisional.append(_provisional_name(ins, name))
+    for name in provisional_column(scores):
+        provisional.append(provisional_name(ins, name))
 
     line = cutoff_line(cutoff, ins, scale)
     if line is not None and line.provisional and not allow_provisional:
@@ -336,7 +213,7 @@ def build_report(
             cutoff=line.value,
             comparison=line.comparison,  # type: ignore[arg-type]
         )
-        for ev in _records(events):
+        for ev in records(events):
             if float(ev["session"]) == float(last.loc[ev["client"], "session"]):
                 tag = " (provisional)" if line.provisional else ""
                 alerts[str(ev["client"])].append(
@@ -370,7 +247,7 @@ def build_report(
             criterion=criterion,
             higher_is_better=scale_obj.higher_is_better if scale_obj is not None else True,
         )
-        for row in _records(change.loc[change["change"].eq("deteriorated").fillna(False)]):
+        for row in records(change.loc[change["change"].eq("deteriorated").fillna(False)]):
             alerts[str(row["client"])].append(
                 Alert(
                     "reliable_deterioration",
@@ -388,7 +265,7 @@ def build_report(
     )
     episodes = detect_ruptures(rated, score="score", method=rupture_method)  # type: ignore[arg-type]
     spans: dict[str, list[tuple[float, float | None]]] = {c: [] for c in alerts}
-    for ep in _records(episodes):
+    for ep in records(episodes):
         repaired = bool(ep["repaired"])
         spans[str(ep["client"])].append(
             (float(ep["rupture_session"]), float(ep["repair_session"]) if repaired else None)
@@ -406,7 +283,7 @@ def build_report(
             )
     drops = cutoff_events(rated, score="score", drop=drop_points) if len(rated) else None
     if drops is not None:
-        for ev in _records(drops):
+        for ev in records(drops):
             if float(ev["session"]) == float(last.loc[ev["client"], "session"]):
                 alerts[str(ev["client"])].append(
                     Alert(
@@ -445,104 +322,6 @@ def build_report(
         provenance=provenance,
         notes=tuple(notes),
     )
-
-
-def _check_range(data: pd.DataFrame, ins: Instrument | None, scale: str) -> None:
-    """Scores outside the scale's range mean another instrument scored them (or another
-    scoring of it): its cut-off and range would be wrong, so the report is refused."""
-    if ins is None or scale not in ins.scale_ids:
-        return
-    lo, hi = ins.scale(scale).score_range(ins.response)
-    outside = data["score"].notna() & ~data["score"].between(lo, hi)
-    if outside.any():
-        raise DataError(
-            f"{int(outside.sum())} score(s) in column {scale!r} lie outside the range of "
-            f"{ins.ref} {scale} ({lo:g} to {hi:g}); were they scored with another "
-            "instrument? Give the instrument that scored them (instrument=, -i)."
-        )
-
-
-def _records(frame: pd.DataFrame) -> list[dict[Hashable, Any]]:
-    return frame.to_dict(orient="records")
-
-
-def _long_table(
-    scores: pd.DataFrame,
-    client: Hashable,
-    session: Hashable,
-    scale: str,
-    problems: pd.DataFrame | None,
-) -> pd.DataFrame:
-    """The columns the report reads, with fixed names: client (text), session, score, ..."""
-    ids = scores[client]
-    if ids.isna().any() or ids.astype("string").str.strip().eq("").any():
-        raise DataError(f"The client column {client!r} must not be blank.")
-    out = pd.DataFrame(
-        {
-            "client": ids.astype(str).to_numpy(),
-            "session": numeric_column(scores, session, "session").to_numpy(),
-            "score": numeric_column(scores, scale, "scale").to_numpy(),
-        }
-    )
-    if out["session"].isna().any():
-        raise DataError(f"The session column {session!r} must not be blank.")
-    status = scores["status"] if "status" in scores.columns else None
-    out["status"] = (
-        [status_text(v) for v in status]
-        if status is not None
-        else np.where(out["score"].isna(), "not scored", "scored")
-    )
-    prorated_col = f"{scale}_prorated"
-    if prorated_col in scores.columns:
-        text = scores[prorated_col].astype("string").str.strip().str.lower()
-        out["prorated"] = text.isin(["true", "1"]).to_numpy()
-    else:
-        out["prorated"] = False
-    if "n_problems" in scores.columns:
-        out["n_problems"] = numeric_column(scores, "n_problems", "n_problems").to_numpy()
-    else:
-        out["n_problems"] = np.nan
-    out["problems"] = _problems_by_row(problems, len(scores))
-    return out.sort_values(["client", "session"], kind="mergesort").reset_index(drop=True)
-
-
-def _problems_by_row(problems: pd.DataFrame | None, n_rows: int) -> list[tuple[str, ...]]:
-    """Per row of the scores, its problems as ``code (item)``: codes and item ids only."""
-    found: list[list[str]] = [[] for _ in range(n_rows)]
-    if problems is None:
-        return [()] * n_rows
-    require_columns(problems, {"row": "row", "code": "code"})
-    rows = numeric_column(problems, "row", "row")
-    items = problems["item"] if "item" in problems.columns else pd.Series("", index=problems.index)
-    for row, code, item in zip(rows, problems["code"], items, strict=True):
-        if math.isnan(row) or not 0 <= row < n_rows or row != int(row):
-            continue  # a problem of no row (a file-level one) or of another table
-        text = str(code) + (f" (item {item})" if isinstance(item, str) and item.strip() else "")
-        found[int(row)].append(text)
-    return [tuple(dict.fromkeys(p)) for p in found]
-
-
-def _provisional_column(scores: pd.DataFrame) -> list[str]:
-    """Provisional elements named in the table's ``provisional`` column (from scoring)."""
-    if "provisional" not in scores.columns:
-        return []
-    names: dict[str, None] = {}
-    for cell in scores["provisional"].dropna().astype(str):
-        for name in cell.split(";"):
-            if name.strip():
-                names[name.strip()] = None
-    return list(names)
-
-
-def _provisional_name(ins: Instrument | None, name: str) -> str:
-    """A provisional scale or cut-off flag named as the footer names it."""
-    if ins is not None:
-        for c in ins.cutoffs:
-            if c.flag == name:
-                return f"cut-off {c.flag} ({c.comparison} {c.value:g})"
-        if name in ins.scale_ids:
-            return f"scale {name} ({ins.scale(name).name})"
-    return name
 
 
 def _change_terms(
@@ -584,7 +363,7 @@ def _section(
             alerts=tuple(fired.get(float(r["session"]), ())),
             problems=tuple(r["problems"]),
         )
-        for r in _records(rows)
+        for r in records(rows)
     )
     order = {k: i for i, k in enumerate(ALERT_KINDS)}
     return ClientSection(

@@ -17,7 +17,7 @@ from typing import Any, cast
 import pandas as pd
 
 from ..errors import AllianceScoreError, MissingDependencyError
-from .content import ClientSection, ReportContent
+from .model import ClientSection, ReportContent
 
 __all__ = ["CSP", "render_html"]
 
