@@ -135,6 +135,13 @@ def test_trajectory_without_an_instrument_has_no_cutoff_and_automatic_limits() -
     assert ax.get_ylabel() == "total"
 
 
+def test_trajectory_of_a_column_named_with_an_underscore_keeps_its_legend() -> None:
+    df = pd.DataFrame({"client": "a", "session": [1, 2], "_x": [3.0, 4.0]})
+    ax = trajectory(df, scale="_x", ax=_ax())  # matplotlib would warn: no labelled artist
+    legend = ax.get_legend()
+    assert legend is not None and [t.get_text() for t in legend.get_texts()] == ["x"]
+
+
 def test_trajectory_uses_the_scale_range_and_name_of_the_instrument() -> None:
     ax = trajectory(wai_scores(), client_id="C001", scale="bond", ax=_ax())
     assert ax.get_ylabel() == "Bond"

@@ -111,7 +111,8 @@ def trajectory(
     x = rows["_session"].to_numpy(dtype=np.float64)
     y = numeric_column(rows, scale, "scale").to_numpy(dtype=np.float64)
     name = ins.scale(scale).name if ins is not None and scale in ins.scale_ids else scale
-    ax.plot(x, y, marker="o", color=LINE_COLOUR, label=name, gid="scores", zorder=3)
+    label = str(name).lstrip("_") or "score"  # matplotlib hides labels starting with _
+    ax.plot(x, y, marker="o", color=LINE_COLOUR, label=label, gid="scores", zorder=3)
     prorated_col = f"{scale}_prorated"
     if prorated_col in rows.columns:
         text = rows[prorated_col].astype("string").str.strip().str.lower()
