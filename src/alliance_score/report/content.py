@@ -18,7 +18,7 @@ import pandas as pd
 from .._version import __version__
 from ..errors import DataError
 from ..instrument import Cutoff, Instrument
-from ..plot._common import cutoff_line, instrument_or_none, require_columns
+from ..plot._common import CutoffLine, cutoff_line, instrument_or_none, require_columns
 from ..sessions import RUPTURE_METHODS, cutoff_events, detect_ruptures, reliable_change
 from ._table import check_range, long_table, provisional_column, provisional_name, records
 from .model import ALERT_KINDS, Alert, ClientSection, Provenance, ReportContent, SessionRow
@@ -205,97 +205,31 @@ def build_report(
 
     rated = data.loc[data["score"].notna()]
     alerts: dict[str, list[Alert]] = {c: [] for c in pd.unique(data["client"])}
-    last = rated.groupby("client", sort=False).tail(1).set_index("client")
-    if line is not None and len(rated):
-        events = cutoff_events(
-            rated,
-            score="score",
-            cutoff=line.value,
-            comparison=line.comparison,  # type: ignore[arg-type]
-        )
-        for ev in records(events):
-            if float(ev["session"]) == float(last.loc[ev["client"], "session"]):
-                tag = " (provisional)" if line.provisional else ""
-                alerts[str(ev["client"])].append(
-                    Alert(
-                        "below_cutoff",
-                        float(ev["session"]),
-                        f"{scale} {_fmt(float(ev['value']))} at session "
-                        f"{_fmt(float(ev['session']))} "
-                        f"(the last scored) is {line.comparison} {line.value:g}: "
-                        f"cut-off {line.flag}{tag}",
-                        provisional=line.provisional,
-                    )
-                )
+    spans: dict[str, list[tuple[float, float | None]]] = {c: [] for c in alerts}
+    last = rated.groupby("client", sort=False).tail(1).set_index("client")["session"]
+    if line is not None:
+        _cutoff_alerts(alerts, rated, last, line, scale)
     terms = _change_terms(ins, scale, sd, reliability)
     if terms is None:
         not_evaluated.append(
             "Reliable deterioration: needs the scale's SD and reliability in your "
-            "population (sd= and reliability=, --sd and --reliability); the instrument "
-            "has no norm giving them."
+            "population (sd= and reliability=, --sd and --reliability); no norm of the "
+            "instrument gives them."
         )
     else:
         rules.append(
             f"Reliable deterioration: reliable change index from the first to the last "
             f"scored session below -{criterion:g} (SD {terms[0]:g}, reliability {terms[1]:g})"
         )
-        change = reliable_change(
-            rated,
-            score="score",
-            sd=terms[0],
-            reliability=terms[1],
-            criterion=criterion,
-            higher_is_better=scale_obj.higher_is_better if scale_obj is not None else True,
-        )
-        for row in records(change.loc[change["change"].eq("deteriorated").fillna(False)]):
-            alerts[str(row["client"])].append(
-                Alert(
-                    "reliable_deterioration",
-                    float(row["post_session"]),
-                    f"{scale} fell from {_fmt(float(row['pre']))} (session "
-                    f"{_fmt(float(row['pre_session']))}) to {_fmt(float(row['post']))} (session "
-                    f"{_fmt(float(row['post_session']))}): RCI {float(row['rci']):.2f} < "
-                    f"-{criterion:g}",
-                )
-            )
+        better = scale_obj.higher_is_better if scale_obj is not None else True
+        _change_alerts(alerts, rated, terms, criterion, better, scale)
     rules.append(
         f"Open rupture episode: a rupture-repair episode ({rupture_method}: "
         f"{RUPTURE_METHODS[rupture_method]['threshold']:g} SD below the client's mean) "
         "not yet repaired"
     )
-    episodes = detect_ruptures(rated, score="score", method=rupture_method)  # type: ignore[arg-type]
-    spans: dict[str, list[tuple[float, float | None]]] = {c: [] for c in alerts}
-    for ep in records(episodes):
-        repaired = bool(ep["repaired"])
-        spans[str(ep["client"])].append(
-            (float(ep["rupture_session"]), float(ep["repair_session"]) if repaired else None)
-        )
-        if not repaired:
-            alerts[str(ep["client"])].append(
-                Alert(
-                    "open_rupture",
-                    float(ep["rupture_session"]),
-                    f"{scale} fell to {_fmt(float(ep['trough']))} at session "
-                    f"{_fmt(float(ep['rupture_session']))}, {float(ep['depth_sd']):.1f} SD below "
-                    f"the client's mean {_fmt(float(ep['reference']))}, and has not come back to "
-                    f"{_fmt(float(ep['pre_level']))} (session {_fmt(float(ep['pre_session']))})",
-                )
-            )
-    drops = cutoff_events(rated, score="score", drop=drop_points) if len(rated) else None
-    if drops is not None:
-        for ev in records(drops):
-            if float(ev["session"]) == float(last.loc[ev["client"], "session"]):
-                alerts[str(ev["client"])].append(
-                    Alert(
-                        "drop",
-                        float(ev["session"]),
-                        f"{scale} {_fmt(float(ev['value']))} at session "
-                        f"{_fmt(float(ev['session']))} "
-                        f"is {_points(float(ev['reference']) - float(ev['value']))} below "
-                        f"{_fmt(float(ev['reference']))} at the scored session before it "
-                        f"(rule: {_points(drop_points)} or more)",
-                    )
-                )
+    _rupture_alerts(alerts, spans, rated, rupture_method, scale)
+    _drop_alerts(alerts, rated, last, drop_points, scale)
     sections = [_section(c, data.loc[data["client"] == c], alerts[c], spans[c]) for c in alerts]
     sections.sort(key=lambda s: (s.need, s.client))
     provenance = Provenance(
@@ -322,6 +256,126 @@ def build_report(
         provenance=provenance,
         notes=tuple(notes),
     )
+
+
+def _cutoff_alerts(
+    alerts: dict[str, list[Alert]],
+    rated: pd.DataFrame,
+    last: pd.Series,
+    line: CutoffLine,
+    scale: str,
+) -> None:
+    """Below the cut-off at the client's last scored session."""
+    if rated.empty:
+        return
+    events = cutoff_events(
+        rated,
+        score="score",
+        cutoff=line.value,
+        comparison=line.comparison,  # type: ignore[arg-type]
+    )
+    tag = " (provisional)" if line.provisional else ""
+    for ev in records(events):
+        session = float(ev["session"])
+        if session != float(last[ev["client"]]):
+            continue
+        alerts[str(ev["client"])].append(
+            Alert(
+                "below_cutoff",
+                session,
+                f"{scale} {_fmt(float(ev['value']))} at session {_fmt(session)} "
+                f"(the last scored) is {line.comparison} {line.value:g}: "
+                f"cut-off {line.flag}{tag}",
+                provisional=line.provisional,
+            )
+        )
+
+
+def _change_alerts(
+    alerts: dict[str, list[Alert]],
+    rated: pd.DataFrame,
+    terms: tuple[float, float],
+    criterion: float,
+    higher_is_better: bool,
+    scale: str,
+) -> None:
+    """Reliable deterioration from the first to the last scored session."""
+    if rated.empty:
+        return
+    change = reliable_change(
+        rated,
+        score="score",
+        sd=terms[0],
+        reliability=terms[1],
+        criterion=criterion,
+        higher_is_better=higher_is_better,
+    )
+    for row in records(change.loc[change["change"].eq("deteriorated").fillna(False)]):
+        alerts[str(row["client"])].append(
+            Alert(
+                "reliable_deterioration",
+                float(row["post_session"]),
+                f"{scale} fell from {_fmt(float(row['pre']))} (session "
+                f"{_fmt(float(row['pre_session']))}) to {_fmt(float(row['post']))} (session "
+                f"{_fmt(float(row['post_session']))}): RCI {float(row['rci']):.2f} < "
+                f"-{criterion:g}",
+            )
+        )
+
+
+def _rupture_alerts(
+    alerts: dict[str, list[Alert]],
+    spans: dict[str, list[tuple[float, float | None]]],
+    rated: pd.DataFrame,
+    method: str,
+    scale: str,
+) -> None:
+    """Every rupture episode is shaded in the chart; an episode not yet repaired alerts."""
+    if rated.empty:
+        return
+    episodes = detect_ruptures(rated, score="score", method=method)  # type: ignore[arg-type]
+    for ep in records(episodes):
+        repaired = bool(ep["repaired"])
+        client = str(ep["client"])
+        start = float(ep["rupture_session"])
+        spans[client].append((start, float(ep["repair_session"]) if repaired else None))
+        if not repaired:
+            alerts[client].append(
+                Alert(
+                    "open_rupture",
+                    start,
+                    f"{scale} fell to {_fmt(float(ep['trough']))} at session {_fmt(start)}, "
+                    f"{float(ep['depth_sd']):.1f} SD below the client's mean "
+                    f"{_fmt(float(ep['reference']))}, and has not come back to "
+                    f"{_fmt(float(ep['pre_level']))} (session {_fmt(float(ep['pre_session']))})",
+                )
+            )
+
+
+def _drop_alerts(
+    alerts: dict[str, list[Alert]],
+    rated: pd.DataFrame,
+    last: pd.Series,
+    drop: float,
+    scale: str,
+) -> None:
+    """A drop of ``drop`` points or more at the last scored session from the one before."""
+    if rated.empty:
+        return
+    for ev in records(cutoff_events(rated, score="score", drop=drop)):
+        session = float(ev["session"])
+        if session != float(last[ev["client"]]):
+            continue
+        fall = float(ev["reference"]) - float(ev["value"])
+        alerts[str(ev["client"])].append(
+            Alert(
+                "drop",
+                session,
+                f"{scale} {_fmt(float(ev['value']))} at session {_fmt(session)} is "
+                f"{_points(fall)} below {_fmt(float(ev['reference']))} at the scored session "
+                f"before it (rule: {_points(drop)} or more)",
+            )
+        )
 
 
 def _change_terms(
