@@ -124,6 +124,16 @@ def test_a_client_without_a_scored_session_is_listed_last_without_alerts() -> No
     assert "not scored (invalid)" in render_html(content)
 
 
+def test_sessions_entered_twice_are_listed_and_noted() -> None:
+    scores = pd.DataFrame(
+        {"client": ["a", "a", "a"], "session": [1, 2, 2], "total": [38.0, 37.0, 30.0]}
+    )
+    content = build_report(scores, instrument="srs")
+    assert [s.score for s in content.clients[0].sessions] == [38.0, 37.0, 30.0]
+    assert any("1 session(s) appear more than once" in n for n in content.notes)
+    assert "appear more than once" in render_html(content)
+
+
 def test_a_provisional_cutoff_is_not_used_without_the_opt_in() -> None:
     content = build_report(srs_scores(), instrument="srs")
     kinds = {a.kind for c in content.clients for a in c.alerts}

@@ -135,4 +135,6 @@ def run(args: argparse.Namespace) -> int:
     )
     for reason in content.not_evaluated:
         info(f"  not evaluated: {reason}", quiet=args.quiet)
+    for note in content.notes:
+        info(f"  note: {note}", quiet=args.quiet)
     return EXIT_OK

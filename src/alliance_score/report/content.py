@@ -166,6 +166,7 @@ def build_report(
     if data.empty:
         raise DataError("The scores table has no rows to report on.")
     check_range(data, ins, scale)
+    twice = int(data.duplicated(["client", "session"]).sum())
 
     provisional: list[str] = []
     notes: list[str] = []
@@ -244,6 +245,12 @@ def build_report(
     )
     if ins is None:
         notes.append("No instrument was given: no definition is recorded for these scores.")
+    if twice:
+        notes.append(
+            f"{twice} session(s) appear more than once for the same client (entered twice, "
+            "or rated by several raters); every row is listed. Report one rater's scores at "
+            "a time."
+        )
     return ReportContent(
         title=title,
         scale=scale,
