@@ -19,6 +19,8 @@ from alliance_score import DataError, MissingDependencyError
 from alliance_score.cli import main
 from alliance_score.report import CSP, build_report, render_html, write_report
 
+from .sessions_strategies import long_tables
+
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = "<img src=x onerror=alert(1)>"
 DAY = dt.date(2025, 1, 6)
@@ -172,6 +174,26 @@ def test_reliable_change_uses_higher_is_better_and_criterion() -> None:
     assert [a.kind for a in strict.clients[0].alerts] == ["reliable_deterioration", "drop"]
     lenient = build_report(scores, sd=4.0, reliability=0.64, criterion=2.7)  # RCI -2.65
     assert [a.kind for a in lenient.clients[0].alerts] == ["drop"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(table=long_tables())
+def test_alerts_follow_their_rules_on_any_caseload(table: pd.DataFrame) -> None:
+    content = build_report(table, cutoff=4.0, drop=1.0)
+    assert sorted(c.client for c in content.clients) == sorted(table["client"].unique())
+    for section in content.clients:
+        rated = table.loc[(table["client"] == section.client) & table["total"].notna()]
+        rated = rated.sort_values(["session", "total"], kind="mergesort")
+        kinds = [a.kind for a in section.alerts]
+        last = rated["total"].to_numpy()[-1] if len(rated) else None
+        assert ("below_cutoff" in kinds) == (last is not None and last < 4.0)
+        fell = len(rated) > 1 and rated["total"].to_numpy()[-2] - last >= 1.0
+        assert ("drop" in kinds) == fell
+        assert [s.session for s in section.sessions] == sorted(
+            table.loc[table["client"] == section.client, "session"].astype(float)
+        )
+    needs = [c.need for c in content.clients]
+    assert needs == sorted(needs)  # in order of need
 
 
 @pytest.mark.parametrize(
