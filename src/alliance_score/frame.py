@@ -80,6 +80,12 @@ class FrameResult:
             "provisional": list(self.provisional),
         }
 
+    def _repr_html_(self) -> str:
+        """A compact table for notebooks (see ``alliance_score._html``)."""
+        from ._html import frame_result_html
+
+        return frame_result_html(self)
+
 
 @overload
 def score_frame(

@@ -71,6 +71,12 @@ class ScoreResult(BaseModel):
     """Scales and flags in this result that are provisional (scored only on request)."""
     problems: tuple[Problem, ...]
 
+    def _repr_html_(self) -> str:
+        """A compact table for notebooks (see ``alliance_score._html``)."""
+        from ._html import score_result_html
+
+        return score_result_html(self)
+
 
 def score_response(
     instrument: Instrument | str,

@@ -90,6 +90,12 @@ class PsychometricReport:
         )
         return "\n".join(lines) + "\n"
 
+    def _repr_html_(self) -> str:
+        """A compact table for notebooks (see ``alliance_score._html``)."""
+        from .._html import psychometric_report_html
+
+        return psychometric_report_html(self)
+
 
 def psychometric_report(
     data: pd.DataFrame,
