@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from ..errors import DataError, MissingDependencyError
+from ..errors import ArgumentError, DataError, MissingDependencyError
 from ._columns import prepare, require_columns
 
 __all__ = [
@@ -36,6 +36,9 @@ AGREEMENT_COLUMNS: tuple[str, ...] = (
     "icc_c1_upper",
 )
 """Columns of :func:`rater_agreement`."""
+
+SURFACE_COLUMNS: tuple[str, ...] = ("c", "t", "c2", "ct", "t2")
+"""Columns :func:`response_surface_terms` adds to the output of :func:`pair_ratings`."""
 
 
 def two_way_icc(ratings: ArrayLike, *, ci: float | None = None) -> dict[str, float]:
@@ -237,20 +240,50 @@ def pair_ratings(
       client  session  total_client  total_therapist
     0      a        1           5.0              4.0
     """
+    return _pairs(data, client=client, session=session, rater=rater, score=score, raters=raters)
+
+
+def _check_raters(raters: object) -> tuple[Any, Any]:
+    pair: tuple[Any, ...] = ()
+    if isinstance(raters, tuple | list):
+        pair = tuple(raters)
+    distinct = len(pair) == 2 and bool(pair[0] != pair[1])
+    if not distinct or isinstance(raters, str):
+        raise ArgumentError(f"raters must name two different rater values; got {raters!r}.")
+    return pair[0], pair[1]
+
+
+def _pair_names(score: str, raters: tuple[Any, Any]) -> list[str]:
+    return [f"{score}_{r}" for r in raters]
+
+
+def _pairs(
+    data: pd.DataFrame,
+    *,
+    client: str,
+    session: str,
+    rater: str,
+    score: str,
+    raters: tuple[Any, Any],
+    extra_outputs: tuple[str, ...] = (),
+    what: str = "pair_ratings",
+) -> pd.DataFrame:
     require_columns(data, {"rater": rater})
-    if len(raters) != 2 or raters[0] == raters[1]:
-        raise ValueError(f"raters must name two different rater values; got {raters!r}")
-    d = prepare(data, client=client, session=session, rater=rater, score=score)
+    raters = _check_raters(raters)
+    d = prepare(
+        data,
+        client=client,
+        session=session,
+        rater=rater,
+        score=score,
+        outputs=(*_pair_names(score, raters), *extra_outputs),
+        what=what,
+    )
     d = d.loc[d[rater].isin(list(raters))]
-    if d.duplicated([client, session, rater]).any():
-        raise DataError(
-            "Some sessions have two scores from the same rater (duplicates); "
-            "run validate_long to find them."
-        )
     # pivot (not pivot_table): duplicates were ruled out above and nothing is aggregated
     wide = d.pivot(index=[client, session], columns=rater, values=score)  # noqa: PD010
     wide = wide.reindex(columns=list(raters)).dropna()
-    wide.columns = pd.Index([f"{score}_{r}" for r in raters])
+    wide.columns = pd.Index(_pair_names(score, raters))
     return wide.sort_index().reset_index()
 
 
@@ -309,9 +342,8 @@ def rater_agreement(
        n_pairs  mean_difference    r    icc_a1  icc_c1
     0        4              1.0  1.0  0.769231     1.0
     """
-    pairs = pair_ratings(
-        data, client=client, session=session, rater=rater, score=score, raters=raters
-    )
+    pairs = _pairs(data, client=client, session=session, rater=rater, score=score, raters=raters)
+    raters = _check_raters(raters)
     a = pairs[f"{score}_{raters[0]}"]
     b = pairs[f"{score}_{raters[1]}"]
     diff = a - b
@@ -393,9 +425,17 @@ def response_surface_terms(
     0  1.0 -1.0  1.0 -1.0  1.0
     1  0.0  0.0  0.0  0.0  0.0
     """
-    pairs = pair_ratings(
-        data, client=client, session=session, rater=rater, score=score, raters=raters
+    pairs = _pairs(
+        data,
+        client=client,
+        session=session,
+        rater=rater,
+        score=score,
+        raters=raters,
+        extra_outputs=SURFACE_COLUMNS,
+        what="response_surface_terms",
     )
+    raters = _check_raters(raters)
     a = pairs[f"{score}_{raters[0]}"]
     b = pairs[f"{score}_{raters[1]}"]
     if isinstance(centre, str):

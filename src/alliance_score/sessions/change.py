@@ -30,6 +30,9 @@ RCI_COLUMNS: tuple[str, ...] = (
 )
 """Columns of :func:`reliable_change` after the client (and rater) columns."""
 
+CUTOFF_COLUMNS: tuple[str, ...] = ("cutoff", "past_cutoff", "recovered")
+"""Columns :func:`reliable_change` adds after :data:`RCI_COLUMNS` with clinical norms."""
+
 
 def clinical_cutoffs(
     dysfunctional: Norm, functional: Norm, *, higher_is_better: bool = True
@@ -257,7 +260,16 @@ def reliable_change(
     )
     if higher_is_better is None:
         higher_is_better = ins.scale(str(score)).higher_is_better if ins is not None else True
-    d = prepare(data, client=client, session=session, rater=rater, score=score, dropna=False)
+    d = prepare(
+        data,
+        client=client,
+        session=session,
+        rater=rater,
+        score=score,
+        dropna=False,
+        outputs=(*RCI_COLUMNS, *CUTOFF_COLUMNS),
+        what="reliable_change",
+    )
     every = d.loc[:, keys].drop_duplicates().set_index(keys).index
     rated = d.loc[d[score].notna()]
     a = _pick(rated, keys, session, pre).reindex(every)

@@ -123,7 +123,16 @@ def cutoff_events(
     if drop is not None and not drop > 0:
         raise ValueError(f"drop must be a positive number of points; got {drop}")
     require_columns(data, {f"item {i!r}": i for i in items})
-    d = prepare(data, client=client, session=session, rater=rater, score=score, extra=list(items))
+    d = prepare(
+        data,
+        client=client,
+        session=session,
+        rater=rater,
+        score=score,
+        extra=list(items),
+        outputs=EVENT_COLUMNS[1:],
+        what="cutoff_events",
+    )
     parts: list[pd.DataFrame] = []
 
     def add(mask: pd.Series, event: str, column: str, value: pd.Series, ref: object) -> None:

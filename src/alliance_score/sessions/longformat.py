@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ._columns import group_keys, require_columns
+from ._columns import check_identifiers, group_keys, refuse_duplicates, require_columns
 
 __all__ = ["LONG_PROBLEM_COLUMNS", "LongProblemCode", "to_long", "to_wide", "validate_long"]
 
@@ -262,11 +262,8 @@ def to_wide(
         data, {"client": client, "session": session, "rater": rater, "score": score}
     )
     keys = group_keys(client, rater)
-    if frame.duplicated(subset=[*keys, session]).any():
-        raise DataError(
-            f"Cannot reshape to wide: some rows share the columns {[*keys, session]} "
-            "(duplicates); run validate_long to find them."
-        )
+    check_identifiers(frame, {"client": client, "rater": rater, "session": session})
+    refuse_duplicates(frame, [*keys, session])
     # pivot (not pivot_table): duplicates were ruled out above and nothing is aggregated
     wide = frame.pivot(index=keys, columns=session, values=score)  # noqa: PD010
     wide = wide.sort_index(axis=0).sort_index(axis=1)

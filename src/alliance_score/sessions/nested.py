@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ._columns import prepare, require_columns
+from ._columns import prepare, refuse_clash, require_columns
 
 __all__ = ["NESTED_COLUMNS", "nested_icc", "one_way_icc"]
 
@@ -187,6 +187,7 @@ def nested_icc(
     0  client         2  0.739583  0.876543
     """
     require_columns(data, {"therapist": therapist})
+    refuse_clash([rater], NESTED_COLUMNS, "nested_icc")
     extra = [therapist] if therapist is not None else []
     d = prepare(data, client=client, session=session, rater=rater, score=score, extra=extra)
     parts = [(None, d)] if rater is None else list(d.groupby(rater, sort=True, observed=True))

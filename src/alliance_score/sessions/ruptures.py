@@ -47,6 +47,9 @@ EPISODE_COLUMNS: tuple[str, ...] = (
 """Columns of :func:`detect_ruptures` after the client (and rater) columns."""
 
 
+_WORK_COLUMNS = ("_ref", "_sd", "_below", "_run", "_pre_session", "_pre_level", "_target")
+
+
 def detect_ruptures(
     data: pd.DataFrame,
     *,
@@ -177,7 +180,15 @@ def detect_ruptures(
         raise ValueError(f"window must be a whole number of sessions, 1 or more; got {horizon!r}")
 
     keys = group_keys(client, rater)
-    d = prepare(data, client=client, session=session, rater=rater, score=score)
+    d = prepare(
+        data,
+        client=client,
+        session=session,
+        rater=rater,
+        score=score,
+        outputs=(*EPISODE_COLUMNS, *_WORK_COLUMNS),
+        what="detect_ruptures",
+    )
     y = d[score]
     by = [d[c] for c in keys]
     g = y.groupby(by, sort=False, observed=True)

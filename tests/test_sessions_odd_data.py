@@ -1,0 +1,100 @@
+"""Odd but legal inputs to the session functions: refused with a library error, never a
+silently wrong number (column names that clash with outputs, duplicated sessions, ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from alliance_score import DataError
+from alliance_score.cli import main
+from alliance_score.sessions import (
+    cutoff_events,
+    decompose,
+    detect_ruptures,
+    early_alliance,
+    nested_icc,
+    pair_ratings,
+    rater_agreement,
+    reliable_change,
+    response_surface_terms,
+    summarize_clients,
+)
+
+LONG = pd.DataFrame(
+    {
+        "client": ["a"] * 4 + ["b"] * 4,
+        "session": [1, 2, 3, 4] * 2,
+        "total": [5.0, 3.0, 5.0, 2.0, 4.0, 4.5, 4.0, 5.0],
+    }
+)
+RATED = pd.DataFrame(
+    {
+        "client": ["a", "a", "b", "b", "c", "c"],
+        "session": [1] * 6,
+        "rater": ["client", "therapist"] * 3,
+        "total": [6.0, 4.0, 5.0, 5.0, 3.0, 4.0],
+    }
+)
+
+
+def test_cutoff_events_refuses_a_session_column_named_first_session() -> None:
+    data = LONG.rename(columns={"session": "first_session"})
+    with pytest.raises(DataError, match="first_session"):
+        cutoff_events(data, session="first_session", cutoff=4.0)
+    # renamed, the answer is the true first session of each kind of event: 2, then 4
+    events = cutoff_events(LONG, cutoff=3.5)
+    assert events.loc[events["client"] == "a", "session"].tolist() == [2, 4]
+    assert events.loc[events["client"] == "a", "first_session"].tolist() == [2, 2]
+
+
+@pytest.mark.parametrize("name", ["c", "t", "c2", "ct", "t2"])
+def test_response_surface_refuses_a_client_column_named_like_a_term(name: str) -> None:
+    with pytest.raises(DataError, match="named like output columns"):
+        response_surface_terms(RATED.rename(columns={"client": name}), client=name)
+
+
+SessionCall = Callable[[pd.DataFrame, str], object]
+CLASHES: list[tuple[str, SessionCall]] = [
+    ("mean", lambda d, c: summarize_clients(d, client=c)),
+    ("early", lambda d, c: early_alliance(d, client=c)),
+    ("pre", lambda d, c: reliable_change(d, client=c, sd=1.0, reliability=0.8)),
+    ("depth", lambda d, c: detect_ruptures(d, client=c)),
+    ("event", lambda d, c: cutoff_events(d, client=c, cutoff=4.0)),
+    ("value", lambda d, c: cutoff_events(d, client=c, drop=1.0)),
+]
+
+
+@pytest.mark.parametrize(("name", "call"), CLASHES, ids=[n for n, _ in CLASHES])
+def test_an_id_column_named_like_an_output_column_is_a_library_error(
+    name: str, call: SessionCall
+) -> None:
+    with pytest.raises(DataError, match="named like output columns"):
+        call(LONG.rename(columns={"client": name}), name)
+
+
+def test_pair_columns_and_rater_columns_named_like_outputs_are_refused() -> None:
+    clash = RATED.assign(total_client=1).rename(columns={"client": "total_client"})
+    with pytest.raises(DataError, match="total_client"):
+        pair_ratings(clash, client="total_client")
+    with pytest.raises(DataError, match="level"):
+        nested_icc(RATED.rename(columns={"rater": "level"}), rater="level")
+    with pytest.raises(DataError, match="both name the column"):
+        rater_agreement(RATED, client="session")
+
+
+def test_decompose_refuses_an_input_named_like_its_output() -> None:
+    with pytest.raises(DataError, match="clash"):
+        decompose(LONG.rename(columns={"client": "total_between"}), client="total_between")
+
+
+def test_cli_exits_2_for_a_column_named_like_an_output(tmp_path: Path) -> None:
+    src = tmp_path / "scores.csv"
+    LONG.rename(columns={"client": "mean"}).to_csv(src, index=False)
+    out = tmp_path / "s.csv"
+    args = ["sessions", str(src), "--client", "mean", "--session", "session", "-o", str(out)]
+    assert main([*args, "-q"]) == 2
+    assert not out.exists()
