@@ -22,6 +22,7 @@ from alliance_score.sessions import (
     reliable_change,
     response_surface_terms,
     summarize_clients,
+    validate_long,
 )
 
 LONG = pd.DataFrame(
@@ -98,3 +99,42 @@ def test_cli_exits_2_for_a_column_named_like_an_output(tmp_path: Path) -> None:
     args = ["sessions", str(src), "--client", "mean", "--session", "session", "-o", str(out)]
     assert main([*args, "-q"]) == 2
     assert not out.exists()
+
+
+DAY_FIRST = pd.DataFrame(
+    {
+        "client": ["a"] * 3,
+        "session": [1, 2, 3],
+        "date": ["10/01/2020", "13/01/2020", "05/02/2020"],
+    }
+)
+
+
+def test_day_first_dates_are_read_with_one_format_for_the_column() -> None:
+    # 13/01 can only be day first, so the whole column is: a correctly ordered series
+    assert validate_long(DAY_FIRST, date="date").empty
+    late = DAY_FIRST.assign(date=["10/01/2020", "13/01/2020", "05/01/2020"])
+    assert validate_long(late, date="date")["code"].tolist() == ["non_monotone_date"]
+
+
+def test_ambiguous_dates_are_refused_with_the_option_named() -> None:
+    ambiguous = DAY_FIRST.assign(date=["10/01/2020", "11/01/2020", "05/02/2020"])
+    with pytest.raises(DataError, match="date_format="):
+        validate_long(ambiguous, date="date")
+    assert validate_long(ambiguous, date="date", date_format="%d/%m/%Y").empty
+    # read month first, 5 February comes before 1 November
+    month_first = validate_long(ambiguous, date="date", date_format="%m/%d/%Y")
+    assert month_first["code"].tolist() == ["non_monotone_date"]
+
+
+def test_cli_names_date_format_for_ambiguous_dates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "scores.csv"
+    ambiguous = DAY_FIRST.assign(date=["10/01/2020", "11/01/2020", "05/02/2020"], total=4.0)
+    ambiguous.to_csv(src, index=False)
+    args = ["sessions", str(src), "--client", "client", "--session", "session", "-q"]
+    assert main([*args, "--date", "date", "-o", str(tmp_path / "a.csv")]) == 2
+    assert "--date-format" in capsys.readouterr().err
+    out = tmp_path / "b.csv"
+    assert main([*args, "--date", "date", "--date-format", "%d/%m/%Y", "-o", str(out)]) == 0

@@ -67,6 +67,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--rater", metavar="COL", help="rater column (summaries per rater)")
     p.add_argument("--score", default="total", metavar="COL", help="score column (total)")
     p.add_argument("--date", metavar="COL", help="session date column, checked to increase")
+    p.add_argument(
+        "--date-format",
+        metavar="FMT",
+        help="how --date is written, e.g. %%d/%%m/%%Y (day first); needed when the dates can "
+        "be read day first and month first",
+    )
     p.add_argument("-o", "--output", default="-", metavar="OUT", help="summary CSV (stdout)")
     early = p.add_mutually_exclusive_group()
     early.add_argument(
@@ -173,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
     if args.date is not None and args.date in frame.columns:  # a date not recorded
         frame[args.date] = frame[args.date].mask(_empty(frame[args.date])[1].to_numpy(dtype=bool))
     cols = {"client": args.client, "session": args.session, "rater": args.rater}
-    problems = validate_long(frame, date=args.date, **cols)
+    problems = validate_long(frame, date=args.date, date_format=args.date_format, **cols)
     # rows without a client, session or rater are reported above and cannot be placed
     frame = frame.loc[frame[[c for c in cols.values() if c is not None]].notna().all(axis=1)]
     early = (
