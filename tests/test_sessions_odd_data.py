@@ -3,14 +3,16 @@ silently wrong number (column names that clash with outputs, duplicated sessions
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from alliance_score import DataError
+from alliance_score import DataError, Norm
 from alliance_score.cli import main
+from alliance_score.errors import ArgumentError
 from alliance_score.sessions import (
     cutoff_events,
     decompose,
@@ -138,3 +140,49 @@ def test_cli_names_date_format_for_ambiguous_dates(
     assert "--date-format" in capsys.readouterr().err
     out = tmp_path / "b.csv"
     assert main([*args, "--date", "date", "--date-format", "%d/%m/%Y", "-o", str(out)]) == 0
+
+
+def _norm(scale: str) -> Norm:
+    return Norm(scale=scale, population="x", mean=4.0, sd=1.0, retest_r=0.8, alpha=0.9, source="s")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [
+        pytest.param({"norm": _norm("bond")}, "norm=", id="norm-of-another-scale"),
+        pytest.param(
+            {
+                "sd": 1.0,
+                "reliability": 0.8,
+                "functional": _norm("bond"),
+                "dysfunctional": _norm("total"),
+            },
+            "functional=",
+            id="functional-norm-of-another-scale",
+        ),
+        pytest.param(
+            {"norm": _norm("total"), "reliability_kind": "foo"}, "reliability_kind", id="kind"
+        ),
+        pytest.param({"sd": 1.0, "reliability": 0.8, "pre": "2"}, "pre", id="pre-as-text"),
+        pytest.param({"sd": 1.0, "reliability": 0.8, "post": "first"}, "post", id="post-first"),
+        pytest.param({"sd": 1.0, "reliability": 0.8, "pre": True}, "pre", id="pre-bool"),
+        pytest.param({"sd": "1", "reliability": 0.8}, "sd", id="sd-as-text"),
+        pytest.param({"sd": 1.0, "reliability": 1.0}, "reliability", id="reliability-1"),
+        pytest.param({"sd": 1.0, "reliability": 0.8, "cutoff": "d"}, "cutoff", id="cutoff-d"),
+        pytest.param({"sd": 1.0, "reliability": 0.8, "population": "x"}, "population=", id="pop"),
+        pytest.param({"instrument": "wai-sr", "score": "foo"}, "score='foo'", id="unknown-scale"),
+        pytest.param(
+            {"sd": 1.0, "reliability": 0.8, "higher_is_better": "yes"}, "higher_is_better", id="hib"
+        ),
+    ],
+)
+def test_reliable_change_validates_every_argument(kwargs: dict[str, object], named: str) -> None:
+    data = LONG.rename(columns={"total": str(kwargs.get("score", "total"))})
+    with pytest.raises(ArgumentError, match=re.escape(named)):
+        reliable_change(data, **kwargs)  # type: ignore[arg-type]
+
+
+def test_reliable_change_pre_and_post_numbers_agree_with_first_and_last() -> None:
+    by_rule = reliable_change(LONG, sd=1.0, reliability=0.8)
+    by_number = reliable_change(LONG, sd=1.0, reliability=0.8, pre=1, post=4)
+    pd.testing.assert_frame_equal(by_rule, by_number)

@@ -127,7 +127,7 @@ def check_number(
     number = float(value)
     rule = ""
     if not math.isfinite(number):
-        rule = "a finite number"
+        rule = "a positive number" if positive else "a finite number"
     elif positive and not number > 0:
         rule = "a positive number"
     elif minimum is not None and number < minimum:

@@ -8,10 +8,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import ArgumentError, DataError
 from ..instrument import Instrument, Norm
 from ..registry import load_instrument
-from ._columns import group_keys, prepare
+from ._columns import check_choice, check_number, group_keys, prepare
 
 __all__ = ["RCI_COLUMNS", "clinical_cutoffs", "reliable_change"]
 
@@ -145,7 +145,7 @@ def _error_terms(
     return float(sd), float(reliability)
 
 
-def _pick(d: pd.DataFrame, keys: list[str], session: str, which: int | str) -> pd.DataFrame:
+def _pick(d: pd.DataFrame, keys: list[str], session: str, which: float | str) -> pd.DataFrame:
     """Per client, the row at session ``which`` (a number), or the first/last rated one."""
     g = d.groupby(keys, sort=True, observed=True)
     if which == "first":
@@ -153,6 +153,27 @@ def _pick(d: pd.DataFrame, keys: list[str], session: str, which: int | str) -> p
     if which == "last":
         return g.tail(1).set_index(keys)
     return d.loc[d[session] == which].drop_duplicates(keys).set_index(keys)
+
+
+def _check_session_choice(name: str, value: object, word: str) -> float | str:
+    if value == word and isinstance(value, str):
+        return word
+    if isinstance(value, str):
+        raise ArgumentError(f"{name} must be a session number or {word!r}; got {value!r}.")
+    return check_number(name, value)
+
+
+def _check_norm(name: str, norm: object, score: str) -> None:
+    if norm is None:
+        return
+    if not isinstance(norm, Norm):
+        raise ArgumentError(f"{name} must be a Norm; got {type(norm).__name__}.")
+    if norm.scale != score:
+        raise ArgumentError(
+            f"{name}= is a norm of scale {norm.scale!r} but score={score!r}: its mean, sd and "
+            "reliability belong to another scale. Pass the norm of the scored scale, or "
+            "sd= and reliability= explicitly."
+        )
 
 
 def reliable_change(
@@ -245,10 +266,38 @@ def reliable_change(
     0      a         1.2  2.651650            improved
     1      b        -0.1 -0.220971  no reliable change
     """
-    if not (np.isfinite(criterion) and criterion > 0):
-        raise ValueError(f"criterion must be a positive number; got {criterion!r}")
+    criterion = check_number("criterion", criterion, positive=True)
+    check_choice("reliability_kind", reliability_kind, ("retest", "alpha"))
+    check_choice("cutoff", cutoff, ("a", "b", "c"))
+    pre = _check_session_choice("pre", pre, "first")
+    post = _check_session_choice("post", post, "last")
+    if higher_is_better is not None and not isinstance(higher_is_better, bool | np.bool_):
+        raise ArgumentError(
+            f"higher_is_better must be True, False or None; got {higher_is_better!r}."
+        )
+    if sd is not None:
+        sd = check_number("sd", sd, positive=True)
+    if reliability is not None:
+        reliability = check_number("reliability", reliability, minimum=0.0, below=1.0)
+    for name, given in (
+        ("norm", norm),
+        ("functional", functional),
+        ("dysfunctional", dysfunctional),
+    ):
+        _check_norm(name, given, score)
+    if population is not None and instrument is None:
+        raise ArgumentError(
+            "population= chooses among an instrument's norms; give instrument= too "
+            "(or a norm= directly)."
+        )
     keys = group_keys(client, rater)
     ins = load_instrument(instrument) if instrument is not None else None
+    if ins is not None and score not in ins.scale_ids:
+        raise ArgumentError(
+            f"score={score!r} must name a scale of {ins.ref} when instrument= is given "
+            f"(its norms and direction are per scale); its scales are {list(ins.scale_ids)}. "
+            "Name the score column after the scale, or pass sd= and reliability= instead."
+        )
     s, r = _error_terms(
         score=score,
         sd=sd,
