@@ -4,6 +4,7 @@ test_psychometrics_psych.py, the properties in test_psychometrics_properties.py)
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -35,6 +36,7 @@ from alliance_score.psychometrics import (
     reliability,
 )
 from alliance_score.psychometrics._moments import moments
+from alliance_score.sessions import two_way_icc
 
 WAI_COLUMNS = [f"wai_{i}" for i in range(1, 13)]
 
@@ -147,8 +149,13 @@ def test_reliability_without_ci_needs_no_scipy(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setitem(sys.modules, "scipy.stats", None)
     table = reliability(wai_s_frame(), "wai-s", ci=None)
     assert table[["alpha_ci_lower", "alpha_ci_upper", "ci_level"]].isna().all(axis=None)
+    assert (table["note"] == "").all()
+    # asked for an interval without scipy: the estimates, no interval, and the reason
+    without = reliability(wai_s_frame(), "wai-s")
+    pd.testing.assert_frame_equal(without.drop(columns="note"), table.drop(columns="note"))
+    assert without["note"].str.contains(r"alliance-score\[stats\]").all()
     with pytest.raises(MissingDependencyError, match=r"alliance-score\[stats\]"):
-        reliability(wai_s_frame(), "wai-s")
+        two_way_icc([[1, 2], [2, 3], [3, 5]], ci=0.95)
 
 
 @pytest.mark.parametrize("level", [0.0, 1.0, 1.5], ids=["zero", "one", "above-one"])
@@ -180,11 +187,21 @@ def test_listwise_drops_incomplete_rows_per_scale() -> None:
     assert n_rows == {"task": 290, "goal": 300, "bond": 300, "total": 290}
 
 
-def test_a_constant_item_gives_undefined_statistics_without_warnings() -> None:
+def test_a_constant_item_is_left_out_and_named_as_psych_does() -> None:
     frame = wai_s_frame()
     frame["wai_1"] = 4.0
-    table = reliability(frame, "wai-s")
-    assert table.loc[[0], ["alpha_std", "omega_total"]].isna().all(axis=None)
+    table = reliability(frame, "wai-s", allow_provisional=True).set_index("scale")
+    # item 1 belongs to task and total: both are computed without it, and say so
+    assert table.loc["task", "dropped_items"] == "1"
+    assert "had no variance" in table.loc["task", "note"]
+    assert table.loc["task", "n_items"] == 3
+    assert (
+        table.loc[["task", "total"], ["alpha", "alpha_std", "omega_total"]].notna().all(axis=None)
+    )
+    assert table.loc["goal", "dropped_items"] == ""
+    items = item_analysis(frame, "wai-s", allow_provisional=True).set_index(["scale", "item"])
+    assert math.isnan(items.loc[("task", "1"), "r_drop"])
+    assert items.loc[("task", "1"), "alpha_if_dropped"] == pytest.approx(table.loc["task", "alpha"])
     checks = check_keying(frame, "wai-s")
     assert set(checks.loc[checks["item"] == "1", "status"]) == {"pass", "skipped"}
 

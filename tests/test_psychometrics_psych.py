@@ -19,11 +19,12 @@ from alliance_score.psychometrics import item_analysis, item_frequencies, reliab
 
 REFERENCE = Path(__file__).parent / "reference"
 TOL = 1e-6
-DATASETS = {"wai_s": "wai-s", "wai_sr": "wai-sr", "srs": "srs"}
+DATASETS = {"wai_s": "wai-s", "wai_sr": "wai-sr", "srs": "srs", "constant": "wai-sr"}
 Missing = Literal["pairwise", "listwise"]
 
 SCALE_STATS = {
     "n": "n_rows",
+    "n_items": "n_items",
     "alpha": "alpha",
     "alpha_std": "alpha_std",
     "average_r": "average_r",
@@ -141,6 +142,13 @@ def test_response_frequencies_match_psych(dataset: str) -> None:
         else:
             got = float(answers.get((str(item), float(label)), 0.0))
         assert got == pytest.approx(value, abs=TOL), (item, label)
+
+
+def test_a_constant_item_is_dropped_as_psych_alpha_drops_it() -> None:
+    rel, items = ours("constant", "pairwise", 0.95)
+    assert rel.loc["bond", "dropped_items"] == "5"
+    assert rel.loc["task", "dropped_items"] == ""
+    assert np.isnan(items.loc[("bond", "5"), "r_drop"])
 
 
 def test_reference_data_has_reverse_keyed_items_and_missing_values() -> None:

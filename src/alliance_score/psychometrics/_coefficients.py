@@ -13,7 +13,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import MissingDependencyError
+from ..errors import ArgumentError, MissingDependencyError
 
 __all__ = [
     "alpha_from_cov",
@@ -21,6 +21,7 @@ __all__ = [
     "average_r",
     "feldt_interval",
     "first_component",
+    "has_variance",
     "item_rest_correlations",
     "omega_total",
     "one_factor_minres",
@@ -30,6 +31,16 @@ _MINRES_TOL: Final = 1e-12
 _MINRES_MAX_ITER: Final = 10_000
 _MAX_COMMUNALITY: Final = 0.995  # psych's minres bounds uniquenesses at 0.005
 _SIGN_TOLERANCE: Final = 1e-8  # loadings summing to less than this share of sum(|l|): a tie
+
+
+def has_variance(cov: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Items whose variance (the diagonal of ``cov``) is a positive number.
+
+    psych's ``alpha`` deletes the others ("had no variance and was deleted").
+    """
+    diag = np.diag(cov)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(diag) & (diag > 0)  # type: ignore[no-any-return]
 
 
 def alpha_from_cov(cov: NDArray[np.float64]) -> float:
@@ -83,8 +94,8 @@ def feldt_interval(alpha: float, n: int, k: int, level: float) -> tuple[float, f
     quantiles of the F distribution on ``n - 1`` and ``(n - 1)(k - 1)`` degrees of
     freedom and ``a = 1 - level``. Needs scipy (the ``stats`` extra) for the quantiles.
     """
-    if not 0 < level < 1:
-        raise ValueError(f"the confidence level must be between 0 and 1; got {level!r}")
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
+        raise ArgumentError(f"ci (the confidence level) must be between 0 and 1; got {level!r}.")
     stats = _scipy_stats()
     if not (np.isfinite(alpha) and n > 1 and k > 1):
         return float("nan"), float("nan")

@@ -12,6 +12,7 @@ from ..instrument import Instrument
 from ._coefficients import alpha_from_cov, item_rest_correlations
 from ._data import Prepared, prepare
 from ._moments import MissingPolicy, moments
+from .reliability import kept_items
 
 __all__ = [
     "FREQUENCY_COLUMNS",
@@ -30,6 +31,7 @@ ITEM_COLUMNS: Final[tuple[str, ...]] = (
     "sd",
     "r_drop",
     "alpha_if_dropped",
+    "note",
 )
 FREQUENCY_COLUMNS: Final[tuple[str, ...]] = ("item", "kind", "value", "n", "proportion")
 
@@ -97,7 +99,10 @@ def item_analysis(
     pandas.DataFrame
         One row per item of each scale: ``scale``, ``item``, ``reverse`` (declared key),
         ``n_answered``, ``mean`` and ``sd`` (after reverse keying), ``r_drop`` (corrected
-        item-total correlation) and ``alpha_if_dropped``.
+        item-total correlation), ``alpha_if_dropped`` and ``note``. An item without
+        variance is left out of its scale's statistics, as ``psych::alpha`` does: its
+        ``r_drop`` is NaN, its ``alpha_if_dropped`` the scale's alpha, and ``note`` says
+        so.
 
     Notes
     -----
@@ -147,23 +152,34 @@ def item_table(prep: Prepared, *, missing: MissingPolicy = "pairwise") -> pd.Dat
     reverse = {i.id: i.reverse for i in prep.instrument.items}
     rows: list[dict[str, Any]] = []
     for scale in prep.scales:
-        m = moments(prep.keyed[:, prep.columns(scale)], missing)
+        kept, _, m = kept_items(prep, scale, missing)
         r_drop = item_rest_correlations(m.cov)
-        keep = np.ones(len(scale.items), dtype=bool)
-        for j, item in enumerate(scale.items):
-            keep[j] = False
-            dropped = alpha_from_cov(m.cov[np.ix_(keep, keep)])
-            keep[j] = True
+        alpha = alpha_from_cov(m.cov)
+        position = {item: j for j, item in enumerate(kept)}
+        every = moments(prep.keyed[:, prep.columns(scale)], missing)
+        keep = np.ones(len(kept), dtype=bool)
+        for i, item in enumerate(scale.items):
+            j = position.get(item)
+            note = ""
+            if j is None:  # no variance: left out, so dropping it changes nothing
+                r, dropped_alpha = float("nan"), alpha
+                note = "no variance: left out of the scale's statistics (as psych::alpha)"
+            else:
+                keep[j] = False
+                dropped_alpha = alpha_from_cov(m.cov[np.ix_(keep, keep)])
+                keep[j] = True
+                r = float(r_drop[j])
             rows.append(
                 {
                     "scale": scale.id,
                     "item": item,
                     "reverse": reverse[item],
-                    "n_answered": int(m.n_answered[j]),
-                    "mean": float(m.mean[j]),
-                    "sd": float(m.sd[j]),
-                    "r_drop": float(r_drop[j]),
-                    "alpha_if_dropped": dropped,
+                    "n_answered": int(every.n_answered[i]),
+                    "mean": float(every.mean[i]),
+                    "sd": float(every.sd[i]),
+                    "r_drop": r,
+                    "alpha_if_dropped": dropped_alpha,
+                    "note": note,
                 }
             )
     return pd.DataFrame.from_records(rows, columns=list(ITEM_COLUMNS))

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Final
 
 import pandas as pd
 
+from ..errors import MissingDependencyError
 from ..instrument import Instrument, Scale
 from ._coefficients import (
     alpha_from_cov,
     alpha_std_from_cor,
     average_r,
     feldt_interval,
+    has_variance,
     omega_total,
     one_factor_minres,
 )
 from ._data import Prepared, prepare
-from ._moments import MissingPolicy, moments
+from ._moments import MissingPolicy, Moments, moments
 
 __all__ = ["RELIABILITY_COLUMNS", "reliability"]
 
@@ -33,6 +36,8 @@ RELIABILITY_COLUMNS: Final[tuple[str, ...]] = (
     "alpha_std",
     "omega_total",
     "average_r",
+    "dropped_items",
+    "note",
 )
 
 
@@ -79,7 +84,10 @@ def reliability(
     pandas.DataFrame
         One row per scale with columns ``scale``, ``n_items``, ``n_rows``, ``missing``,
         ``alpha``, ``alpha_ci_lower``, ``alpha_ci_upper``, ``ci_level``, ``alpha_std``,
-        ``omega_total`` and ``average_r``.
+        ``omega_total``, ``average_r``, ``dropped_items`` (items left out for having no
+        variance, comma-separated; empty when none) and ``note`` (why a statistic is
+        missing or what was left out; empty when nothing needs a word). ``n_items``
+        counts the items the statistics use.
 
     Raises
     ------
@@ -101,6 +109,11 @@ def reliability(
     * omega total from a one-factor minimum-residual model of the pairwise correlation
       matrix ``R_p`` with loadings ``lambda``: ``omega_t = 1 - sum(1 - lambda^2) /
       sum(R_p)``.
+
+    An item without variance (every answer the same) is left out of every statistic of
+    its scale and named in ``dropped_items`` and ``note``, as ``psych::alpha`` drops it
+    with a warning; ``psych::omega`` stops on such an item, and omega here is that of the
+    remaining items.
 
     The covariance matrix is accumulated in one pass over the rows, so a million rows
     take about a second. The R equivalents (same numbers to 1e-6 or better; omega to
@@ -164,13 +177,31 @@ def scale_reliability(
     prep: Prepared, scale: Scale, *, missing: MissingPolicy, ci: float | None
 ) -> dict[str, Any]:
     """One row of the reliability table."""
-    m = moments(prep.keyed[:, prep.columns(scale)], missing)
-    k = len(scale.items)
+    kept, dropped, m = kept_items(prep, scale, missing)
+    k = len(kept)
+    notes: list[str] = []
+    if dropped:
+        notes.append(dropped_note(dropped))
+    if k < 2:
+        notes.append(f"{k} item(s) with variance: no coefficient of internal consistency")
     alpha = alpha_from_cov(m.cov)
     scaled = m.scaled_cov()
     lower = upper = float("nan")
+    level = float("nan")
     if ci is not None:
-        lower, upper = feldt_interval(alpha, m.n_rows, k, ci)
+        try:
+            lower, upper = feldt_interval(alpha, m.n_rows, k, ci)
+            level = float(ci)
+        except MissingDependencyError:
+            notes.append(
+                "Feldt interval left out: it needs scipy (pip install 'alliance-score[stats]')"
+            )
+    omega = omega_total(m.cor, one_factor_minres(m.cor))
+    if k >= 2 and not math.isfinite(omega):
+        notes.append(
+            "omega_total missing: the one-factor model did not converge or is improper "
+            "(a Heywood case)"
+        )
     return {
         "scale": scale.id,
         "n_items": k,
@@ -179,8 +210,36 @@ def scale_reliability(
         "alpha": alpha,
         "alpha_ci_lower": lower,
         "alpha_ci_upper": upper,
-        "ci_level": float("nan") if ci is None else float(ci),
+        "ci_level": level,
         "alpha_std": alpha_std_from_cor(scaled),
-        "omega_total": omega_total(m.cor, one_factor_minres(m.cor)),
+        "omega_total": omega,
         "average_r": average_r(scaled),
+        "dropped_items": ",".join(dropped),
+        "note": "; ".join(notes),
     }
+
+
+def kept_items(
+    prep: Prepared, scale: Scale, missing: MissingPolicy
+) -> tuple[tuple[str, ...], tuple[str, ...], Moments]:
+    """The scale's items with variance, those without, and the moments of the kept ones.
+
+    As ``psych::alpha`` does, an item with no variance (every answer the same, or fewer
+    than two answers) is left out of every statistic of its scale.
+    """
+    columns = prep.columns(scale)
+    m = moments(prep.keyed[:, columns], missing)
+    varies = has_variance(m.cov)
+    if varies.all():
+        return tuple(scale.items), (), m
+    kept = tuple(i for i, v in zip(scale.items, varies, strict=True) if v)
+    dropped = tuple(i for i, v in zip(scale.items, varies, strict=True) if not v)
+    return kept, dropped, moments(prep.keyed[:, columns[varies]], missing)
+
+
+def dropped_note(dropped: Sequence[str]) -> str:
+    """The note saying which items were left out for having no variance."""
+    return (
+        f"item(s) {', '.join(dropped)} had no variance and were left out of the "
+        "statistics (as psych::alpha does)"
+    )
