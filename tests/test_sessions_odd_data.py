@@ -19,6 +19,7 @@ from alliance_score.sessions import (
     detect_ruptures,
     early_alliance,
     nested_icc,
+    one_way_icc,
     pair_ratings,
     rater_agreement,
     reliable_change,
@@ -186,3 +187,17 @@ def test_reliable_change_pre_and_post_numbers_agree_with_first_and_last() -> Non
     by_rule = reliable_change(LONG, sd=1.0, reliability=0.8)
     by_number = reliable_change(LONG, sd=1.0, reliability=0.8, pre=1, post=4)
     pd.testing.assert_frame_equal(by_rule, by_number)
+
+
+def test_one_way_icc_pairs_two_series_by_index_label() -> None:
+    values = pd.Series([1.0, 2.0, 3.0, 4.0, 6.0, 5.0], index=[0, 1, 2, 3, 4, 5])
+    groups = pd.Series(list("aaabbb"), index=[0, 1, 2, 3, 4, 5])
+    expected = one_way_icc(values, groups)
+    shuffled = groups.iloc[[5, 3, 1, 0, 2, 4]]
+    assert one_way_icc(values, shuffled) == expected
+    # positions: the same answer when the order is the same; lists pair by position
+    assert one_way_icc(values.tolist(), groups.tolist()) == expected
+    with pytest.raises(DataError, match="index labels"):
+        one_way_icc(values, groups.set_axis([0, 1, 2, 3, 4, 9]))
+    with pytest.raises(DataError, match="length"):
+        one_way_icc([1.0, 2.0, 3.0], ["a", "b"])

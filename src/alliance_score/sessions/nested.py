@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
-from ._columns import prepare, refuse_clash, require_columns
+from ..errors import ArgumentError, DataError
+from ._columns import check_choice, prepare, refuse_clash, require_columns
 
 __all__ = ["NESTED_COLUMNS", "nested_icc", "one_way_icc"]
 
@@ -38,7 +38,9 @@ def one_way_icc(
     values
         Observations (missing values are dropped).
     groups
-        Group label of each observation, aligned with ``values``.
+        Group label of each observation. Two Series are paired by index label, as pandas
+        aligns them (their labels must match, in any order); anything else is paired by
+        position and must have the same length.
     group_size
         The group size :math:`k` in ICC(1): ``"mean"`` (:math:`N/G`, as R's
         ``psych::statsBy``) or ``"n0"`` (:math:`(N - \\sum n_g^2/N)/(G-1)`, the ANOVA
@@ -87,11 +89,8 @@ def one_way_icc(
     >>> round(res["icc1"], 6), round(res["icc2"], 6)
     (0.739583, 0.876543)
     """
-    if group_size not in ("mean", "n0"):
-        raise ValueError(f"group_size must be 'mean' or 'n0'; got {group_size!r}")
-    ok = values.notna().to_numpy() & groups.notna().to_numpy()
-    y = pd.Series(values.to_numpy(dtype=np.float64)[ok])
-    g = pd.Series(groups.to_numpy()[ok])
+    check_choice("group_size", group_size, ("mean", "n0"))
+    y, g = _aligned(values, groups)
     stats = y.groupby(g, sort=False, observed=True).agg(["count", "mean"])
     n_g = stats["count"].to_numpy(dtype=np.float64)
     n_groups = len(n_g)
@@ -124,6 +123,43 @@ def one_way_icc(
         "icc1": float(icc1),
         "icc2": float(icc2),
     }
+
+
+def _aligned(values: object, groups: object) -> tuple[pd.Series, pd.Series]:
+    """Values and groups paired by index label (two Series) or by position (otherwise),
+    without the pairs that miss either."""
+    if isinstance(values, pd.DataFrame) or isinstance(groups, pd.DataFrame):
+        raise ArgumentError("values and groups must each be one column (a Series), not a table.")
+    v = values if isinstance(values, pd.Series) else pd.Series(_one_dim("values", values))
+    g = groups if isinstance(groups, pd.Series) else pd.Series(_one_dim("groups", groups))
+    if isinstance(values, pd.Series) and isinstance(groups, pd.Series):
+        if not v.index.equals(g.index):
+            if not (v.index.is_unique and g.index.is_unique) or set(v.index) != set(g.index):
+                raise DataError(
+                    "values and groups are Series with different index labels; they are "
+                    "paired by label, as pandas aligns them, so each label must be in both "
+                    "(reset both indexes to pair them by position)."
+                )
+            g = g.reindex(v.index)
+    elif len(v) != len(g):
+        raise DataError(f"values and groups differ in length ({len(v)} and {len(g)}).")
+    if not (pd.api.types.is_numeric_dtype(v) and not pd.api.types.is_bool_dtype(v)):
+        raise DataError(f"values must be numbers; got dtype {v.dtype}.")
+    y = v.to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.isinf(y).any():
+        raise DataError("values must be finite; they hold an infinite value.")
+    ok = ~np.isnan(y) & g.notna().to_numpy()
+    return pd.Series(y[ok]), pd.Series(g.to_numpy()[ok])
+
+
+def _one_dim(name: str, data: object) -> np.ndarray[Any, Any]:
+    try:
+        array = np.asarray(data)
+    except (TypeError, ValueError) as exc:
+        raise ArgumentError(f"{name} must be a one-dimensional sequence.") from exc
+    if array.ndim != 1:
+        raise ArgumentError(f"{name} must be one-dimensional; got shape {array.shape}.")
+    return array
 
 
 def nested_icc(
