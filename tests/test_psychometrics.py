@@ -4,7 +4,6 @@ test_psychometrics_psych.py, the properties in test_psychometrics_properties.py)
 from __future__ import annotations
 
 import json
-import math
 import re
 import sys
 from pathlib import Path
@@ -193,14 +192,14 @@ def test_a_constant_item_is_left_out_and_named_as_psych_does() -> None:
     table = reliability(frame, "wai-s", allow_provisional=True).set_index("scale")
     # item 1 belongs to task and total: both are computed without it, and say so
     assert table.loc["task", "dropped_items"] == "1"
-    assert "had no variance" in table.loc["task", "note"]
+    assert "had no variance" in str(table.loc["task", "note"])
     assert table.loc["task", "n_items"] == 3
     assert (
         table.loc[["task", "total"], ["alpha", "alpha_std", "omega_total"]].notna().all(axis=None)
     )
     assert table.loc["goal", "dropped_items"] == ""
     items = item_analysis(frame, "wai-s", allow_provisional=True).set_index(["scale", "item"])
-    assert math.isnan(items.loc[("task", "1"), "r_drop"])
+    assert items["r_drop"].loc[[("task", "1")]].isna().all()
     assert items.loc[("task", "1"), "alpha_if_dropped"] == pytest.approx(table.loc["task", "alpha"])
     checks = check_keying(frame, "wai-s")
     assert set(checks.loc[checks["item"] == "1", "status"]) == {"pass", "skipped"}

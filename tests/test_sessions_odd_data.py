@@ -3,6 +3,7 @@ silently wrong number (column names that clash with outputs, duplicated sessions
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -201,3 +202,37 @@ def test_one_way_icc_pairs_two_series_by_index_label() -> None:
         one_way_icc(values, groups.set_axis([0, 1, 2, 3, 4, 9]))
     with pytest.raises(DataError, match="length"):
         one_way_icc([1.0, 2.0, 3.0], ["a", "b"])
+
+
+def test_constant_scores_give_nan_iccs_and_a_reason_not_a_crash() -> None:
+    flat = LONG.assign(total=4.0)
+    got = nested_icc(flat)
+    assert got[["icc1", "icc2", "f"]].isna().all(axis=None)
+    assert "no variance" in str(got.loc[0, "note"])
+    res = one_way_icc(flat["total"], flat["client"])
+    assert math.isnan(res["icc1"]) and math.isnan(res["f"])
+
+
+def test_no_variance_within_groups_gives_an_infinite_f() -> None:
+    steps = LONG.assign(total=[4.0] * 4 + [5.0] * 4)
+    got = nested_icc(steps).iloc[0]
+    assert math.isinf(float(got["f"])) and got["icc1"] == 1.0 and got["icc2"] == 1.0
+    assert "F is infinite" in str(got["note"])
+
+
+def test_each_level_that_can_be_computed_is_and_the_other_says_why() -> None:
+    one_each = LONG.assign(therapist=LONG["client"].map({"a": "t1", "b": "t2"}))
+    got = nested_icc(one_each, therapist="therapist").set_index("level")
+    assert got.loc["client", "note"] == "" or "negative" in str(got.loc["client", "note"])
+    assert not got.loc[["client"], "icc1"].isna().all()
+    assert got.loc[["therapist"], "icc1"].isna().all()
+    assert "one observation per group" in str(got.loc["therapist", "note"])
+
+
+def test_an_icc_below_minus_one_is_reported_as_such() -> None:
+    # two clients of 1 and 2 sessions with identical means: MS_B = 0 < MS_W, k = 1.5,
+    # so ICC(1) = -MS_W / (0.5 MS_W) = -2 (psych::statsBy gives the same)
+    data = pd.DataFrame({"client": ["a", "b", "b"], "session": [1, 1, 2], "total": [4.0, 3.0, 5.0]})
+    got = nested_icc(data).iloc[0]
+    assert got["icc1"] == pytest.approx(-2.0)
+    assert "outside [-1, 1]" in str(got["note"]) and "negative" in str(got["note"])

@@ -40,7 +40,7 @@ def has_variance(cov: NDArray[np.float64]) -> NDArray[np.bool_]:
     """
     diag = np.diag(cov)
     with np.errstate(invalid="ignore"):
-        return np.isfinite(diag) & (diag > 0)  # type: ignore[no-any-return]
+        return np.isfinite(diag) & (diag > 0)
 
 
 def alpha_from_cov(cov: NDArray[np.float64]) -> float:

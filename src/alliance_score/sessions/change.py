@@ -269,8 +269,8 @@ def reliable_change(
     criterion = check_number("criterion", criterion, positive=True)
     check_choice("reliability_kind", reliability_kind, ("retest", "alpha"))
     check_choice("cutoff", cutoff, ("a", "b", "c"))
-    pre = _check_session_choice("pre", pre, "first")
-    post = _check_session_choice("post", post, "last")
+    first = _check_session_choice("pre", pre, "first")
+    last = _check_session_choice("post", post, "last")
     if higher_is_better is not None and not isinstance(higher_is_better, bool | np.bool_):
         raise ArgumentError(
             f"higher_is_better must be True, False or None; got {higher_is_better!r}."
@@ -321,8 +321,8 @@ def reliable_change(
     )
     every = d.loc[:, keys].drop_duplicates().set_index(keys).index
     rated = d.loc[d[score].notna()]
-    a = _pick(rated, keys, session, pre).reindex(every)
-    b = _pick(rated, keys, session, post).reindex(every)
+    a = _pick(rated, keys, session, first).reindex(every)
+    b = _pick(rated, keys, session, last).reindex(every)
     s_diff = math.sqrt(2.0 * (s * math.sqrt(1.0 - r)) ** 2)
     out = pd.DataFrame(
         {
