@@ -21,6 +21,7 @@ from alliance_score import (
     load_instrument,
 )
 from alliance_score.cli import main
+from alliance_score.errors import ArgumentError
 from alliance_score.psychometrics import (
     FREQUENCY_COLUMNS,
     ITEM_COLUMNS,
@@ -493,3 +494,21 @@ def test_cli_min_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit):
         main(["check", str(path), "-i", "wai-sr", "--min-rows", "1"])
     assert "2 or more" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "call",
+    [reliability, item_analysis, check_keying, item_frequencies, psychometric_report],
+)
+def test_an_unknown_scale_is_a_library_error_with_a_suggestion(call: Any) -> None:
+    with pytest.raises(ArgumentError, match=r"has no scale 'totl'.*Did you mean 'total'"):
+        call(wai_s_frame(), "wai-s", scales=["totl"])
+
+
+def test_check_exits_2_for_an_unknown_scale(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "export.csv"
+    wai_s_frame().to_csv(path, index=False)
+    assert main(["check", str(path), "-i", "wai-s", "--scale", "nope"]) == 2
+    assert "has no scale 'nope'" in capsys.readouterr().err

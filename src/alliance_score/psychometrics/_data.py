@@ -10,6 +10,7 @@ the numbers they held are kept separately so that the range check can see a scal
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ..errors import ColumnMappingError
+from ..errors import ArgumentError, ColumnMappingError
 from ..instrument import Instrument, Scale
 from ..mapping import ColumnMap, resolve_columns
 from ..parsing import CellRules, parse_column
@@ -67,8 +68,9 @@ def prepare(
 ) -> Prepared:
     """Map, parse and key ``data`` for ``instrument`` (see :func:`item_matrix`)."""
     if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame; got {type(data).__name__}")
+        raise ArgumentError(f"data must be a pandas DataFrame; got {type(data).__name__}.")
     ins = load_instrument(instrument)
+    check_scales(ins, scales)
     chosen, _ = select_scales(ins, scales, allow_provisional=allow_provisional)
     mapping = resolve_columns(data.columns, ins, items)
     rules = CellRules.build(ins, missing_codes=missing_codes, labels=labels)
@@ -86,6 +88,23 @@ def prepare(
     keyed = raw.copy()
     keyed[:, reverse] = (ins.response.min + ins.response.max) - keyed[:, reverse]
     return Prepared(ins, chosen, mapping, raw, keyed, invalid, numbers)
+
+
+def check_scales(ins: Instrument, scales: object) -> None:
+    """Every requested scale id is one of the instrument's (``scales=None``: all)."""
+    if scales is None:
+        return
+    wanted = [scales] if isinstance(scales, str) else scales
+    if not isinstance(wanted, list | tuple) or not all(isinstance(s, str) for s in wanted):
+        raise ArgumentError(f"scales must be a list of scale ids; got {scales!r}.")
+    for scale in wanted:
+        if scale not in ins.scale_ids:
+            close = difflib.get_close_matches(scale, ins.scale_ids, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ArgumentError(
+                f"{ins.ref} has no scale {scale!r} (scales=, --scale); its scales are "
+                f"{', '.join(ins.scale_ids)}.{hint}"
+            )
 
 
 def _column(data: pd.DataFrame, label: Hashable) -> pd.Series:
