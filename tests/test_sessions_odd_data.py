@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -26,6 +27,8 @@ from alliance_score.sessions import (
     reliable_change,
     response_surface_terms,
     summarize_clients,
+    to_wide,
+    two_way_icc,
     validate_long,
 )
 
@@ -236,3 +239,15 @@ def test_an_icc_below_minus_one_is_reported_as_such() -> None:
     got = nested_icc(data).iloc[0]
     assert got["icc1"] == pytest.approx(-2.0)
     assert "outside [-1, 1]" in str(got["note"]) and "negative" in str(got["note"])
+
+
+def test_the_raw_exceptions_of_before_are_library_errors() -> None:
+    mixed = LONG.assign(client=[1, 1, 1, 1, "1", "1", "1", "1"])
+    with pytest.raises(DataError, match="mixes kinds"):
+        to_wide(mixed)
+    with pytest.raises(ArgumentError, match="window"):
+        detect_ruptures(LONG, window=np.inf)  # type: ignore[arg-type]
+    with pytest.raises(DataError, match="numbers"):
+        two_way_icc([["a", "b"], ["c", "d"]])
+    with pytest.raises(ArgumentError, match="cutoff"):
+        reliable_change(LONG, sd=1.0, reliability=0.8, cutoff="d")  # type: ignore[arg-type]

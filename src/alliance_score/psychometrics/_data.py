@@ -69,6 +69,11 @@ def prepare(
     """Map, parse and key ``data`` for ``instrument`` (see :func:`item_matrix`)."""
     if not isinstance(data, pd.DataFrame):
         raise ArgumentError(f"data must be a pandas DataFrame; got {type(data).__name__}.")
+    for name, flag in (("labels", labels), ("allow_provisional", allow_provisional)):
+        if not isinstance(flag, bool | np.bool_):
+            raise ArgumentError(f"{name} must be True or False; got {flag!r}.")
+    if isinstance(missing_codes, str) or not isinstance(missing_codes, Sequence):
+        raise ArgumentError(f"missing_codes must be a list of codes; got {missing_codes!r}.")
     ins = load_instrument(instrument)
     check_scales(ins, scales)
     chosen, _ = select_scales(ins, scales, allow_provisional=allow_provisional)
@@ -88,6 +93,18 @@ def prepare(
     keyed = raw.copy()
     keyed[:, reverse] = (ins.response.min + ins.response.max) - keyed[:, reverse]
     return Prepared(ins, chosen, mapping, raw, keyed, invalid, numbers)
+
+
+def check_options(*, missing: object = "pairwise", ci: object = None) -> None:
+    """The missing-data policy and the confidence level, checked before any work."""
+    if not isinstance(missing, str) or missing not in ("pairwise", "listwise"):
+        raise ArgumentError(f"missing must be 'pairwise' or 'listwise'; got {missing!r}.")
+    if ci is not None and (
+        isinstance(ci, bool) or not isinstance(ci, int | float) or not 0 < ci < 1
+    ):
+        raise ArgumentError(
+            f"ci (the confidence level) must be between 0 and 1 or None; got {ci!r}."
+        )
 
 
 def check_scales(ins: Instrument, scales: object) -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..instrument import Instrument
 from ._coefficients import alpha_from_cov, item_rest_correlations
-from ._data import Prepared, prepare
+from ._data import Prepared, check_options, prepare
 from ._moments import MissingPolicy, moments
 from .reliability import kept_items
 
@@ -135,6 +135,7 @@ def item_analysis(
     2      approach  7.125   0.984             0.972
     3       overall  7.400   0.955             0.975
     """
+    check_options(missing=missing)
     prep = prepare(
         data,
         instrument,

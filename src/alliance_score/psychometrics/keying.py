@@ -22,7 +22,7 @@ import pandas as pd
 from ..instrument import Instrument
 from ..sessions._columns import check_number
 from ._coefficients import alpha_from_cov, first_component, item_rest_correlations
-from ._data import Prepared, prepare
+from ._data import Prepared, check_options, prepare
 from ._moments import MissingPolicy
 from .reliability import dropped_note, kept_items
 
@@ -107,6 +107,7 @@ def check_keying(
     18       item_total  total    7
     30  first_component  total    7
     """
+    check_options(missing=missing)
     prep = prepare(
         data,
         instrument,

@@ -19,7 +19,7 @@ from ._coefficients import (
     omega_total,
     one_factor_minres,
 )
-from ._data import Prepared, prepare
+from ._data import Prepared, check_options, prepare
 from ._moments import MissingPolicy, Moments, moments
 
 __all__ = ["RELIABILITY_COLUMNS", "reliability"]
@@ -153,6 +153,7 @@ def reliability(
        alpha_ci_lower  alpha_ci_upper
     0           0.909           0.935
     """
+    check_options(missing=missing, ci=ci)
     prep = prepare(
         data,
         instrument,

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .._version import __version__
 from ..instrument import Instrument
-from ._data import prepare
+from ._data import check_options, prepare
 from ._moments import MissingPolicy
 from .items import frequency_table, item_table
 from .keying import DEFAULT_MIN_ROWS, DEFAULT_NORM_MARGIN, keying_table
@@ -124,6 +124,7 @@ def psychometric_report(
     >>> print(report.to_text().splitlines()[-1])
     Result: no keying problems
     """
+    check_options(missing=missing, ci=ci)
     prep = prepare(
         data,
         instrument,

@@ -21,6 +21,7 @@ from ..errors import ArgumentError, DataError
 
 __all__ = [
     "check_choice",
+    "check_names",
     "check_number",
     "group_keys",
     "prepare",
@@ -38,21 +39,33 @@ def require_frame(data: object, name: str = "data") -> pd.DataFrame:
     return data
 
 
-def require_columns(data: object, named: dict[str, Hashable | None]) -> pd.DataFrame:
-    """Check that ``data`` is a DataFrame holding every named column (``None`` = unused).
+def check_names(named: dict[str, object], required: Iterable[str] = ()) -> None:
+    """Column-name arguments are names (text or a whole number); ``required`` ones are given."""
+    needed = set(required)
+    for role, col in named.items():
+        if col is None:
+            if role in needed:
+                raise ArgumentError(f"{role}= must name a column; got None.")
+            continue
+        if isinstance(col, bool) or not isinstance(col, str | int | np.integer):
+            raise ArgumentError(f"{role}= must be a column name; got {col!r}.")
+
+
+def require_columns(
+    data: object, named: dict[str, Hashable | None], required: Iterable[str] = ()
+) -> pd.DataFrame:
+    """Check that ``data`` is a DataFrame holding every named column (``None`` = unused,
+    unless the role is ``required``).
 
     Two roles may not name the same column (``client="id", session="id"``).
     """
     frame = require_frame(data)
+    check_names(dict(named), required)
     seen: dict[Hashable, str] = {}
     for role, col in named.items():
         if col is None:
             continue
-        try:
-            present = col in frame.columns
-        except TypeError:  # an unhashable label (a list given for a column)
-            present = False
-        if not present:
+        if col not in frame.columns:
             raise DataError(
                 f"The {role} column {col!r} (given as {role}=) is not in the data; "
                 f"columns are {[str(c) for c in frame.columns]}."
@@ -203,7 +216,9 @@ def prepare(
     ``reset_index=False``, indexed by each row's 0-based position in ``data``.
     """
     frame = require_columns(
-        data, {"client": client, "session": session, "rater": rater, "score": score}
+        data,
+        {"client": client, "session": session, "rater": rater, "score": score},
+        required=("client", "session", "score"),
     )
     for col in extra:
         require_columns(frame, {"extra": col})

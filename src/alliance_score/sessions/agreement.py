@@ -7,10 +7,10 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from ..errors import ArgumentError, DataError, MissingDependencyError
-from ._columns import prepare, require_columns
+from ._columns import check_choice, check_number, prepare, require_columns
 
 __all__ = [
     "AGREEMENT_COLUMNS",
@@ -128,10 +128,9 @@ def two_way_icc(ratings: ArrayLike, *, ci: float | None = None) -> dict[str, flo
     >>> [round(res[key], 4) for key in ("icc_c1", "icc_c1_lower", "icc_c1_upper")]
     [0.7148, 0.3425, 0.9459]
     """
-    if isinstance(ratings, pd.DataFrame):  # nullable columns hold pd.NA, not NaN
-        x = ratings.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        x = np.asarray(ratings, dtype=np.float64)
+    x = _ratings_matrix(ratings)
+    if ci is not None:
+        _check_level(ci)
     if x.ndim != 2 or x.shape[1] < 2:
         raise DataError(f"ratings must be a 2-D array with 2 or more raters; got shape {x.shape}")
     x = x[~np.isnan(x).any(axis=1)]
@@ -162,10 +161,38 @@ def two_way_icc(ratings: ArrayLike, *, ci: float | None = None) -> dict[str, flo
     return result
 
 
+def _ratings_matrix(ratings: object) -> NDArray[np.float64]:
+    """The ratings as a float matrix; text, booleans and infinities are refused."""
+    try:
+        if isinstance(ratings, pd.DataFrame):  # nullable columns hold pd.NA, not NaN
+            if any(pd.api.types.is_bool_dtype(t) for t in ratings.dtypes):
+                raise DataError("ratings must be numbers; a column holds booleans.")
+            x = ratings.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            raw = np.asarray(ratings)
+            if raw.dtype.kind not in "iuf" and raw.dtype != object:
+                raise DataError(f"ratings must be numbers; got {raw.dtype} values.")
+            x = np.asarray(ratings, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(
+            "ratings must be a table of numbers (targets x raters); some cells are not numbers."
+        ) from exc
+    if np.isinf(x).any():
+        raise DataError("ratings must be finite; a cell holds an infinite value.")
+    return x
+
+
+def _check_level(level: object) -> float:
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
+        raise ArgumentError(f"ci (the confidence level) must be between 0 and 1; got {level!r}.")
+    return float(level)
+
+
 def _icc_intervals(icc: dict[str, float], level: float) -> dict[str, float]:
     """McGraw & Wong's (1996) intervals for ICC(A,1) and ICC(C,1) (see :func:`two_way_icc`)."""
-    if not 0 < level < 1:
-        raise ValueError(f"the confidence level must be between 0 and 1; got {level!r}")
+    _check_level(level)
     try:
         stats: Any = importlib.import_module("scipy.stats")
     except ImportError as exc:
@@ -268,7 +295,7 @@ def _pairs(
     extra_outputs: tuple[str, ...] = (),
     what: str = "pair_ratings",
 ) -> pd.DataFrame:
-    require_columns(data, {"rater": rater})
+    require_columns(data, {"rater": rater}, required=("rater",))
     raters = _check_raters(raters)
     d = prepare(
         data,
@@ -439,11 +466,10 @@ def response_surface_terms(
     a = pairs[f"{score}_{raters[0]}"]
     b = pairs[f"{score}_{raters[1]}"]
     if isinstance(centre, str):
-        if centre != "pooled":
-            raise ValueError(f"centre must be 'pooled' or a number; got {centre!r}")
+        check_choice("centre", centre, ("pooled",))
         m = float(np.concatenate([a.to_numpy(), b.to_numpy()]).mean()) if len(pairs) else 0.0
     else:
-        m = float(centre)
+        m = check_number("centre", centre)
     c = a - m
     t = b - m
     return pairs.assign(c=c, t=t, c2=c * c, ct=c * t, t2=t * t)

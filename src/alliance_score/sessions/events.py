@@ -8,8 +8,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ..errors import ArgumentError
 from ..instrument import Cutoff
-from ._columns import group_keys, prepare, require_columns
+from ._columns import check_choice, check_number, group_keys, prepare, require_columns
 
 __all__ = ["EVENT_COLUMNS", "cutoff_events"]
 
@@ -112,16 +113,22 @@ def cutoff_events(
     if isinstance(cutoff, Cutoff):
         comparison = cutoff.comparison
         cutoff = cutoff.value
-    if comparison not in _COMPARE:
-        raise ValueError(f"comparison must be one of {list(_COMPARE)}; got {comparison!r}")
-    if drop_from not in ("previous", "running_mean"):
-        raise ValueError(f"drop_from must be 'previous' or 'running_mean'; got {drop_from!r}")
+    check_choice("comparison", comparison, list(_COMPARE))
+    check_choice("drop_from", drop_from, ("previous", "running_mean"))
+    if cutoff is not None:
+        cutoff = check_number("cutoff", cutoff)
+    if drop is not None:
+        drop = check_number("drop", drop, positive=True)
+    if item_below is not None:
+        item_below = check_number("item_below", item_below)
+    named = [items] if isinstance(items, str) else items  # one column, not its letters
+    if not isinstance(named, list | tuple) or not all(isinstance(i, str) for i in named):
+        raise ArgumentError(f"items must be a list of column names; got {items!r}.")
+    items = list(named)
     if bool(items) != (item_below is not None):
-        raise ValueError("items= and item_below= must be given together.")
+        raise ArgumentError("items= and item_below= must be given together.")
     if cutoff is None and drop is None and item_below is None:
-        raise ValueError("Give at least one of cutoff=, drop= or items= with item_below=.")
-    if drop is not None and not drop > 0:
-        raise ValueError(f"drop must be a positive number of points; got {drop}")
+        raise ArgumentError("Give at least one of cutoff=, drop= or items= with item_below=.")
     require_columns(data, {f"item {i!r}": i for i in items})
     d = prepare(
         data,

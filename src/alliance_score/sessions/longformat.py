@@ -25,7 +25,14 @@ import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
 from ..errors import ArgumentError, DataError
-from ._columns import check_identifiers, group_keys, refuse_duplicates, require_columns
+from ._columns import (
+    check_identifiers,
+    check_names,
+    group_keys,
+    refuse_duplicates,
+    require_columns,
+    require_frame,
+)
 
 __all__ = ["LONG_PROBLEM_COLUMNS", "LongProblemCode", "to_long", "to_wide", "validate_long"]
 
@@ -110,6 +117,7 @@ def validate_long(
     frame = require_columns(
         data,
         {"client": client, "session": session, "rater": rater, "date": date},
+        required=("client", "session"),
     )
     require_columns(frame, {"instrument": instrument})
     keys = [*group_keys(client, rater), session]
@@ -318,7 +326,9 @@ def to_wide(
     b        3.0  NaN
     """
     frame = require_columns(
-        data, {"client": client, "session": session, "rater": rater, "score": score}
+        data,
+        {"client": client, "session": session, "rater": rater, "score": score},
+        required=("client", "session", "score"),
     )
     keys = group_keys(client, rater)
     check_identifiers(frame, {"client": client, "rater": rater, "session": session})
@@ -370,9 +380,15 @@ def to_long(
     1      a        2    4.5
     2      b        1    3.0
     """
-    if not isinstance(wide, pd.DataFrame):
-        raise TypeError(f"wide must be a pandas DataFrame; got {type(wide).__name__}")
+    require_frame(wide, "wide")
+    check_names(
+        {"client": client, "session": session, "rater": rater, "score": score},
+        required=("client", "session", "score"),
+    )
     keys = group_keys(client, rater)
+    names = [*keys, session, score]
+    if len(set(names)) != len(names):
+        raise ArgumentError(f"client, rater, session and score need different names; got {names}.")
     if wide.index.nlevels != len(keys):
         raise DataError(
             f"The wide table's index has {wide.index.nlevels} level(s); expected "

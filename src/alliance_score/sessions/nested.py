@@ -91,7 +91,6 @@ def one_way_icc(
     Examples
     --------
     >>> import pandas as pd
-from numpy.typing import ArrayLike
     >>> from alliance_score.sessions import one_way_icc
     >>> res = one_way_icc(pd.Series([1.0, 2, 3, 4, 6]), pd.Series(list("aaabb")))
     >>> round(res["icc1"], 6), round(res["icc2"], 6)
@@ -227,64 +226,63 @@ def nested_icc(
 ) -> pd.DataFrame:
     """ICC(1) and ICC(2) of client means over sessions, optionally of therapist means too.
 
-        Parameters
-        ----------
-        data
-            Long table of session scores (unbalanced: clients may have any number of rated
-            sessions).
-        client, session, rater, score
-            Column names. With ``rater``, each rater's ratings are analysed separately.
-        therapist
-            Optional therapist column: adds a ``"therapist"`` level, where the client means
-            are the observations and therapists the groups. Every client must have one
-            therapist.
-        group_size
-            See :func:`one_way_icc`.
+    Parameters
+    ----------
+    data
+        Long table of session scores (unbalanced: clients may have any number of rated
+        sessions).
+    client, session, rater, score
+        Column names. With ``rater``, each rater's ratings are analysed separately.
+    therapist
+        Optional therapist column: adds a ``"therapist"`` level, where the client means
+        are the observations and therapists the groups. Every client must have one
+        therapist.
+    group_size
+        See :func:`one_way_icc`.
 
-        Returns
-        -------
-        pandas.DataFrame
-            One row per level (``"client"``, then ``"therapist"``; per rater when given)
-            with the columns of :data:`NESTED_COLUMNS`. Each level that can be computed is;
-            a level that cannot (one client per therapist, a single group) has NaN
-            estimates and says why in ``note``, which also says when an estimate is
-            negative or outside [-1, 1], and when F is infinite (no variance within groups).
+    Returns
+    -------
+    pandas.DataFrame
+        One row per level (``"client"``, then ``"therapist"``; per rater when given)
+        with the columns of :data:`NESTED_COLUMNS`. Each level that can be computed is;
+        a level that cannot (one client per therapist, a single group) has NaN
+        estimates and says why in ``note``, which also says when an estimate is
+        negative or outside [-1, 1], and when F is infinite (no variance within groups).
 
-        Notes
-        -----
-        Client level: sessions are the observations and clients the groups, as in
-        ``psych::statsBy(d[, c("client", "total")], group = "client")``. ICC(1) is the share
-        of rating variance that lies between clients; ICC(2) the reliability of a client's
-        mean over their sessions (Bliese, 2000). Therapist level: each client's mean over
-        their rated sessions is one observation, grouped by therapist, as in
-        ``psych::statsBy(client_means, group = "therapist")``; this two-step estimate ignores
-        the differing precision of client means (a full three-level mixed model does not).
-        Rows without a score are ignored. See :func:`one_way_icc` for the formulas.
+    Notes
+    -----
+    Client level: sessions are the observations and clients the groups, as in
+    ``psych::statsBy(d[, c("client", "total")], group = "client")``. ICC(1) is the share
+    of rating variance that lies between clients; ICC(2) the reliability of a client's
+    mean over their sessions (Bliese, 2000). Therapist level: each client's mean over
+    their rated sessions is one observation, grouped by therapist, as in
+    ``psych::statsBy(client_means, group = "therapist")``; this two-step estimate ignores
+    the differing precision of client means (a full three-level mixed model does not).
+    Rows without a score are ignored. See :func:`one_way_icc` for the formulas.
 
-        ICC(1) and ICC(2) are ratios of mean squares, not of variances, so they can be
-        negative (the between-group mean square below the within-group one: no group effect
-        in this sample, with sampling error) and, with small groups or few groups, below -1
-        (ICC(2) = 1 - MS_W / MS_B is unbounded below). They match psych in these cases too;
-        ``note`` says so rather than clipping. When every score within each group is the
-        same, MS_W = 0 and F is infinite; when no score varies at all the ICCs are NaN.
+    ICC(1) and ICC(2) are ratios of mean squares, not of variances, so they can be
+    negative (the between-group mean square below the within-group one: no group effect
+    in this sample, with sampling error) and, with small groups or few groups, below -1
+    (ICC(2) = 1 - MS_W / MS_B is unbounded below). They match psych in these cases too;
+    ``note`` says so rather than clipping. When every score within each group is the
+    same, MS_W = 0 and F is infinite; when no score varies at all the ICCs are NaN.
 
-        References
-        ----------
-        .. [1] Bliese, P. D. (2000). Within-group agreement, non-independence, and
-           reliability: Implications for data aggregation and analysis. In K. J. Klein &
-           S. W. J. Kozlowski (Eds.), *Multilevel theory, research, and methods in
-           organizations* (pp. 349-381). Jossey-Bass.
+    References
+    ----------
+    .. [1] Bliese, P. D. (2000). Within-group agreement, non-independence, and
+       reliability: Implications for data aggregation and analysis. In K. J. Klein &
+       S. W. J. Kozlowski (Eds.), *Multilevel theory, research, and methods in
+       organizations* (pp. 349-381). Jossey-Bass.
 
-        Examples
-        --------
-        >>> import pandas as pd
-    from numpy.typing import ArrayLike
-        >>> from alliance_score.sessions import nested_icc
-        >>> df = pd.DataFrame({"client": list("aaabb"), "session": [1, 2, 3, 1, 2],
-        ...                    "total": [1.0, 2, 3, 4, 6]})
-        >>> nested_icc(df)[["level", "n_groups", "icc1", "icc2"]]
-            level  n_groups      icc1      icc2
-        0  client         2  0.739583  0.876543
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from alliance_score.sessions import nested_icc
+    >>> df = pd.DataFrame({"client": list("aaabb"), "session": [1, 2, 3, 1, 2],
+    ...                    "total": [1.0, 2, 3, 4, 6]})
+    >>> nested_icc(df)[["level", "n_groups", "icc1", "icc2"]]
+        level  n_groups      icc1      icc2
+    0  client         2  0.739583  0.876543
     """
     check_choice("group_size", group_size, ("mean", "n0"))
     require_columns(data, {"therapist": therapist})

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._columns import group_keys, prepare
+from ._columns import check_choice, check_number, group_keys, prepare
 
 __all__ = ["EPISODE_COLUMNS", "RUPTURE_METHODS", "detect_ruptures"]
 
@@ -158,26 +158,21 @@ def detect_ruptures(
       client  rupture_session  depth  depth_sd  repair_session
     0      a                6    2.7   2.84605               7
     """
-    if method not in RUPTURE_METHODS:
-        raise ValueError(f"method must be one of {sorted(RUPTURE_METHODS)}; got {method!r}")
+    check_choice("method", method, sorted(RUPTURE_METHODS))
     preset = RUPTURE_METHODS[method]
-    k = float(preset["threshold"] if threshold is None else threshold)
-    sd_kind = preset["sd"] if sd is None else sd
-    ref_kind = preset["reference"] if reference is None else reference
-    repair_kind = preset["repair"] if repair is None else repair
+    k = check_number(
+        "threshold", preset["threshold"] if threshold is None else threshold, positive=True
+    )
+    sd_kind = check_choice("sd", preset["sd"] if sd is None else sd, ("within", "sample", "larger"))
+    ref_kind = check_choice(
+        "reference", preset["reference"] if reference is None else reference, ("mean", "median")
+    )
+    repair_kind = check_choice(
+        "repair", preset["repair"] if repair is None else repair, ("pre", "reference")
+    )
     horizon = preset["window"] if window is None else window
-    if not (np.isfinite(k) and k > 0):
-        raise ValueError(f"threshold must be a positive number of SDs; got {k}")
-    if sd_kind not in ("within", "sample", "larger"):
-        raise ValueError(f"sd must be 'within', 'sample' or 'larger'; got {sd_kind!r}")
-    if ref_kind not in ("mean", "median"):
-        raise ValueError(f"reference must be 'mean' or 'median'; got {ref_kind!r}")
-    if repair_kind not in ("pre", "reference"):
-        raise ValueError(f"repair must be 'pre' or 'reference'; got {repair_kind!r}")
-    if horizon is not None and (
-        isinstance(horizon, bool) or int(horizon) != horizon or horizon < 1
-    ):
-        raise ValueError(f"window must be a whole number of sessions, 1 or more; got {horizon!r}")
+    if horizon is not None:
+        horizon = check_number("window", horizon, minimum=1, integer=True)
 
     keys = group_keys(client, rater)
     d = prepare(
