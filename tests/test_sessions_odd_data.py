@@ -20,6 +20,7 @@ from alliance_score.sessions import (
     decompose,
     detect_ruptures,
     early_alliance,
+    intraclass_correlations,
     nested_icc,
     one_way_icc,
     pair_ratings,
@@ -251,3 +252,23 @@ def test_the_raw_exceptions_of_before_are_library_errors() -> None:
         two_way_icc([["a", "b"], ["c", "d"]])
     with pytest.raises(ArgumentError, match="cutoff"):
         reliable_change(LONG, sd=1.0, reliability=0.8, cutoff="d")  # type: ignore[arg-type]
+
+
+def test_an_icc_outside_its_range_says_so() -> None:
+    # two sessions rated in opposite directions by two raters: MS_R = 0, ICC(A,1) = -1 or
+    # lower, as psych::ICC(x, lmer = FALSE) reports it
+    pairs = pd.DataFrame(
+        {
+            "client": ["a", "a", "b", "b"],
+            "session": [1, 1, 1, 1],
+            "rater": ["client", "therapist"] * 2,
+            "total": [1.0, 5.0, 5.0, 1.0],
+        }
+    )
+    got = rater_agreement(pairs).iloc[0]
+    assert float(got["icc_c1"]) <= -1
+    assert "outside [-1, 1]" in str(got["note"]) or "negative" in str(got["note"])
+    table = intraclass_correlations([[1.0, 5.0, 3.0], [5.0, 1.0, 3.0]])
+    assert (table["note"] != "").all()
+    calm = rater_agreement(RATED).iloc[0]
+    assert str(calm["note"]) == "" or "negative" in str(calm["note"])

@@ -21,6 +21,7 @@ from alliance_score import DataError
 from alliance_score.sessions import (
     AGREEMENT_COLUMNS,
     NESTED_COLUMNS,
+    intraclass_correlations,
     nested_icc,
     one_way_icc,
     pair_ratings,
@@ -64,6 +65,19 @@ def test_two_way_icc_matches_shrout_fleiss(expected: dict[str, Any]) -> None:
         assert got[key] == pytest.approx(expected["shrout_fleiss"][key], abs=TOL), key
     # Published values (Shrout & Fleiss, 1979, Table 4): ICC(2,1) = .29, ICC(3,1) = .71
     assert (round(got["icc_a1"], 2), round(got["icc_c1"], 2)) == (0.29, 0.71)
+
+
+@pytest.mark.parametrize("judges", [4, 3], ids=["four-judges", "three-judges"])
+def test_every_icc_matches_psych_on_shrout_fleiss(judges: int, expected: dict[str, Any]) -> None:
+    sf = pd.read_csv(REF / "sessions_sf.csv").iloc[:, :judges]
+    got = intraclass_correlations(sf)
+    want = pd.DataFrame(expected["shrout_fleiss_all"][f"judges{judges}"])
+    assert got["type"].tolist() == want["type"].tolist()
+    for key in ("icc", "f", "df1", "df2", "p", "lower", "upper"):
+        np.testing.assert_allclose(got[key], want[key], rtol=0, atol=TOL, err_msg=key)
+    # Published values (Shrout & Fleiss, 1979, Table 4) for four judges
+    if judges == 4:
+        assert got["icc"].round(2).tolist() == [0.17, 0.29, 0.71, 0.44, 0.62, 0.91]
 
 
 def test_nested_icc_matches_statsby(data: pd.DataFrame, expected: dict[str, Any]) -> None:
