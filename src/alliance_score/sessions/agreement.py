@@ -604,7 +604,7 @@ def rater_agreement(
         icc.update(two_way_icc(pairs.iloc[:, 2:4].to_numpy(), ci=ci))
     with np.errstate(divide="ignore", invalid="ignore"):
         r = float(np.corrcoef(a, b)[0, 1]) if n >= 2 else np.nan
-    row = {
+    row: dict[str, object] = {
         "n_pairs": n,
         "n_clients": int(pairs[client].nunique()),
         "mean_rater1": float(a.mean()) if n else np.nan,
