@@ -512,3 +512,12 @@ def test_check_exits_2_for_an_unknown_scale(
     wai_s_frame().to_csv(path, index=False)
     assert main(["check", str(path), "-i", "wai-s", "--scale", "nope"]) == 2
     assert "has no scale 'nope'" in capsys.readouterr().err
+
+
+def test_psychometric_tables_are_rounded_to_ten_decimals() -> None:
+    report = psychometric_report(wai_s_frame(), "wai-s", allow_provisional=True)
+    for table in (report.reliability, report.items, report.frequencies, report.keying):
+        floats = table.select_dtypes("float").to_numpy(dtype=np.float64).ravel()
+        floats = floats[np.isfinite(floats)]
+        assert floats.size > 0
+        np.testing.assert_array_equal(floats, np.round(floats, 10))

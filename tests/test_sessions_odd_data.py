@@ -7,10 +7,12 @@ import math
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
 
 from alliance_score import DataError, Norm
 from alliance_score.cli import main
@@ -32,6 +34,8 @@ from alliance_score.sessions import (
     two_way_icc,
     validate_long,
 )
+
+from .sessions_strategies import long_tables
 
 LONG = pd.DataFrame(
     {
@@ -272,3 +276,33 @@ def test_an_icc_outside_its_range_says_so() -> None:
     assert (table["note"] != "").all()
     calm = rater_agreement(RATED).iloc[0]
     assert str(calm["note"]) == "" or "negative" in str(calm["note"])
+
+
+def _float_cells(table: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
+    floats = [c for c in table.columns if pd.api.types.is_float_dtype(table[c].dtype)]
+    cells: np.ndarray[Any, np.dtype[np.float64]] = table[floats].to_numpy(dtype=np.float64).ravel()
+    return cells[np.isfinite(cells)]
+
+
+@settings(max_examples=10, deadline=None)
+@given(table=long_tables(min_sessions=2))
+def test_every_statistic_is_rounded_to_ten_decimals(table: pd.DataFrame) -> None:
+    # sums of values recorded to 0.001 carry float noise (4.0045454545200005); the one
+    # rounding rule: every float a function computes has at most 10 decimals
+    rated = table.assign(rater="client")
+    outputs = [
+        summarize_clients(table),
+        early_alliance(table, early="window"),
+        reliable_change(table, sd=0.7, reliability=0.83),
+        cutoff_events(table, cutoff=4.1, drop=0.3, drop_from="running_mean"),
+        detect_ruptures(table, method="strauss2006"),
+        decompose(table).drop(columns="total"),
+        pd.concat([rated, rated.assign(rater="therapist", total=rated["total"] * 0.9)]).pipe(
+            rater_agreement
+        ),
+    ]
+    if table["client"].nunique() > 1:
+        outputs.append(nested_icc(table))
+    for output in outputs:
+        cells = _float_cells(output)
+        np.testing.assert_array_equal(cells, np.round(cells, 10))

@@ -8,9 +8,12 @@ R's ``psych`` (Revelle) and names it.
 from __future__ import annotations
 
 import importlib
+import math
+from collections.abc import Hashable, Iterable
 from typing import Any, Final
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from ..errors import ArgumentError, MissingDependencyError
@@ -25,12 +28,42 @@ __all__ = [
     "item_rest_correlations",
     "omega_total",
     "one_factor_minres",
+    "round_frame",
+    "round_values",
 ]
+
+OUTPUT_DECIMALS: Final = 10
+"""Decimal places of every statistic the analysis functions return (as of scores)."""
 
 _MINRES_TOL: Final = 1e-12
 _MINRES_MAX_ITER: Final = 10_000
 _MAX_COMMUNALITY: Final = 0.995  # psych's minres bounds uniquenesses at 0.005
 _SIGN_TOLERANCE: Final = 1e-8  # loadings summing to less than this share of sum(|l|): a tie
+
+
+def round_values(values: dict[str, Any]) -> dict[str, Any]:
+    """The float values of a result dictionary rounded to :data:`OUTPUT_DECIMALS`."""
+    return {
+        k: round(v, OUTPUT_DECIMALS) if isinstance(v, float) and math.isfinite(v) else v
+        for k, v in values.items()
+    }
+
+
+def round_frame(frame: pd.DataFrame, keep: Iterable[Hashable] = ()) -> pd.DataFrame:
+    """``frame`` with its float columns rounded to :data:`OUTPUT_DECIMALS` decimal places.
+
+    The one rounding rule of the analysis functions: statistics carry no float noise
+    (``4.0045454545200005`` is ``4.00454545452``), as scores are rounded. Columns in
+    ``keep`` (identifiers and values passed through from the input) are left as given.
+    """
+    kept = set(keep)
+    for column in frame.columns:
+        if column in kept:
+            continue
+        dtype = frame[column].dtype
+        if pd.api.types.is_float_dtype(dtype):
+            frame[column] = frame[column].round(OUTPUT_DECIMALS)
+    return frame
 
 
 def has_variance(cov: NDArray[np.float64]) -> NDArray[np.bool_]:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..instrument import Instrument
-from ._coefficients import alpha_from_cov, item_rest_correlations
+from ._coefficients import alpha_from_cov, item_rest_correlations, round_frame
 from ._data import Prepared, check_options, prepare
 from ._moments import MissingPolicy, moments
 from .reliability import kept_items
@@ -183,7 +183,7 @@ def item_table(prep: Prepared, *, missing: MissingPolicy = "pairwise") -> pd.Dat
                     "note": note,
                 }
             )
-    return pd.DataFrame.from_records(rows, columns=list(ITEM_COLUMNS))
+    return round_frame(pd.DataFrame.from_records(rows, columns=list(ITEM_COLUMNS)))
 
 
 def item_frequencies(
@@ -250,4 +250,4 @@ def frequency_table(prep: Prepared) -> pd.DataFrame:
         share = 1.0 / n_rows if n_rows else float("nan")
         rows.append((item, "missing", float("nan"), n_missing, n_missing * share))
         rows.append((item, "invalid", float("nan"), n_invalid, n_invalid * share))
-    return pd.DataFrame.from_records(rows, columns=list(FREQUENCY_COLUMNS))
+    return round_frame(pd.DataFrame.from_records(rows, columns=list(FREQUENCY_COLUMNS)))

@@ -21,7 +21,12 @@ import pandas as pd
 
 from ..instrument import Instrument
 from ..sessions._columns import check_number
-from ._coefficients import alpha_from_cov, first_component, item_rest_correlations
+from ._coefficients import (
+    alpha_from_cov,
+    first_component,
+    item_rest_correlations,
+    round_frame,
+)
 from ._data import Prepared, check_options, prepare
 from ._moments import MissingPolicy
 from .reliability import dropped_note, kept_items
@@ -168,7 +173,7 @@ def keying_table(
         for norm in prep.instrument.norms:
             if norm.scale == scale.id and norm.alpha is not None:
                 rows.append(_norm(scale.id, alpha, norm.alpha, norm_margin, norm.population))
-    return pd.DataFrame.from_records(rows, columns=list(KEYING_COLUMNS))
+    return round_frame(pd.DataFrame.from_records(rows, columns=list(KEYING_COLUMNS)))
 
 
 def _too_few(

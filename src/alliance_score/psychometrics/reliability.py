@@ -18,6 +18,7 @@ from ._coefficients import (
     has_variance,
     omega_total,
     one_factor_minres,
+    round_frame,
 )
 from ._data import Prepared, check_options, prepare
 from ._moments import MissingPolicy, Moments, moments
@@ -171,7 +172,7 @@ def reliability_table(
 ) -> pd.DataFrame:
     """:func:`reliability` on already prepared data."""
     rows = [scale_reliability(prep, s, missing=missing, ci=ci) for s in prep.scales]
-    return pd.DataFrame.from_records(rows, columns=list(RELIABILITY_COLUMNS))
+    return round_frame(pd.DataFrame.from_records(rows, columns=list(RELIABILITY_COLUMNS)))
 
 
 def scale_reliability(

@@ -11,6 +11,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import ArgumentError, DataError, MissingDependencyError
+from ..psychometrics._coefficients import round_frame, round_values
 from ._columns import check_choice, check_number, prepare, require_columns
 
 __all__ = [
@@ -162,7 +163,7 @@ def two_way_icc(ratings: ArrayLike, *, ci: float | None = None) -> dict[str, flo
     }
     if ci is not None:
         result.update(_icc_intervals(result, ci))
-    return result
+    return round_values(result)
 
 
 ICC_COLUMNS: tuple[str, ...] = (
@@ -335,7 +336,7 @@ def intraclass_correlations(ratings: ArrayLike, *, ci: float | None = 0.95) -> p
                 note,
             )
         )
-    return pd.DataFrame.from_records(rows, columns=list(ICC_COLUMNS))
+    return round_frame(pd.DataFrame.from_records(rows, columns=list(ICC_COLUMNS)))
 
 
 def _ratio(a: float, b: float) -> float:
@@ -625,7 +626,7 @@ def rater_agreement(
             elif ci is not None and math.isnan(icc[f"{name}_lower"]):
                 notes.append(f"{label}: interval undefined for these mean squares")
     row["note"] = "; ".join(notes)
-    return pd.DataFrame([row], columns=list(AGREEMENT_COLUMNS))
+    return round_frame(pd.DataFrame([row], columns=list(AGREEMENT_COLUMNS)))
 
 
 def response_surface_terms(
@@ -707,4 +708,5 @@ def response_surface_terms(
         m = check_number("centre", centre)
     c = a - m
     t = b - m
-    return pairs.assign(c=c, t=t, c2=c * c, ct=c * t, t2=t * t)
+    terms = pd.DataFrame({"c": c, "t": t, "c2": c * c, "ct": c * t, "t2": t * t})
+    return pd.concat([pairs, round_frame(terms)], axis=1)

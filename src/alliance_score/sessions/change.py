@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..errors import ArgumentError, DataError
 from ..instrument import Instrument, Norm
+from ..psychometrics._coefficients import round_frame, round_values
 from ..registry import load_instrument
 from ._columns import check_choice, check_number, group_keys, prepare
 
@@ -95,7 +96,7 @@ def clinical_cutoffs(
     values["a"] = md + sign * 2.0 * sdd
     values["b"] = mf - sign * 2.0 * sdf
     values["c"] = (sdd * mf + sdf * md) / (sdd + sdf)
-    return values
+    return round_values(values)
 
 
 def _norm_for(ins: Instrument, score: str, population: str | None) -> Norm:
@@ -354,4 +355,4 @@ def reliable_change(
         out["past_cutoff"] = past.astype("boolean").mask(out["post"].isna())
         improved = out["change"].eq("improved").fillna(False).astype("boolean")
         out["recovered"] = out["past_cutoff"] & improved
-    return out.sort_index().reset_index()
+    return round_frame(out.sort_index().reset_index(), keep=keys)

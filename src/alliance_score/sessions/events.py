@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..errors import ArgumentError
 from ..instrument import Cutoff
+from ..psychometrics._coefficients import round_frame
 from ._columns import check_choice, check_number, group_keys, prepare, require_columns
 
 __all__ = ["EVENT_COLUMNS", "cutoff_events"]
@@ -176,4 +177,4 @@ def cutoff_events(
         session
     ].transform("min")
     events = events.sort_values([*keys, session, "event", "column"], kind="mergesort")
-    return events.reset_index(drop=True)
+    return round_frame(events.reset_index(drop=True), keep=keys)

@@ -9,6 +9,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from ..errors import ArgumentError, DataError
+from ..psychometrics._coefficients import round_frame, round_values
 from ._columns import check_choice, prepare, refuse_clash, require_columns
 
 __all__ = ["NESTED_COLUMNS", "nested_icc", "one_way_icc"]
@@ -101,7 +102,7 @@ def one_way_icc(
     result, reason = _anova(y, g, group_size)
     if reason:
         raise DataError(f"ICC(1) cannot be computed: {reason}.")
-    return result
+    return round_values(result)
 
 
 _EMPTY = ("n_groups", "n_obs", "group_size", "ms_between", "ms_within", "f", "icc1", "icc2")
@@ -309,4 +310,4 @@ def nested_icc(
     out["note"] = out["note"].astype(str)
     out["n_groups"] = out["n_groups"].astype(np.int64)
     out["n_obs"] = out["n_obs"].astype(np.int64)
-    return out
+    return round_frame(out, keep=[rater])

@@ -9,6 +9,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ..psychometrics._coefficients import round_frame
 from ._columns import check_choice, check_number, group_keys, prepare
 
 __all__ = ["EPISODE_COLUMNS", "RUPTURE_METHODS", "detect_ruptures"]
@@ -250,4 +251,4 @@ def detect_ruptures(
         for col in ("rupture_session", "trough_session", "pre_session", "repair_session"):
             episodes[col] = episodes[col].astype("Int64")
     episodes = episodes.sort_values([*keys, "rupture_session"], kind="mergesort")
-    return episodes.loc[:, [*keys, *EPISODE_COLUMNS]].reset_index(drop=True)
+    return round_frame(episodes.loc[:, [*keys, *EPISODE_COLUMNS]].reset_index(drop=True), keep=keys)

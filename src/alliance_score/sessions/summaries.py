@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ArgumentError, DataError
+from ..psychometrics._coefficients import round_frame
 from ._columns import check_choice, group_keys, prepare
 
 __all__ = ["SUMMARY_COLUMNS", "EarlyRule", "decompose", "early_alliance", "summarize_clients"]
@@ -145,7 +146,7 @@ def early_alliance(
         },
         index=every,
     )
-    return out.sort_index().reset_index()
+    return round_frame(out.sort_index().reset_index(), keep=keys)
 
 
 def summarize_clients(
@@ -280,7 +281,7 @@ def summarize_clients(
     ).set_index(keys)
     out = out.join(ea).sort_index()
     out["change"] = out["last"] - out["early"]
-    return out.reset_index().loc[:, [*keys, *SUMMARY_COLUMNS]]
+    return round_frame(out.reset_index().loc[:, [*keys, *SUMMARY_COLUMNS]], keep=keys)
 
 
 def decompose(
@@ -387,6 +388,6 @@ def decompose(
         raise DataError(f"The output columns {names} clash with the data's column names.")
     d[names[0]] = between
     d[names[1]] = y - between
-    d = d.sort_index()
+    d = round_frame(d.sort_index(), keep=[*keys, session, score])
     d.index = data.index
     return d
