@@ -281,7 +281,8 @@ def test_an_icc_outside_its_range_says_so() -> None:
 def _float_cells(table: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
     floats = [c for c in table.columns if pd.api.types.is_float_dtype(table[c].dtype)]
     cells: np.ndarray[Any, np.dtype[np.float64]] = table[floats].to_numpy(dtype=np.float64).ravel()
-    return cells[np.isfinite(cells)]
+    finite: np.ndarray[Any, np.dtype[np.float64]] = cells[np.isfinite(cells)]
+    return finite
 
 
 @settings(max_examples=10, deadline=None)
