@@ -521,3 +521,21 @@ def test_psychometric_tables_are_rounded_to_ten_decimals() -> None:
         floats = floats[np.isfinite(floats)]
         assert floats.size > 0
         np.testing.assert_array_equal(floats, np.round(floats, 10))
+
+
+def test_item_matrix_takes_scales_and_allow_provisional_as_documented() -> None:
+    frame = wai_s_frame()
+    task = item_matrix(frame, "wai-s", scales=["task"], allow_provisional=True)
+    assert list(task.columns) == ["1", "2", "8", "12"]
+    pd.testing.assert_frame_equal(task, item_matrix(frame, "wai-s")[["1", "2", "8", "12"]])
+    with pytest.raises(ProvisionalScaleError):
+        item_matrix(frame, "wai-s", scales=["task"])
+
+
+def test_ci_defaults_to_95_percent_everywhere() -> None:
+    import inspect
+
+    from alliance_score.sessions import intraclass_correlations, rater_agreement
+
+    for function in (reliability, two_way_icc, rater_agreement, intraclass_correlations):
+        assert inspect.signature(function).parameters["ci"].default == 0.95, function

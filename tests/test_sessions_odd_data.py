@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 
-from alliance_score import DataError, Norm
+from alliance_score import DataError, Norm, sessions
 from alliance_score.cli import main
 from alliance_score.errors import ArgumentError
 from alliance_score.sessions import (
@@ -178,7 +178,9 @@ def _norm(scale: str) -> Norm:
         pytest.param({"sd": 1.0, "reliability": 0.8, "pre": True}, "pre", id="pre-bool"),
         pytest.param({"sd": "1", "reliability": 0.8}, "sd", id="sd-as-text"),
         pytest.param({"sd": 1.0, "reliability": 1.0}, "reliability", id="reliability-1"),
-        pytest.param({"sd": 1.0, "reliability": 0.8, "cutoff": "d"}, "cutoff", id="cutoff-d"),
+        pytest.param(
+            {"sd": 1.0, "reliability": 0.8, "clinical_cutoff": "d"}, "clinical_cutoff", id="d"
+        ),
         pytest.param({"sd": 1.0, "reliability": 0.8, "population": "x"}, "population=", id="pop"),
         pytest.param({"instrument": "wai-sr", "score": "foo"}, "score='foo'", id="unknown-scale"),
         pytest.param(
@@ -255,7 +257,7 @@ def test_the_raw_exceptions_of_before_are_library_errors() -> None:
     with pytest.raises(DataError, match="numbers"):
         two_way_icc([["a", "b"], ["c", "d"]])
     with pytest.raises(ArgumentError, match="cutoff"):
-        reliable_change(LONG, sd=1.0, reliability=0.8, cutoff="d")  # type: ignore[arg-type]
+        reliable_change(LONG, sd=1.0, reliability=0.8, clinical_cutoff="d")  # type: ignore[arg-type]
 
 
 def test_an_icc_outside_its_range_says_so() -> None:
@@ -307,3 +309,39 @@ def test_every_statistic_is_rounded_to_ten_decimals(table: pd.DataFrame) -> None
     for output in outputs:
         cells = _float_cells(output)
         np.testing.assert_array_equal(cells, np.round(cells, 10))
+
+
+CLINICAL = {"functional": _norm("total"), "dysfunctional": _norm("total")}
+RENAMED: list[tuple[str, dict[str, Any], str, str, object]] = [
+    ("validate_long", {}, "instrument", "instrument_column", "total"),
+    ("cutoff_events", {"item_below": 4.0}, "items", "item_columns", ["total"]),
+    ("detect_ruptures", {}, "sd", "sd_basis", "sample"),
+    (
+        "reliable_change",
+        {"sd": 1.0, "reliability": 0.8, **CLINICAL},
+        "cutoff",
+        "clinical_cutoff",
+        "a",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "shared", "old", "new", "value"), RENAMED, ids=[r[2] for r in RENAMED]
+)
+def test_old_keywords_work_for_one_release_with_a_deprecation_warning(
+    name: str, shared: dict[str, Any], old: str, new: str, value: object
+) -> None:
+    function = getattr(sessions, name)
+    with pytest.warns(DeprecationWarning, match=f"{old}= is renamed {new}="):
+        by_old = function(LONG, **shared, **{old: value})
+    pd.testing.assert_frame_equal(by_old, function(LONG, **shared, **{new: value}))
+    with pytest.raises(ArgumentError, match="got both"):
+        function(LONG, **shared, **{old: value, new: value})
+
+
+def test_one_item_column_given_as_text_is_one_column() -> None:
+    data = LONG.assign(i1=[9.0, 7.0, 9.0, 9.0, 9.0, 9.0, 9.0, 7.5])
+    by_text = cutoff_events(data, item_columns="i1", item_below=8.0)
+    assert by_text["column"].tolist() == ["i1", "i1"]
+    pd.testing.assert_frame_equal(by_text, cutoff_events(data, item_columns=["i1"], item_below=8.0))

@@ -236,7 +236,22 @@ def test_icc_intervals_need_scipy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(importlib, "import_module", no_scipy)
     with pytest.raises(MissingDependencyError, match=r"alliance-score\[stats\]"):
         two_way_icc([[1, 2], [2, 4], [3, 3]], ci=0.95)
-    assert "icc_a1_lower" not in two_way_icc([[1, 2], [2, 4], [3, 3]])
+    assert "icc_a1_lower" not in two_way_icc([[1, 2], [2, 4], [3, 3]], ci=None)
+    # the tables give the estimates and say why the intervals are missing
+    pairs = pd.DataFrame(
+        {
+            "client": ["a", "a", "b", "b", "c", "c"],
+            "session": [1] * 6,
+            "rater": ["client", "therapist"] * 3,
+            "total": [1.0, 2.0, 2.0, 4.0, 3.0, 3.0],
+        }
+    )
+    agreement = rater_agreement(pairs).iloc[0]
+    assert np.isfinite(float(agreement["icc_a1"])) and np.isnan(float(agreement["icc_a1_lower"]))
+    assert "need scipy" in str(agreement["note"])
+    table = intraclass_correlations([[1, 2], [2, 4], [3, 3]])
+    assert table["lower"].isna().all() and table["icc"].notna().all()
+    assert table["note"].str.contains("need scipy").all()
 
 
 @settings(max_examples=80, deadline=None)

@@ -8,6 +8,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from ..errors import ArgumentError
 from ..instrument import Instrument
 from ._coefficients import alpha_from_cov, item_rest_correlations, round_frame
 from ._data import Prepared, check_options, prepare
@@ -40,17 +41,21 @@ def item_matrix(
     data: pd.DataFrame,
     instrument: Instrument | str,
     *,
+    scales: Sequence[str] | None = None,
     items: Mapping[str, Hashable] | str | None = None,
     reverse: bool = True,
     missing_codes: Sequence[float | str] = (),
     labels: bool = False,
+    allow_provisional: bool = False,
 ) -> pd.DataFrame:
     """The parsed answers as a float DataFrame, one column per item in instrument order.
 
     Cells are matched and parsed as :func:`~alliance_score.score_frame` does; missing and
     invalid cells are NaN. With ``reverse=True`` (default) reverse-keyed items are
     recoded ``min + max - x``, so the matrix is ready for a reliability analysis in any
-    package.
+    package. ``scales=None`` (default) gives every item of the instrument; naming scales
+    gives their items only (a provisional scale needs ``allow_provisional=True``, as for
+    :func:`~alliance_score.score_frame`).
 
     Examples
     --------
@@ -65,18 +70,22 @@ def item_matrix(
     >>> item_matrix(df, "wai-s", reverse=False).loc[0, "4"]
     np.float64(7.0)
     """
+    if not isinstance(reverse, bool | np.bool_):
+        raise ArgumentError(f"reverse must be True or False; got {reverse!r}.")
     prep = prepare(
         data,
         instrument,
+        scales=scales,
         items=items,
         missing_codes=missing_codes,
         labels=labels,
-        allow_provisional=True,
+        allow_provisional=True if scales is None else allow_provisional,
     )
     values = prep.keyed if reverse else prep.raw
-    return pd.DataFrame(
-        values.copy(), index=data.index.copy(), columns=pd.Index(prep.instrument.item_ids)
-    )
+    ids = prep.instrument.item_ids if scales is None else prep.used_items
+    position = {item: j for j, item in enumerate(prep.instrument.item_ids)}
+    chosen = values[:, [position[i] for i in ids]]
+    return pd.DataFrame(chosen.copy(), index=data.index.copy(), columns=pd.Index(ids))
 
 
 def item_analysis(

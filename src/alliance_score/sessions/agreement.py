@@ -46,7 +46,7 @@ SURFACE_COLUMNS: tuple[str, ...] = ("c", "t", "c2", "ct", "t2")
 """Columns :func:`response_surface_terms` adds to the output of :func:`pair_ratings`."""
 
 
-def two_way_icc(ratings: ArrayLike, *, ci: float | None = None) -> dict[str, float]:
+def two_way_icc(ratings: ArrayLike, *, ci: float | None = 0.95) -> dict[str, float]:
     """Single-measure two-way ICCs of absolute agreement, ICC(A,1), and consistency, ICC(C,1).
 
     Parameters
@@ -55,8 +55,12 @@ def two_way_icc(ratings: ArrayLike, *, ci: float | None = None) -> dict[str, flo
         An *n* x *k* array (or DataFrame): *n* targets (rows), *k* raters (columns). Rows
         with any missing value are dropped.
     ci
-        Confidence level of the intervals (such as 0.95), or ``None`` for none. The
-        intervals need scipy (``pip install 'alliance-score[stats]'``).
+        Confidence level of the intervals (default 0.95, as everywhere in the library),
+        or ``None`` for none. The intervals need scipy (``pip install
+        'alliance-score[stats]'``); this low-level function raises
+        :class:`~alliance_score.MissingDependencyError` without it, while the tables
+        (:func:`rater_agreement`, :func:`intraclass_correlations`) give NaN bounds and
+        say why in ``note``.
 
     Returns
     -------
@@ -262,7 +266,7 @@ def intraclass_correlations(ratings: ArrayLike, *, ci: float | None = 0.95) -> p
     5  ICC(C,k)  0.9093  0.6757  0.9859
     """
     level = None if ci is None else _check_level(ci)
-    base = two_way_icc(ratings)
+    base = two_way_icc(ratings, ci=None)
     msr, msc, mse = base["ms_rows"], base["ms_columns"], base["ms_error"]
     n, k = base["n"], base["k"]
     msw = ((k - 1.0) * msc + (n - 1.0) * (k - 1.0) * mse) / (n * (k - 1.0))
@@ -601,8 +605,13 @@ def rater_agreement(
     n = len(pairs)
     icc: dict[str, float] = {c: np.nan for c in AGREEMENT_COLUMNS if c.startswith("icc")}
     icc.update(ms_rows=np.nan, ms_error=np.nan)
+    no_scipy = False
     if n >= 2:
-        icc.update(two_way_icc(pairs.iloc[:, 2:4].to_numpy(), ci=ci))
+        try:
+            icc.update(two_way_icc(pairs.iloc[:, 2:4].to_numpy(), ci=ci))
+        except MissingDependencyError:
+            icc.update(two_way_icc(pairs.iloc[:, 2:4].to_numpy(), ci=None))
+            no_scipy = True
     with np.errstate(divide="ignore", invalid="ignore"):
         r = float(np.corrcoef(a, b)[0, 1]) if n >= 2 else np.nan
     row: dict[str, object] = {
@@ -616,6 +625,8 @@ def rater_agreement(
     }
     row.update({c: icc[c] for c in AGREEMENT_COLUMNS if c.startswith("icc")})
     notes = []
+    if no_scipy:
+        notes.append("intervals left out: they need scipy (pip install 'alliance-score[stats]')")
     if n < 2:
         notes.append(f"{n} paired session(s): the ICCs need 2 or more")
     else:
@@ -623,7 +634,7 @@ def rater_agreement(
             said = _estimate_note(icc[name], icc["ms_rows"], icc["ms_error"], n)
             if said:
                 notes.append(f"{label} {said}")
-            elif ci is not None and math.isnan(icc[f"{name}_lower"]):
+            elif ci is not None and not no_scipy and math.isnan(icc[f"{name}_lower"]):
                 notes.append(f"{label}: interval undefined for these mean squares")
     row["note"] = "; ".join(notes)
     return round_frame(pd.DataFrame([row], columns=list(AGREEMENT_COLUMNS)))

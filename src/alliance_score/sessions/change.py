@@ -13,6 +13,7 @@ from ..instrument import Instrument, Norm
 from ..psychometrics._coefficients import round_frame, round_values
 from ..registry import load_instrument
 from ._columns import check_choice, check_number, group_keys, prepare
+from ._renamed import renamed_keywords
 
 __all__ = ["RCI_COLUMNS", "clinical_cutoffs", "reliable_change"]
 
@@ -177,6 +178,7 @@ def _check_norm(name: str, norm: object, score: str) -> None:
         )
 
 
+@renamed_keywords(cutoff="clinical_cutoff")
 def reliable_change(
     data: pd.DataFrame,
     *,
@@ -196,7 +198,7 @@ def reliable_change(
     higher_is_better: bool | None = None,
     functional: Norm | None = None,
     dysfunctional: Norm | None = None,
-    cutoff: CutoffName = "c",
+    clinical_cutoff: CutoffName = "c",
 ) -> pd.DataFrame:
     """Jacobson & Truax's reliable change index (RCI) per client, and its classification.
 
@@ -223,10 +225,11 @@ def reliable_change(
         measurement error alone).
     higher_is_better
         Direction of the scale; default from the instrument's scale, else ``True``.
-    functional, dysfunctional, cutoff
+    functional, dysfunctional, clinical_cutoff
         With both norms, add the clinical cut-off (``"a"``, ``"b"`` or ``"c"``, see
-        :func:`clinical_cutoffs`) and the columns ``cutoff``, ``past_cutoff`` (post score
-        on the functional side of it) and ``recovered`` (reliably improved and past it).
+        :func:`clinical_cutoffs`) and the columns ``cutoff``, ``past_cutoff`` (post
+        score on the functional side of it) and ``recovered`` (reliably improved and
+        past it). ``cutoff=`` is the old name of ``clinical_cutoff=``.
 
     Returns
     -------
@@ -269,7 +272,7 @@ def reliable_change(
     """
     criterion = check_number("criterion", criterion, positive=True)
     check_choice("reliability_kind", reliability_kind, ("retest", "alpha"))
-    check_choice("cutoff", cutoff, ("a", "b", "c"))
+    check_choice("clinical_cutoff", clinical_cutoff, ("a", "b", "c"))
     first = _check_session_choice("pre", pre, "first")
     last = _check_session_choice("post", post, "last")
     if higher_is_better is not None and not isinstance(higher_is_better, bool | np.bool_):
@@ -348,7 +351,7 @@ def reliable_change(
         if functional is None or dysfunctional is None:
             raise DataError("Clinical cut-offs need both functional= and dysfunctional= norms.")
         value = clinical_cutoffs(dysfunctional, functional, higher_is_better=higher_is_better)[
-            cutoff
+            clinical_cutoff
         ]
         past = out["post"] > value if higher_is_better else out["post"] < value
         out["cutoff"] = value

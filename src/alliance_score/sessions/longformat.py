@@ -33,6 +33,7 @@ from ._columns import (
     require_columns,
     require_frame,
 )
+from ._renamed import renamed_keywords
 
 __all__ = ["LONG_PROBLEM_COLUMNS", "LongProblemCode", "to_long", "to_wide", "validate_long"]
 
@@ -54,6 +55,7 @@ class LongProblemCode(StrEnum):
     """Rows of one rater were scored with different instruments."""
 
 
+@renamed_keywords(instrument="instrument_column")
 def validate_long(
     data: pd.DataFrame,
     *,
@@ -61,7 +63,7 @@ def validate_long(
     session: str = "session",
     rater: str | None = None,
     date: str | None = None,
-    instrument: str | None = None,
+    instrument_column: str | None = None,
     date_format: str | None = None,
 ) -> pd.DataFrame:
     """Check a long table of session scores and report every problem found.
@@ -84,7 +86,7 @@ def validate_long(
         is 10 January or 1 October), the column is ambiguous and :class:`DataError`
         asks for ``date_format``. One format is used for the whole column, never one
         per row.
-    instrument
+    instrument_column
         Optional column naming the instrument (e.g. ``"wai-sr@1.0"``) each row was scored
         with; within each rater (or overall when there is no rater column) all rows must
         share one instrument. When omitted, ``data.attrs["alliance_score"]["instrument"]``
@@ -119,7 +121,7 @@ def validate_long(
         {"client": client, "session": session, "rater": rater, "date": date},
         required=("client", "session"),
     )
-    require_columns(frame, {"instrument": instrument})
+    require_columns(frame, {"instrument_column": instrument_column})
     keys = [*group_keys(client, rater), session]
     pos = pd.Series(np.arange(len(frame)), index=frame.index)
     records: list[dict[str, Any]] = []
@@ -152,8 +154,8 @@ def validate_long(
 
     if date is not None:
         records.extend(_date_problems(frame, pos, complete, keys, date, date_format))
-    if instrument is not None:
-        records.extend(_instrument_problems(frame, pos, rater, instrument))
+    if instrument_column is not None:
+        records.extend(_instrument_problems(frame, pos, rater, instrument_column))
 
     problems = pd.DataFrame.from_records(records, columns=list(LONG_PROBLEM_COLUMNS))
     problems = problems.sort_values(["row", "code"], kind="mergesort").reset_index(drop=True)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..psychometrics._coefficients import round_frame
 from ._columns import check_choice, check_number, group_keys, prepare
+from ._renamed import renamed_keywords
 
 __all__ = ["EPISODE_COLUMNS", "RUPTURE_METHODS", "detect_ruptures"]
 
@@ -51,6 +52,7 @@ EPISODE_COLUMNS: tuple[str, ...] = (
 _WORK_COLUMNS = ("_ref", "_sd", "_below", "_run", "_pre_session", "_pre_level", "_target")
 
 
+@renamed_keywords(sd="sd_basis")
 def detect_ruptures(
     data: pd.DataFrame,
     *,
@@ -60,7 +62,7 @@ def detect_ruptures(
     score: str = "total",
     method: RuptureMethod = "stiles2004",
     threshold: float | None = None,
-    sd: SdKind | None = None,
+    sd_basis: SdKind | None = None,
     reference: Reference | None = None,
     repair: Repair | None = None,
     window: int | None = None,
@@ -78,11 +80,11 @@ def detect_ruptures(
         ``"strauss2006"`` (1 SD). Any parameter below that is given overrides it.
     threshold
         How far below the reference level a score must fall, in SDs.
-    sd
-        The SD the threshold is counted in: ``"within"`` (the client's own SD across
-        rated sessions, ``ddof=1``), ``"sample"`` (SD of every rating in ``data``) or
-        ``"larger"`` (the larger of the two, after Gumz et al.'s proposal to guard against
-        flagging small wobbles in very stable courses).
+    sd_basis
+        The SD the threshold is counted in (``sd=`` is its old name): ``"within"``
+        (the client's own SD across rated sessions, ``ddof=1``), ``"sample"`` (SD of
+        every rating in ``data``) or ``"larger"`` (the larger of the two, after Gumz et
+        al.'s proposal to guard against flagging small wobbles in very stable courses).
     reference
         The client's reference level: ``"mean"`` or ``"median"`` of the rated sessions.
     repair
@@ -118,7 +120,7 @@ def detect_ruptures(
     least 2 SD below the client's level followed by a return; Strauss et al. (2006) used
     a 1 SD criterion; Gumz et al. (2012) showed that the number of episodes found
     depends strongly on this criterion, compared both, and proposed combining within-
-    and between-client variability (``sd="larger"``). The papers leave open the exact
+    and between-client variability (``sd_basis="larger"``). The papers leave open the exact
     reference level, which sessions enter it, the SD and the repair horizon; the named
     methods fix them as above (client mean and SD over all rated sessions including the
     rupture, return to the pre-rupture score, no horizon). Because the rupture session
@@ -164,7 +166,9 @@ def detect_ruptures(
     k = check_number(
         "threshold", preset["threshold"] if threshold is None else threshold, positive=True
     )
-    sd_kind = check_choice("sd", preset["sd"] if sd is None else sd, ("within", "sample", "larger"))
+    sd_kind = check_choice(
+        "sd_basis", preset["sd"] if sd_basis is None else sd_basis, ("within", "sample", "larger")
+    )
     ref_kind = check_choice(
         "reference", preset["reference"] if reference is None else reference, ("mean", "median")
     )
