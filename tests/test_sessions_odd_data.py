@@ -345,3 +345,16 @@ def test_one_item_column_given_as_text_is_one_column() -> None:
     by_text = cutoff_events(data, item_columns="i1", item_below=8.0)
     assert by_text["column"].tolist() == ["i1", "i1"]
     pd.testing.assert_frame_equal(by_text, cutoff_events(data, item_columns=["i1"], item_below=8.0))
+
+
+@pytest.mark.parametrize("sessions_as", ["int64", "float64"])
+def test_an_unrepaired_episode_has_repair_session_na(sessions_as: str) -> None:
+    data = pd.DataFrame(
+        {"client": ["a"] * 10, "session": range(1, 11), "total": [5.0] * 9 + [2.0]}
+    ).astype({"session": sessions_as})
+    data.loc[8, "total"] = 2.0  # a fall at sessions 9-10 with no return
+    data.loc[4, "total"] = 5.5
+    episodes = detect_ruptures(data, method="strauss2006")
+    assert len(episodes) == 1
+    assert episodes.loc[0, "repair_session"] is pd.NA
+    assert not bool(episodes.loc[0, "repaired"])

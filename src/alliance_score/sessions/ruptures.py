@@ -103,7 +103,8 @@ def detect_ruptures(
         ``n_below`` (rated sessions in the run), ``pre_session`` and ``pre_level`` (the
         rated session before the rupture and its score), ``reference``, ``sd``,
         ``depth = reference - trough`` in points and ``depth_sd = depth / sd``,
-        ``repair_session`` (``<NA>`` when unrepaired) and ``repaired``.
+        ``repair_session`` (``<NA>`` when unrepaired: the session columns are nullable,
+        ``Int64`` for whole-number sessions and ``Float64`` otherwise) and ``repaired``.
 
     Notes
     -----
@@ -250,9 +251,9 @@ def detect_ruptures(
     repaired_at = later.loc[ok].groupby(episode_keys, sort=True, observed=True)[session].min()
     episodes = episodes.join(repaired_at.rename("repair_session"), on=episode_keys)
     episodes["repaired"] = episodes["repair_session"].notna()
-    session_dtype = d[session].dtype
-    if pd.api.types.is_integer_dtype(session_dtype):
-        for col in ("rupture_session", "trough_session", "pre_session", "repair_session"):
-            episodes[col] = episodes[col].astype("Int64")
+    # nullable session columns, so that an unrepaired episode reads <NA> (not NaN)
+    nullable = "Int64" if pd.api.types.is_integer_dtype(d[session].dtype) else "Float64"
+    for col in ("rupture_session", "trough_session", "pre_session", "repair_session"):
+        episodes[col] = episodes[col].astype(nullable)
     episodes = episodes.sort_values([*keys, "rupture_session"], kind="mergesort")
     return round_frame(episodes.loc[:, [*keys, *EPISODE_COLUMNS]].reset_index(drop=True), keep=keys)
