@@ -539,3 +539,12 @@ def test_ci_defaults_to_95_percent_everywhere() -> None:
 
     for function in (reliability, two_way_icc, rater_agreement, intraclass_correlations):
         assert inspect.signature(function).parameters["ci"].default == 0.95, function
+
+
+def test_report_repr_is_one_line_and_notes_are_printed() -> None:
+    frame = wai_s_frame()
+    frame["wai_1"] = 4.0
+    report = psychometric_report(frame, "wai-s", allow_provisional=True)
+    text = repr(report)
+    assert "\n" not in text and text.startswith("<PsychometricReport wai-s@")
+    assert "had no variance" in report.to_text()

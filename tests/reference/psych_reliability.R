@@ -88,7 +88,18 @@ x[, "5"] <- 3
 datasets$constant <- list(raw = x, lo = 1, hi = 5, reverse = character(0),
                           scales = datasets$wai_sr$scales)
 
-prefix <- c(wai_s = "wai_", wai_sr = "wai_", srs = "srs_", constant = "wai_")
+# --- psych-style keys without a definition: two 6-point scales, items A1, C4 and C5
+# reverse-keyed (stored as answered), about 4% of cells missing. alliance-score is given
+# keys = list(agree = c("-A1", "A2", ...), conscientious = ...), min = 1, max = 6;
+# psych::reverse.code(keys, x, mini = 1, maxi = 6) is the same recoding.
+keys_scales <- list(agree = paste0("A", 1:5), conscientious = paste0("C", 1:5))
+x <- simulate(300, keys_scales, c(0.55, 0.5), 1, 6, 3.8, 1.2)
+x[, c("A1", "C4", "C5")] <- 7 - x[, c("A1", "C4", "C5")]
+x <- inject_missing(x, 0.04, keys_scales)
+datasets$keys <- list(raw = x, lo = 1, hi = 6, reverse = c("A1", "C4", "C5"),
+                      scales = keys_scales)
+
+prefix <- c(wai_s = "wai_", wai_sr = "wai_", srs = "srs_", constant = "wai_", keys = "")
 rows <- list()
 add <- function(dataset, missing, scale, item, statistic, value) {
   rows[[length(rows) + 1]] <<- data.frame(

@@ -24,6 +24,7 @@ __all__ = [
     "average_r",
     "feldt_interval",
     "first_component",
+    "guttman_lambda6",
     "has_variance",
     "item_rest_correlations",
     "omega_total",
@@ -101,6 +102,27 @@ def average_r(cor: NDArray[np.float64]) -> float:
     if k < 2:
         return float("nan")
     return float((cor.sum() - np.trace(cor)) / (k * (k - 1)))
+
+
+def guttman_lambda6(cor: NDArray[np.float64]) -> float:
+    """Guttman's lambda 6: ``1 - sum(1 - smc) / sum(R)`` (psych ``G6(smc)``).
+
+    ``smc`` are the squared multiple correlations ``1 - 1 / diag(R^+)`` of each item on
+    the others, with ``R^+`` the pseudo-inverse (singular values below ``sqrt(eps)`` times
+    the largest dropped) and the results clipped to 0..1, as psych's ``smc`` computes them.
+    """
+    k = cor.shape[0]
+    total = float(cor.sum())
+    if k < 2 or not np.isfinite(cor).all() or total <= 0:
+        return float("nan")
+    values, vectors = np.linalg.eigh(cor)
+    keep = np.abs(values) > np.sqrt(np.finfo(np.float64).eps) * np.abs(values).max()
+    inverse = (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        smc = np.clip(1.0 - 1.0 / np.diag(inverse), 0.0, 1.0)
+    if not np.isfinite(smc).all():
+        return float("nan")
+    return float(1.0 - (k - float(smc.sum())) / total)
 
 
 def item_rest_correlations(cov: NDArray[np.float64]) -> NDArray[np.float64]:

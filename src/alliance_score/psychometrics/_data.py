@@ -24,6 +24,7 @@ from ..mapping import ColumnMap, resolve_columns
 from ..parsing import CellRules, parse_column
 from ..registry import load_instrument
 from ..scoring import select_scales
+from ._keys import keys_instrument
 
 __all__ = ["Prepared", "prepare"]
 
@@ -58,17 +59,38 @@ class Prepared:
 
 def prepare(
     data: pd.DataFrame,
-    instrument: Instrument | str,
+    instrument: Instrument | str | None,
     *,
     scales: Sequence[str] | None = None,
     items: Mapping[str, Hashable] | str | None = None,
     missing_codes: Sequence[float | str] = (),
     labels: bool = False,
     allow_provisional: bool = False,
+    keys: Mapping[str, Sequence[str]] | None = None,
+    lo: float | None = None,
+    hi: float | None = None,
 ) -> Prepared:
-    """Map, parse and key ``data`` for ``instrument`` (see :func:`item_matrix`)."""
+    """Map, parse and key ``data`` for ``instrument``, or for psych-style ``keys`` with
+    the response range ``lo``..``hi`` (see :func:`item_matrix`)."""
     if not isinstance(data, pd.DataFrame):
         raise ArgumentError(f"data must be a pandas DataFrame; got {type(data).__name__}.")
+    if keys is not None:
+        if instrument is not None or items is not None:
+            raise ArgumentError(
+                "keys= names the scales and their columns: give it instead of an "
+                "instrument and items=, not with them."
+            )
+        instrument, items = keys_instrument(data, keys, lo, hi)
+        allow_provisional = True
+    elif instrument is None:
+        raise ArgumentError(
+            "Give an instrument (an id such as 'wai-sr', a definition or a path), or "
+            "psych-style keys= with min= and max=."
+        )
+    elif lo is not None or hi is not None:
+        raise ArgumentError(
+            "min= and max= go with keys=; an instrument's definition has its own range."
+        )
     for name, flag in (("labels", labels), ("allow_provisional", allow_provisional)):
         if not isinstance(flag, bool | np.bool_):
             raise ArgumentError(f"{name} must be True or False; got {flag!r}.")

@@ -90,7 +90,7 @@ def item_matrix(
 
 def item_analysis(
     data: pd.DataFrame,
-    instrument: Instrument | str,
+    instrument: Instrument | str | None = None,
     *,
     scales: Sequence[str] | None = None,
     items: Mapping[str, Hashable] | str | None = None,
@@ -98,6 +98,9 @@ def item_analysis(
     missing_codes: Sequence[float | str] = (),
     labels: bool = False,
     allow_provisional: bool = False,
+    keys: Mapping[str, Sequence[str]] | None = None,
+    min: float | None = None,  # noqa: A002 (psych's name)
+    max: float | None = None,  # noqa: A002 (psych's name)
 ) -> pd.DataFrame:
     """Item statistics within each scale, after reverse keying.
 
@@ -153,6 +156,9 @@ def item_analysis(
         missing_codes=missing_codes,
         labels=labels,
         allow_provisional=allow_provisional,
+        keys=keys,
+        lo=min,
+        hi=max,
     )
     return item_table(prep, missing=missing)
 
@@ -197,13 +203,16 @@ def item_table(prep: Prepared, *, missing: MissingPolicy = "pairwise") -> pd.Dat
 
 def item_frequencies(
     data: pd.DataFrame,
-    instrument: Instrument | str,
+    instrument: Instrument | str | None = None,
     *,
     scales: Sequence[str] | None = None,
     items: Mapping[str, Hashable] | str | None = None,
     missing_codes: Sequence[float | str] = (),
     labels: bool = False,
     allow_provisional: bool = False,
+    keys: Mapping[str, Sequence[str]] | None = None,
+    min: float | None = None,  # noqa: A002 (psych's name)
+    max: float | None = None,  # noqa: A002 (psych's name)
 ) -> pd.DataFrame:
     """How often each answer, missing cell and invalid cell occurs, per item.
 
@@ -239,6 +248,9 @@ def item_frequencies(
         missing_codes=missing_codes,
         labels=labels,
         allow_provisional=allow_provisional,
+        keys=keys,
+        lo=min,
+        hi=max,
     )
     return frequency_table(prep)
 

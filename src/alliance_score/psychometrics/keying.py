@@ -50,7 +50,7 @@ DEFAULT_MIN_ROWS: Final = 20
 
 def check_keying(
     data: pd.DataFrame,
-    instrument: Instrument | str,
+    instrument: Instrument | str | None = None,
     *,
     scales: Sequence[str] | None = None,
     items: Mapping[str, Hashable] | str | None = None,
@@ -60,6 +60,9 @@ def check_keying(
     missing_codes: Sequence[float | str] = (),
     labels: bool = False,
     allow_provisional: bool = False,
+    keys: Mapping[str, Sequence[str]] | None = None,
+    min: float | None = None,  # noqa: A002 (psych's name)
+    max: float | None = None,  # noqa: A002 (psych's name)
 ) -> pd.DataFrame:
     """Check that ``data`` agrees with the key ``instrument`` declares.
 
@@ -121,6 +124,9 @@ def check_keying(
         missing_codes=missing_codes,
         labels=labels,
         allow_provisional=allow_provisional,
+        keys=keys,
+        lo=min,
+        hi=max,
     )
     return keying_table(prep, missing=missing, norm_margin=norm_margin, min_rows=min_rows)
 

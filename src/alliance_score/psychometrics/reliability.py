@@ -15,6 +15,7 @@ from ._coefficients import (
     alpha_std_from_cor,
     average_r,
     feldt_interval,
+    guttman_lambda6,
     has_variance,
     omega_total,
     one_factor_minres,
@@ -37,6 +38,7 @@ RELIABILITY_COLUMNS: Final[tuple[str, ...]] = (
     "alpha_std",
     "omega_total",
     "average_r",
+    "lambda6",
     "dropped_items",
     "note",
 )
@@ -44,7 +46,7 @@ RELIABILITY_COLUMNS: Final[tuple[str, ...]] = (
 
 def reliability(
     data: pd.DataFrame,
-    instrument: Instrument | str,
+    instrument: Instrument | str | None = None,
     *,
     scales: Sequence[str] | None = None,
     items: Mapping[str, Hashable] | str | None = None,
@@ -53,6 +55,9 @@ def reliability(
     missing_codes: Sequence[float | str] = (),
     labels: bool = False,
     allow_provisional: bool = False,
+    keys: Mapping[str, Sequence[str]] | None = None,
+    min: float | None = None,  # noqa: A002 (psych's name)
+    max: float | None = None,  # noqa: A002 (psych's name)
 ) -> pd.DataFrame:
     """Internal consistency of each scale of ``instrument`` in ``data``.
 
@@ -63,7 +68,8 @@ def reliability(
         :func:`~alliance_score.score_frame`). Reverse-keyed items are recoded
         ``min + max - x`` before any statistic; invalid cells count as missing.
     instrument
-        An :class:`~alliance_score.Instrument`, an id, ``id@version`` or a path.
+        An :class:`~alliance_score.Instrument`, an id, ``id@version`` or a path; or
+        ``None`` with ``keys=``.
     scales
         Scale ids; default every verified scale (and provisional ones when
         ``allow_provisional``).
@@ -79,14 +85,23 @@ def reliability(
         interval needs scipy (``pip install 'alliance-score[stats]'``).
     missing_codes, labels, allow_provisional
         As for :func:`~alliance_score.score_frame`.
+    keys, min, max
+        Scales without a definition file, as R's psych takes them:
+        ``keys={"agree": ["-A1", "A2", "A3"]}`` maps each scale to its item columns, a
+        leading ``-`` marking a reverse-keyed item, recoded ``min + max - x``. ``min``
+        and ``max`` are the response range (also the range check's); when omitted
+        they are the smallest and largest number in the key columns, as
+        ``psych::alpha`` takes them. The same as ``psych::alpha`` on
+        ``psych::reverse.code(keys, x, mini = min, maxi = max)``.
 
     Returns
     -------
     pandas.DataFrame
         One row per scale with columns ``scale``, ``n_items``, ``n_rows``, ``missing``,
         ``alpha``, ``alpha_ci_lower``, ``alpha_ci_upper``, ``ci_level``, ``alpha_std``,
-        ``omega_total``, ``average_r``, ``dropped_items`` (items left out for having no
-        variance, comma-separated; empty when none) and ``note`` (why a statistic is
+        ``omega_total``, ``average_r``, ``lambda6`` (Guttman's lambda 6),
+        ``dropped_items`` (items left out for having no variance, comma-separated;
+        empty when none) and ``note`` (why a statistic is
         missing or what was left out; empty when nothing needs a word). ``n_items``
         counts the items the statistics use.
 
@@ -105,6 +120,8 @@ def reliability(
     * Cronbach's alpha: ``alpha = k / (k - 1) * (1 - tr(C) / sum(C))``;
     * standardised alpha: ``alpha_std = k / (k - 1) * (1 - k / sum(R))``;
     * average inter-item correlation: ``r_bar = (sum(R) - k) / (k (k - 1))``;
+    * Guttman's lambda 6: ``1 - sum(1 - smc_i) / sum(R)``, with ``smc_i`` the squared
+      multiple correlation of item ``i`` on the others (psych's ``G6(smc)``);
     * Feldt interval: ``1 - (1 - alpha) F(1 - a/2; n - 1, (n - 1)(k - 1))`` to
       ``1 - (1 - alpha) F(a/2; n - 1, (n - 1)(k - 1))`` with ``a = 1 - ci``;
     * omega total from a one-factor minimum-residual model of the pairwise correlation
@@ -120,7 +137,7 @@ def reliability(
     take about a second. The R equivalents (same numbers to 1e-6 or better; omega to
     1e-6 on the reference data, see ``docs/psychometrics.md``) are::
 
-        psych::alpha(x)                       # alpha, std.alpha, average_r, feldt
+        psych::alpha(x)                       # alpha, std.alpha, G6(smc), average_r, feldt
         psych::omega(x, nfactors = 1, fm = "minres")$omega.tot
 
     on ``x``, the scale's items after reverse keying.
@@ -153,6 +170,14 @@ def reliability(
     >>> table[["alpha_ci_lower", "alpha_ci_upper"]].round(3)
        alpha_ci_lower  alpha_ci_upper
     0           0.909           0.935
+
+    The same items as psych-style keys, item 4 stored reversed:
+
+    >>> df["wai_4"] = 6 - df["wai_4"]
+    >>> keys = {"all": [f"wai_{i}" if i != 4 else "-wai_4" for i in range(1, 13)]}
+    >>> reliability(df, keys=keys, min=1, max=5)[["scale", "alpha", "lambda6"]].round(3)
+      scale  alpha  lambda6
+    0   all  0.923     0.92
     """
     check_options(missing=missing, ci=ci)
     prep = prepare(
@@ -163,6 +188,9 @@ def reliability(
         missing_codes=missing_codes,
         labels=labels,
         allow_provisional=allow_provisional,
+        keys=keys,
+        lo=min,
+        hi=max,
     )
     return reliability_table(prep, missing=missing, ci=ci)
 
@@ -216,6 +244,7 @@ def scale_reliability(
         "alpha_std": alpha_std_from_cor(scaled),
         "omega_total": omega,
         "average_r": average_r(scaled),
+        "lambda6": guttman_lambda6(scaled),
         "dropped_items": ",".join(dropped),
         "note": "; ".join(notes),
     }

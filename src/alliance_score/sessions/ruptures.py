@@ -252,7 +252,9 @@ def detect_ruptures(
     episodes = episodes.join(repaired_at.rename("repair_session"), on=episode_keys)
     episodes["repaired"] = episodes["repair_session"].notna()
     # nullable session columns, so that an unrepaired episode reads <NA> (not NaN)
-    nullable = "Int64" if pd.api.types.is_integer_dtype(d[session].dtype) else "Float64"
+    nullable: pd.Int64Dtype | pd.Float64Dtype = (
+        pd.Int64Dtype() if pd.api.types.is_integer_dtype(d[session].dtype) else pd.Float64Dtype()
+    )
     for col in ("rupture_session", "trough_session", "pre_session", "repair_session"):
         episodes[col] = episodes[col].astype(nullable)
     episodes = episodes.sort_values([*keys, "rupture_session"], kind="mergesort")
