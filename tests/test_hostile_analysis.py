@@ -156,6 +156,7 @@ def test_two_way_icc_answers_any_ratings_with_a_result_or_a_library_error(
         warnings.simplefilter("ignore")
         table = pd.DataFrame(ratings)
     _call(ses.two_way_icc, table, ci=ci)
+    _call(ses.intraclass_correlations, table, ci=ci)
 
 
 @SETTINGS

@@ -19,8 +19,10 @@ from alliance_score.sessions import (
     detect_ruptures,
     early_alliance,
     nested_icc,
+    pair_ratings,
     rater_agreement,
     reliable_change,
+    response_surface_terms,
     summarize_clients,
     to_wide,
     validate_long,
@@ -160,6 +162,12 @@ def test_every_function_refuses_a_session_entered_twice() -> None:
             with pytest.raises(DataError, match=r"entered twice"):
                 call(frame)
     assert validate_long(data)["code"].tolist() == ["duplicate_row", "duplicate_row"]
+    # the two-rater functions: the same rater twice on one session
+    rated = data.assign(rater="client")
+    both = pd.concat([rated, rated.assign(rater="therapist").iloc[[0, 2]]])
+    for pair_call in (pair_ratings, rater_agreement, response_surface_terms):
+        with pytest.raises(DataError, match=r"entered twice"):
+            pair_call(both)
 
 
 def test_categorical_identifiers_with_unused_categories() -> None:
