@@ -184,3 +184,11 @@ def test_non_frames_are_library_errors() -> None:
                 function(np.zeros((2, 2)), "srs")
             else:
                 function(np.zeros((2, 2)))
+
+
+@SETTINGS
+@given(dysfunctional=odd_values, functional=odd_values, direction=odd_values)
+def test_clinical_cutoffs_answer_odd_arguments_with_a_library_error(
+    dysfunctional: Any, functional: Any, direction: Any
+) -> None:
+    _call(ses.clinical_cutoffs, dysfunctional, functional, higher_is_better=direction)

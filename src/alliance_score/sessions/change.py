@@ -85,7 +85,11 @@ def clinical_cutoffs(
     {'a': 6.0, 'b': 5.0, 'c': 5.333333}
     """
     values: dict[str, float] = {}
+    if not isinstance(higher_is_better, bool | np.bool_):
+        raise ArgumentError(f"higher_is_better must be True or False; got {higher_is_better!r}.")
     for role, norm in (("dysfunctional", dysfunctional), ("functional", functional)):
+        if not isinstance(norm, Norm):
+            raise ArgumentError(f"{role} must be a Norm; got {type(norm).__name__}.")
         if norm.mean is None or norm.sd is None or norm.sd <= 0:
             raise DataError(
                 f"The {role} norm ({norm.population!r}, scale {norm.scale!r}) needs a mean and "
