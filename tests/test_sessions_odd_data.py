@@ -30,6 +30,7 @@ from alliance_score.sessions import (
     reliable_change,
     response_surface_terms,
     summarize_clients,
+    to_long,
     to_wide,
     two_way_icc,
     validate_long,
@@ -358,3 +359,11 @@ def test_an_unrepaired_episode_has_repair_session_na(sessions_as: str) -> None:
     assert len(episodes) == 1
     assert episodes.loc[0, "repair_session"] is pd.NA
     assert not bool(episodes.loc[0, "repaired"])
+
+
+def test_to_long_refuses_a_wide_table_with_a_client_twice() -> None:
+    wide = pd.DataFrame(
+        [[4.0, 5.0], [3.0, 2.0]], index=pd.Index(["a", "a"], name="client"), columns=[1, 2]
+    )
+    with pytest.raises(DataError, match="entered twice"):
+        to_long(wide)

@@ -396,6 +396,11 @@ def to_long(
             f"The wide table's index has {wide.index.nlevels} level(s); expected "
             f"{len(keys)} ({[str(k) for k in keys]})."
         )
+    if not (wide.index.is_unique and wide.columns.is_unique):
+        raise DataError(
+            "The wide table has a client (or session) twice in its index (or columns): "
+            "a session entered twice has no single score."
+        )
     # stack (not melt) keeps the dtype of the session labels and the index levels
     stacked = wide.rename_axis(index=keys, columns=session).stack(future_stack=True)  # noqa: PD013
     long = pd.Series(stacked, name=score).reset_index()
