@@ -13,6 +13,7 @@ from . import sessions
 from ._version import __version__
 from .errors import (
     AllianceScoreError,
+    ArgumentError,
     ColumnMappingError,
     DataError,
     InstrumentDefinitionError,
@@ -53,6 +54,7 @@ from .scoring import Status, score_matrix
 __all__ = [
     "AllianceScoreError",
     "Anchor",
+    "ArgumentError",
     "ColumnMappingError",
     "Cutoff",
     "DataError",
