@@ -192,3 +192,25 @@ def test_clinical_cutoffs_answer_odd_arguments_with_a_library_error(
     dysfunctional: Any, functional: Any, direction: Any
 ) -> None:
     _call(ses.clinical_cutoffs, dysfunctional, functional, higher_is_better=direction)
+
+
+key_maps = st.one_of(
+    odd_values,
+    st.dictionaries(
+        st.sampled_from(["agree", "total", "status", "a b", ""]),
+        st.one_of(
+            st.lists(st.sampled_from(["relationship", "-goals", "x", "-", "approach"]), max_size=3),
+            st.sampled_from(["goals", None]),
+        ),
+        max_size=2,
+    ),
+)
+
+
+@SETTINGS
+@given(export=srs_exports(), keys=key_maps, low=odd_values, high=odd_values)
+def test_psych_style_keys_answer_odd_input_with_a_result_or_a_library_error(
+    export: pd.DataFrame, keys: Any, low: Any, high: Any
+) -> None:
+    for function in (psy.reliability, psy.item_analysis, psy.check_keying):
+        _call(function, export, keys=keys, min=low, max=high)
