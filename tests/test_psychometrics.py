@@ -15,6 +15,7 @@ import pytest
 
 from alliance_score import (
     ColumnMappingError,
+    DataError,
     Instrument,
     MissingDependencyError,
     ProvisionalScaleError,
@@ -548,3 +549,42 @@ def test_report_repr_is_one_line_and_notes_are_printed() -> None:
     text = repr(report)
     assert "\n" not in text and text.startswith("<PsychometricReport wai-s@")
     assert "had no variance" in report.to_text()
+
+
+SRS_COLUMNS = ["relationship", "goals", "approach", "overall"]
+
+
+@pytest.mark.parametrize(
+    ("keys", "options", "error", "match"),
+    [
+        ({"a": ["goals", "-approach"], "b": ["approach"]}, {}, ArgumentError, "one direction"),
+        ({"a": ["goals", "nope"]}, {}, DataError, "not in the data"),
+        ({"a b": ["goals"]}, {}, ArgumentError, "Scale names"),
+        ({"a": "goals"}, {}, ArgumentError, "list of item columns"),
+        ({"a": ["goals", "goals"]}, {}, ArgumentError, "twice"),
+        ({"a": ["goals", 3]}, {}, ArgumentError, "not a column name"),
+        ({"a": ["goals"]}, {"min": 5, "max": 5}, ArgumentError, "below max"),
+        ({"a": ["goals"]}, {"min": "1", "max": 6}, ArgumentError, "min must be a number"),
+        ({"a": ["goals"]}, {"min": 1, "max": float("inf")}, ArgumentError, "finite"),
+        ([("a", ["goals"])], {}, ArgumentError, "keys must map"),
+        ({"status": ["goals"]}, {}, ArgumentError, "Scale names"),
+        ({"a": ["goals"]}, {"instrument": "srs"}, ArgumentError, "instead of an instrument"),
+        ({"a": ["go als"]}, {}, ArgumentError, "rename it first"),
+    ],
+)
+def test_psych_style_keys_are_checked(
+    keys: Any, options: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    data = pd.DataFrame({c: [1.0, 2.0, 3.0, 4.0] for c in SRS_COLUMNS})
+    with pytest.raises(error, match=match):
+        reliability(data, keys=keys, **options)
+
+
+def test_keys_need_numbers_for_their_range_and_instruments_refuse_min_max() -> None:
+    words = pd.DataFrame({"goals": ["a", "b"], "approach": ["c", "d"]})
+    with pytest.raises(DataError, match="no numbers"):
+        reliability(words, keys={"a": ["goals", "approach"]})
+    with pytest.raises(ArgumentError, match="go with keys"):
+        reliability(wai_s_frame(), "wai-s", min=1, max=7)
+    with pytest.raises(ArgumentError, match="Give an instrument"):
+        reliability(wai_s_frame())
