@@ -13,6 +13,7 @@ from . import sessions
 from ._version import __version__
 from .errors import (
     AllianceScoreError,
+    ArgumentError,
     ColumnMappingError,
     DataError,
     InstrumentDefinitionError,
@@ -54,6 +55,7 @@ from .scoring import Status, score_matrix
 __all__ = [
     "AllianceScoreError",
     "Anchor",
+    "ArgumentError",
     "ColumnMappingError",
     "Cutoff",
     "DataError",

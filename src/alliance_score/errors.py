@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 __all__ = [
     "AllianceScoreError",
     "AllianceScoreWarning",
+    "ArgumentError",
     "ColumnMappingError",
     "DataError",
     "InstrumentDefinitionError",
@@ -142,6 +143,14 @@ class UnknownInstrumentError(AllianceScoreError, LookupError):
 
 class DataError(AllianceScoreError, ValueError):
     """The data as a whole cannot be scored (as opposed to problems in single cells)."""
+
+
+class ArgumentError(DataError, TypeError):
+    """An argument of a library function has a wrong type or value; the message names it.
+
+    A :class:`DataError` (and so a ``ValueError``) and a ``TypeError``, so that code that
+    caught either before keeps working.
+    """
 
 
 class ColumnMappingError(DataError):
