@@ -61,6 +61,10 @@ class ProblemCode(StrEnum):
     """A FHIR coded answer from another code system, or a code the system does not have."""
     RESPONSE_STATUS = "response_status"
     """A FHIR QuestionnaireResponse whose status is not ``completed`` or ``amended``."""
+    NOT_A_RESPONSE = "not_a_response"
+    """A record of a FHIR input that is not a readable QuestionnaireResponse."""
+    UNKNOWN_QUESTIONNAIRE = "unknown_questionnaire"
+    """A FHIR QuestionnaireResponse for a questionnaire no known definition has."""
 
 
 class Problem(BaseModel):
