@@ -103,6 +103,12 @@ def register(subparsers: Any) -> None:
         "answers with problems count as missing",
     )
     s.add_argument(
+        "--bundle",
+        choices=("collection", "transaction", "batch"),
+        help="write one Bundle of this type (JSON) instead of NDJSON; transaction and "
+        "batch Bundles POST each Observation",
+    )
+    s.add_argument(
         "--json", action="store_true", help="print the run's report as JSON on stdout (needs -o)"
     )
     s.add_argument("--quiet", "-q", action="store_true", help="no messages but errors")
@@ -121,6 +127,7 @@ def run_questionnaire(args: argparse.Namespace) -> int:
 
 def run_score(args: argparse.Namespace) -> int:
     """Score an NDJSON or Bundle file of QuestionnaireResponses."""
+    from ..fhir import bundle
     from ..fhir.bulk import score_bulk
     from ..io.accounting import PROBLEM_FILE_COLUMNS
     from ..io.writers import TableWriter
@@ -134,6 +141,7 @@ def run_score(args: argparse.Namespace) -> int:
     status: Counter[str] = Counter()
     codes: Counter[str] = Counter()
     rows = observations = 0
+    collected: list[dict[str, Any]] = []
     problems_writer: Any = (
         TableWriter(args.problems, None) if args.problems else contextlib.nullcontext()
     )
@@ -152,10 +160,16 @@ def run_score(args: argparse.Namespace) -> int:
             status[item.result.status.value if item.result else Status.INVALID.value] += 1
             codes.update(p.code.value for p in item.problems)
             if item.observation is not None:
-                out.write(json.dumps(item.observation, ensure_ascii=False) + "\n")
+                if args.bundle:
+                    collected.append(item.observation)
+                else:
+                    out.write(json.dumps(item.observation, ensure_ascii=False) + "\n")
                 observations += 1
             if bad is not None and item.problems:
                 bad.write(_problem_frame(item, PROBLEM_FILE_COLUMNS))
+        if args.bundle:
+            document = bundle(collected, type=args.bundle)
+            out.write(json.dumps(document, ensure_ascii=False) + "\n")
     report = {
         "instrument": None if instrument is None else instrument.ref,
         "rows": rows,

@@ -23,7 +23,7 @@ Examples
 from __future__ import annotations
 
 from ._codes import BASE, answer_system, questionnaire_canonical, questionnaire_url
-from .observation import PRIMARY_SCALE, observation, operation_outcome
+from .observation import PRIMARY_SCALE, bundle, observation, operation_outcome
 from .questionnaire import questionnaire
 from .response import (
     MAX_DEPTH,
@@ -43,6 +43,7 @@ __all__ = [
     "PRIMARY_SCALE",
     "QuestionnaireResponse",
     "answer_system",
+    "bundle",
     "observation",
     "operation_outcome",
     "parse_response",

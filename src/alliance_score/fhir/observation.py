@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from ..errors import AllianceScoreError, DataError, Problem, ProblemCode, UnknownInstrumentError
 from ..instrument import Instrument
@@ -13,7 +13,7 @@ from ..scoring import Status
 from . import _codes as c
 from .response import QuestionnaireResponse, Reference, known_definition, parse_response
 
-__all__ = ["PRIMARY_SCALE", "observation", "operation_outcome"]
+__all__ = ["PRIMARY_SCALE", "BundleType", "bundle", "observation", "operation_outcome"]
 
 PRIMARY_SCALE: Final = "total"
 """The scale given as ``Observation.valueQuantity`` when it is scored; otherwise the last
@@ -292,3 +292,35 @@ def operation_outcome(problems: Sequence[Problem] | AllianceScoreError) -> dict[
             }
         )
     return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+BundleType = Literal["collection", "transaction", "batch"]
+
+
+def bundle(
+    resources: Sequence[dict[str, Any]],
+    *,
+    type: BundleType = "collection",  # noqa: A002 - the FHIR element's name
+) -> dict[str, Any]:
+    """A FHIR R4 ``Bundle`` of resources (Observations, say), as a JSON-ready dict.
+
+    ``collection`` (default) just holds them; ``transaction`` and ``batch`` add a
+    ``POST`` request per entry, ready to send to a FHIR server.
+
+    Examples
+    --------
+    >>> from alliance_score import fhir, score_response
+    >>> obs = fhir.observation(score_response("wai-sr", {str(i): 4 for i in range(1, 13)}))
+    >>> b = fhir.bundle([obs], type="transaction")
+    >>> b["type"], b["entry"][0]["request"]
+    ('transaction', {'method': 'POST', 'url': 'Observation'})
+    """
+    if type not in ("collection", "transaction", "batch"):
+        raise ValueError(f"type must be 'collection', 'transaction' or 'batch'; got {type!r}")
+    entries = []
+    for resource in resources:
+        entry: dict[str, Any] = {"resource": resource}
+        if type != "collection":
+            entry["request"] = {"method": "POST", "url": str(resource.get("resourceType"))}
+        entries.append(entry)
+    return {"resourceType": "Bundle", "type": type, "entry": entries}
