@@ -244,24 +244,31 @@ def _parse_fast(
     ``None`` when an answer is of a kind the fast path leaves to :func:`score_frame`.
     """
     rules = plan.rules
-    n = len(plan.item_ids)
-    values = np.full(n, np.nan)
-    pre = np.zeros(n, dtype=np.int8)
+    interpret = rules.interpret
+    values: list[float] = []
+    pre: list[int] = []
     raws: list[Any] = []
-    for j, item in enumerate(plan.item_ids):
+    for item in plan.item_ids:
         raw = given.get(item)
         raws.append(raw)
         if raw is None:
+            values.append(math.nan)
+            pre.append(_OK)
             continue
         if type(raw) not in _FAST_TYPES:
             return None
         try:
-            values[j], pre[j] = rules.interpret(raw)
+            value, code = interpret(raw)
         except (OverflowError, ValueError):
             return None
-    checked, codes = rules.check_numbers(values)
-    codes = np.where(pre == _OK, codes, np.where(pre == _MISSING, _OK, pre))
-    matrix = np.where(pre == _OK, checked, np.nan).reshape(1, n)
+        values.append(value)
+        pre.append(code)
+    checked, codes = rules.check_numbers(np.array(values, dtype=np.float64))
+    if any(pre):  # missing tokens and text that is not a number: as parse_column does
+        pre_codes = np.array(pre, dtype=np.int8)
+        codes = np.where(pre_codes == _OK, codes, np.where(pre_codes == _MISSING, _OK, pre_codes))
+        checked = np.where(pre_codes == _OK, checked, np.nan)
+    matrix = checked.reshape(1, len(values))
     problems: list[Problem] = []
     for j in np.flatnonzero(codes).tolist():
         code = CODES[codes[j]]

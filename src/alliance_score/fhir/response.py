@@ -16,7 +16,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 
 from ..errors import DataError, Problem, ProblemCode, UnknownInstrumentError
 from ..frame import OnInvalid
@@ -77,10 +85,13 @@ class Coding(_In):
 
 
 class Answer(BaseModel):
-    """One ``answer``: its ``value[x]`` elements are kept as given and checked when read."""
+    """One ``answer``: ``valueCoding`` is read as a :class:`Coding` when it is one; every
+    other ``value[x]`` element is kept as given (in ``model_extra``) and checked when the
+    answer is read, so that a wrong type is a coded problem, not a refused document."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
+    valueCoding: Coding | Any = Field(default=None, union_mode="left_to_right")  # noqa: N815
     item: tuple[ResponseItem, ...] = ()
 
 
@@ -209,18 +220,40 @@ def read_answers(
     return out
 
 
+@dataclass(frozen=True)
+class _Vocabulary:
+    """What reading answers needs to know of one instrument, worked out once."""
+
+    instrument: Instrument
+    item_ids: frozenset[str]
+    system: str
+    codes: dict[str, float]
+
+
+_vocabularies: dict[int, _Vocabulary] = {}
+
+
+def _vocabulary(ins: Instrument) -> _Vocabulary:
+    known = _vocabularies.get(id(ins))
+    if known is None or known.instrument is not ins:
+        likert = ins.response.kind == "likert"
+        codes = {c.answer_code(v): v for v in answer_values(ins)} if likert else {}
+        known = _Vocabulary(ins, frozenset(ins.item_ids), c.answer_system(ins), codes)
+        if len(_vocabularies) >= 256:
+            _vocabularies.clear()
+        _vocabularies[id(ins)] = known
+    return known
+
+
 class _Reader:
     def __init__(self, ins: Instrument, labels: bool, out: ReadAnswers) -> None:
+        vocabulary = _vocabulary(ins)
         self.ins = ins
         self.labels = labels
         self.out = out
-        self.item_ids = frozenset(ins.item_ids)
-        self.system = c.answer_system(ins)
-        self.codes = (
-            {c.answer_code(v): v for v in answer_values(ins)}
-            if ins.response.kind == "likert"
-            else {}
-        )
+        self.item_ids = vocabulary.item_ids
+        self.system = vocabulary.system
+        self.codes = vocabulary.codes
         self.answered: dict[str, int] = {}
 
     def walk(self, items: Sequence[ResponseItem]) -> None:
@@ -267,6 +300,8 @@ class _Reader:
 
     def value(self, link: str, answer: Answer) -> Any:
         given = {k: v for k, v in (answer.model_extra or {}).items() if k.startswith("value")}
+        if answer.valueCoding is not None:
+            given["valueCoding"] = answer.valueCoding
         if not given:
             return None
         if len(given) > 1:
@@ -292,10 +327,8 @@ class _Reader:
             return self.coding(link, value)
         return self.wrong(link, kind, "cannot hold an answer to this item")
 
-    def coding(self, link: str, value: object) -> Any:
-        try:
-            coding = Coding.model_validate(value)
-        except ValidationError:
+    def coding(self, link: str, coding: object) -> Any:
+        if not isinstance(coding, Coding):
             return self.wrong(link, "valueCoding", "is not a valid Coding")
         if coding.system == self.system and coding.code in self.codes:
             return self.codes[coding.code]
