@@ -558,3 +558,25 @@ def test_bundle_of_observations() -> None:
         assert [e["resource"] for e in bundle["entry"]] == [obs, obs]
         if kind == "transaction":
             assert bundle["entry"][0]["request"] == {"method": "POST", "url": "Observation"}
+
+
+def test_examples_are_made_by_their_script(tmp_path: Any) -> None:
+    """examples/fhir/ holds exactly what make_fhir_examples.py writes."""
+    import importlib.util
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "examples" / "fhir"
+    script = folder / "make_fhir_examples.py"
+    spec = importlib.util.spec_from_file_location("make_fhir_examples", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.HERE = tmp_path
+    module.main()
+    made = sorted(p.name for p in tmp_path.iterdir())
+    assert made == sorted(p.name for p in folder.iterdir() if p.suffix != ".py")
+    for name in made:
+        assert (tmp_path / name).read_bytes() == (folder / name).read_bytes(), name
+    Bundle.model_validate_json((folder / "bundle.json").read_text())
+    for line in (folder / "responses.ndjson").read_text().splitlines():
+        QuestionnaireResponse.model_validate_json(line)
