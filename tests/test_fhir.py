@@ -580,3 +580,21 @@ def test_examples_are_made_by_their_script(tmp_path: Any) -> None:
     Bundle.model_validate_json((folder / "bundle.json").read_text())
     for line in (folder / "responses.ndjson").read_text().splitlines():
         QuestionnaireResponse.model_validate_json(line)
+
+
+def test_observation_reads_only_the_context_of_its_response() -> None:
+    qr = full_response()
+    r = fhir.score_questionnaire_response(qr)
+    text = json.dumps(qr | {"item": "not read"})
+    obs = fhir.observation(r, response=text)
+    assert obs["subject"]["reference"] == "Patient/p1"
+    with pytest.raises(DataError, match="subject"):
+        fhir.observation(r, response=qr | {"subject": "Patient/p1"})
+
+
+def test_a_response_read_from_text_is_read_once() -> None:
+    text = json.dumps(full_response())
+    first = fhir.parse_response(text)
+    assert fhir.parse_response(text) is first
+    assert fhir.parse_context(text) is first
+    assert fhir.parse_response(json.dumps(full_response())) is not first

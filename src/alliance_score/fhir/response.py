@@ -14,7 +14,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -39,6 +39,8 @@ __all__ = [
     "MAX_ITEMS",
     "MAX_RESPONSE_BYTES",
     "QuestionnaireResponse",
+    "ResponseContext",
+    "parse_context",
     "parse_response",
     "read_answers",
     "score_questionnaire_response",
@@ -51,6 +53,7 @@ MAX_DEPTH: Final = 32
 MAX_ITEMS: Final = 10_000
 """Most items (at every level) read from one response."""
 COMPLETE_STATUSES: Final = frozenset({"completed", "amended"})
+_Parsed = TypeVar("_Parsed", bound=BaseModel)
 
 
 class _In(BaseModel):
@@ -101,8 +104,8 @@ class ResponseItem(_In):
     item: tuple[ResponseItem, ...] = ()
 
 
-class QuestionnaireResponse(_In):
-    """The elements of a FHIR R4 ``QuestionnaireResponse`` that scoring uses."""
+class ResponseContext(_In):
+    """What an Observation takes from its QuestionnaireResponse: everything but answers."""
 
     resourceType: Literal["QuestionnaireResponse"]  # noqa: N815
     id: StrictStr | None = None
@@ -113,6 +116,11 @@ class QuestionnaireResponse(_In):
     authored: StrictStr | None = None
     author: Reference | None = None
     source: Reference | None = None
+
+
+class QuestionnaireResponse(ResponseContext):
+    """The elements of a FHIR R4 ``QuestionnaireResponse`` that scoring uses."""
+
     item: tuple[ResponseItem, ...] = ()
 
 
@@ -132,6 +140,39 @@ def parse_response(qr: object) -> QuestionnaireResponse:
     """
     if isinstance(qr, QuestionnaireResponse):
         return qr
+    last = _last_text
+    if last is not None and last[0] is qr:
+        return last[1]
+    parsed = _validate(QuestionnaireResponse, _document(qr))
+    _check_size(parsed)
+    _remember_text(qr, parsed)
+    return parsed
+
+
+def parse_context(qr: object) -> ResponseContext:
+    """The subject, encounter, dates and authors of a response, without reading its
+    answers (what :func:`~alliance_score.fhir.observation` copies). Raises as
+    :func:`parse_response` does."""
+    if isinstance(qr, ResponseContext):
+        return qr
+    last = _last_text
+    if last is not None and last[0] is qr:
+        return last[1]
+    return _validate(ResponseContext, _document(qr))
+
+
+_last_text: tuple[object, QuestionnaireResponse] | None = None
+
+
+def _remember_text(qr: object, parsed: QuestionnaireResponse) -> None:
+    """Keep the last response read from text (immutable), so that scoring it and then
+    making its Observation reads the JSON once."""
+    global _last_text
+    if isinstance(qr, str | bytes):
+        _last_text = (qr, parsed)
+
+
+def _document(qr: object) -> Mapping[str, Any]:
     if isinstance(qr, str | bytes | bytearray):
         if len(qr) > MAX_RESPONSE_BYTES:
             raise DataError(
@@ -148,12 +189,14 @@ def parse_response(qr: object) -> QuestionnaireResponse:
         kind = qr.get("resourceType")
         shown = repr(kind[:40]) if isinstance(kind, str) else "none"
         raise DataError(f"Expected a QuestionnaireResponse; the resourceType is {shown}.")
+    return qr
+
+
+def _validate(model: type[_Parsed], document: Mapping[str, Any]) -> _Parsed:
     try:
-        parsed = QuestionnaireResponse.model_validate(qr)
+        return model.model_validate(document)
     except (ValidationError, RecursionError) as exc:
         raise DataError(_describe(exc)) from exc
-    _check_size(parsed)
-    return parsed
 
 
 def _describe(exc: Exception) -> str:
@@ -275,9 +318,11 @@ class _Reader:
                             f"{', '.join(self.ins.item_ids)}).",
                         )
                     )
-            self.walk(item.item)
+            if item.item:
+                self.walk(item.item)
             for answer in item.answer:
-                self.walk(answer.item)
+                if answer.item:
+                    self.walk(answer.item)
 
     def take(self, link: str, answers: Sequence[Answer]) -> None:
         seen = self.answered.get(link, 0) + len(answers)
