@@ -160,13 +160,13 @@ def score_answers(
             invalid=invalid if on_invalid == "reject" else None,
         )
         kernel_status = STATUS_ORDER[int(kernel.status[0])]
-        scores = {s.id: float(kernel.scores[0, k]) for k, s in enumerate(kernel.scales)}
-        n_answered = {s.id: int(kernel.n_answered[0, k]) for k, s in enumerate(kernel.scales)}
-        prorated = {s.id: bool(kernel.prorated[0, k]) for k, s in enumerate(kernel.scales)}
-        flags = {
-            c.flag: bool(kernel.flags[0, k]) if kernel.flags_known[0, k] else None
-            for k, c in enumerate(kernel.cutoffs)
-        }
+        ids = [s.id for s in kernel.scales]
+        scores = dict(zip(ids, kernel.scores[0].tolist(), strict=True))
+        n_answered = dict(zip(ids, kernel.n_answered[0].tolist(), strict=True))
+        prorated = dict(zip(ids, kernel.prorated[0].tolist(), strict=True))
+        known = kernel.flags_known[0].tolist()
+        fired = kernel.flags[0].tolist()
+        flags = {c.flag: fired[k] if known[k] else None for k, c in enumerate(kernel.cutoffs)}
         provisional = tuple(
             [s.id for s in chosen if s.status == "provisional"]
             + [c.flag for c in cutoffs if c.status == "provisional"]
