@@ -197,6 +197,14 @@ CASES: list[tuple[str, dict[str, Any], ProblemCode]] = [
         ProblemCode.SEVERAL_ANSWERS,
     ),
     (
+        "answered three times",
+        wai_sr(
+            [{"linkId": str(i), "answer": [{"valueInteger": 4}]} for i in range(1, 13)]
+            + [{"linkId": "3", "answer": [{"valueInteger": 4}]}] * 2
+        ),
+        ProblemCode.SEVERAL_ANSWERS,
+    ),
+    (
         "other code system",
         with_item("3", [{"valueCoding": {"system": "http://loinc.org", "code": "LA6570-1"}}]),
         ProblemCode.UNKNOWN_CODING,
@@ -238,6 +246,15 @@ def test_problems_are_coded(qr: dict[str, Any], code: ProblemCode) -> None:
     assert [p.code for p in kept.problems] == [code]
     assert kept.status.value in ("complete", "prorated")
     assert kept.scores["total"] == 4.0  # the bad answer counts as missing, or is ignored
+
+
+def test_a_bad_answer_then_another_is_two_problems() -> None:
+    items = [{"linkId": str(i), "answer": [{"valueInteger": 4}]} for i in range(1, 13) if i != 3]
+    items += [{"linkId": "3", "answer": [{"valueBoolean": True}]}]
+    items += [{"linkId": "3", "answer": [{"valueInteger": 4}]}]
+    r = fhir.score_questionnaire_response(wai_sr(items), on_invalid="missing")
+    assert [p.code for p in r.problems] == [ProblemCode.WRONG_TYPE, ProblemCode.SEVERAL_ANSWERS]
+    assert r.n_answered["total"] == 11  # neither answer of item 3 is taken
 
 
 def test_problem_messages_name_the_item_and_not_a_value_of_another_field() -> None:

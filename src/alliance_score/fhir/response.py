@@ -298,6 +298,7 @@ class _Reader:
         self.system = vocabulary.system
         self.codes = vocabulary.codes
         self.answered: dict[str, int] = {}
+        self.conflicted: set[str] = set()
 
     def walk(self, items: Sequence[ResponseItem]) -> None:
         for item in items:
@@ -328,7 +329,8 @@ class _Reader:
         seen = self.answered.get(link, 0) + len(answers)
         self.answered[link] = seen
         if seen > 1:
-            if link in self.out.answers or len(answers) > 1:
+            if link not in self.conflicted:  # one problem per item, however many answers
+                self.conflicted.add(link)
                 self.out.answers.pop(link, None)
                 self.out.problems.append(
                     _problem(
