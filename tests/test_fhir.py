@@ -531,7 +531,7 @@ def test_observation_from_a_definition_file(tmp_path: Any) -> None:
 
     path = tmp_path / "mine.toml"
     path.write_text((shipped_directory() / "wai-sr.toml").read_text())
-    r = score_response(str(path), {str(i): 4 for i in range(1, 13)})
+    r = score_response(load_instrument(path), {str(i): 4 for i in range(1, 13)})
     obs = fhir.observation(r)
     ext = {e["url"]: e["valueString"] for e in obs["extension"][0]["extension"]}
     assert ext["origin"] == "mine.toml"  # the file's name, not the folder it is in

@@ -238,13 +238,28 @@ def _fast_remember(
         files = [str(Path(ref).resolve())]
         folders: list[str] = []
     else:
-        files = [str(p) for found, p, _ in _catalogue(search_path) if found is ins]
-        folders = [str(folder) for folder, _ in _folders(search_path)]
+        searched = [folder for folder, _ in _folders(search_path)]
+        folders = [str(folder) for folder in searched]
+        files = [
+            str(file)
+            for folder in searched
+            if folder.is_dir()
+            for file in sorted(folder.glob("*.toml"))
+            if _loaded_as(file) is ins
+        ]
     if len(files) != 1:  # the same file found through two folders: not worth the risk
         return
     if len(_fast) >= _FAST_CACHE_SIZE:
         _fast.clear()
     _fast[key] = (ins, tuple((p, _stamp(p)) for p in [*folders, *files]))
+
+
+def _loaded_as(file: Path) -> Instrument | None:
+    """The (cached) definition a file holds, or ``None`` if it does not load."""
+    try:
+        return _load_path(file)
+    except InstrumentDefinitionError:
+        return None
 
 
 @_fast_cache
