@@ -168,6 +168,21 @@ def test_score_with_an_instrument_that_disagrees(
     assert len(out.read_text().splitlines()) == 1
 
 
+def test_an_instrument_with_only_provisional_scales_is_one_refused_response(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arm = load_instrument("arm-5")
+    records = [response_for(arm, dict.fromkeys(arm.item_ids, 5), rid="arm"), _responses()[0]]
+    source = _ndjson(tmp_path / "in.ndjson", records)
+    out, bad = tmp_path / "obs.ndjson", tmp_path / "bad.csv"
+    code, _, _ = _run(capsys, "fhir", "score", str(source), "-o", str(out), "--problems", str(bad))
+    assert code == 1
+    assert len(out.read_text().splitlines()) == 1
+    problems = pd.read_csv(bad, dtype=str, keep_default_na=False)
+    assert list(problems["code"]) == ["provisional_only"]
+    assert "--allow-provisional" in problems["message"][0]
+
+
 def test_score_from_stdin_to_stdout() -> None:
     records = _responses()[:1]
     done = subprocess.run(

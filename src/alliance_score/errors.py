@@ -65,6 +65,9 @@ class ProblemCode(StrEnum):
     """A record of a FHIR input that is not a readable QuestionnaireResponse."""
     UNKNOWN_QUESTIONNAIRE = "unknown_questionnaire"
     """A FHIR QuestionnaireResponse for a questionnaire no known definition has."""
+    PROVISIONAL_ONLY = "provisional_only"
+    """A response to an instrument whose every scale is provisional, scored in bulk
+    without ``allow_provisional``."""
 
 
 class Problem(BaseModel):
