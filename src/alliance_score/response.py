@@ -193,8 +193,8 @@ def score_answers(
     return ScoreResult.model_construct(
         instrument_id=ins.id,
         instrument_version=ins.version,
-        definition_origin=ins.origin,
-        definition_hash=ins.content_hash,
+        definition_origin=plan.origin,
+        definition_hash=plan.content_hash,
         library_version=__version__,
         status=status,
         scores={s: (None if math.isnan(x) else x) if valid else None for s, x in scores.items()},
@@ -215,6 +215,8 @@ class _Plan:
     item_ids: tuple[str, ...]
     positions: frozenset[str]
     rule: str
+    origin: str
+    content_hash: str
 
 
 _plans: dict[tuple[int, tuple[float | str, ...], bool], _Plan] = {}
@@ -226,7 +228,15 @@ def _plan(ins: Instrument, missing_codes: Sequence[float | str], labels: bool) -
     plan = _plans.get(key)
     if plan is None or plan.instrument is not ins:
         rules = CellRules.build(ins, missing_codes=missing_codes, labels=labels)
-        plan = _Plan(ins, rules, ins.item_ids, frozenset(ins.item_ids), rules.describe())
+        plan = _Plan(
+            ins,
+            rules,
+            ins.item_ids,
+            frozenset(ins.item_ids),
+            rules.describe(),
+            ins.origin,
+            ins.content_hash,
+        )
         if len(_plans) >= 256:
             _plans.clear()
         _plans[key] = plan
