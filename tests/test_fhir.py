@@ -616,3 +616,31 @@ def test_a_response_read_from_text_is_read_once() -> None:
     assert fhir.parse_response(text) is first
     assert fhir.parse_context(text) is first
     assert fhir.parse_response(json.dumps(full_response())) is not first
+
+
+def test_validate_checks_against_r4() -> None:
+    qr = full_response()
+    r = fhir.score_questionnaire_response(qr)
+    for resource in (
+        fhir.questionnaire("wai-s"),
+        qr,
+        fhir.observation(r, response=qr),
+        fhir.operation_outcome(()),
+        fhir.bundle([fhir.observation(r)]),
+    ):
+        fhir.validate(resource)
+    broken = fhir.observation(r) | {"valueQuantity": {"value": "high"}}
+    with pytest.raises(DataError, match=r"Observation is not valid FHIR R4: valueQuantity"):
+        fhir.validate(broken)
+    with pytest.raises(DataError, match="Cannot validate a resource of type 'Patient'"):
+        fhir.validate({"resourceType": "Patient"})
+
+
+def test_validate_without_fhir_resources(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from alliance_score import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "fhir.resources.R4B.observation", None)
+    with pytest.raises(MissingDependencyError, match=r"alliance-score\[fhir\]"):
+        fhir.validate({"resourceType": "Observation"})

@@ -36,6 +36,7 @@ from .response import (
     read_answers,
     score_questionnaire_response,
 )
+from .validate import VALIDATED, validate
 
 __all__ = [
     "BASE",
@@ -43,6 +44,7 @@ __all__ = [
     "MAX_ITEMS",
     "MAX_RESPONSE_BYTES",
     "PRIMARY_SCALE",
+    "VALIDATED",
     "QuestionnaireResponse",
     "ResponseContext",
     "answer_system",
@@ -56,4 +58,5 @@ __all__ = [
     "questionnaire_url",
     "read_answers",
     "score_questionnaire_response",
+    "validate",
 ]
