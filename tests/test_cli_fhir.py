@@ -278,3 +278,25 @@ def test_bulk_reader_on_bytes() -> None:
     assert [i.row for i in items] == [0, 1, 2]
     assert [i.observation is not None for i in items] == [True, False, True]
     assert [i.resource_id for i in items] == ["a", "b", "c"]
+
+
+def test_sigterm_leaves_no_partial_output(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    out = tmp_path / "obs.ndjson"
+    proc = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-m", "alliance_score", "fhir", "score", "-", "-o", str(out), "-q"],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write((json.dumps(_responses()[0]) + "\n").encode())
+    proc.stdin.flush()
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".obs.ndjson.*")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the output file is open: the command is reading
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert list(tmp_path.iterdir()) == []

@@ -132,7 +132,7 @@ def run_score(args: argparse.Namespace) -> int:
     from ..io.accounting import PROBLEM_FILE_COLUMNS
     from ..io.writers import TableWriter
     from ..registry import load_instrument
-    from .score import _check_outputs
+    from .score import _check_outputs, _terminate_as_interrupt
 
     started = time.perf_counter()
     _check_outputs(args)
@@ -145,7 +145,12 @@ def run_score(args: argparse.Namespace) -> int:
     problems_writer: Any = (
         TableWriter(args.problems, None) if args.problems else contextlib.nullcontext()
     )
-    with _input(args.input) as stream, _output(args.output) as out, problems_writer as bad:
+    with (
+        _terminate_as_interrupt(),
+        _input(args.input) as stream,
+        _output(args.output) as out,
+        problems_writer as bad,
+    ):
         items = score_bulk(
             stream,
             instrument=instrument,
