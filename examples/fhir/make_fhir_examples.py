@@ -1,9 +1,8 @@
 """Write the FHIR examples in this folder (run: python examples/fhir/make_fhir_examples.py).
 
-The files are committed; this script documents what each holds and makes them again:
+The files are committed; this script documents what each holds and makes them again.
+The Questionnaires they answer are written by ``alliance-score fhir questionnaire ID``.
 
-* ``wai-sr.Questionnaire.json``, ``srs.Questionnaire.json``: the Questionnaires, as
-  ``alliance-score fhir questionnaire`` writes them.
 * ``responses.ndjson``: FHIR bulk data, one QuestionnaireResponse per line, one per case
   a scorer must handle (each case is named in the response's ``id``).
 * ``bundle.json``: a transaction Bundle holding a Patient and two QuestionnaireResponses.
@@ -86,9 +85,6 @@ def responses() -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    for ins in (WAI_SR, SRS):
-        text = json.dumps(fhir.questionnaire(ins), indent=2, ensure_ascii=False) + "\n"
-        (HERE / f"{ins.id}.Questionnaire.json").write_text(text, encoding="utf-8")
     records = responses()
     lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     (HERE / "responses.ndjson").write_text(lines, encoding="utf-8")
