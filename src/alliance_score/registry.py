@@ -61,16 +61,19 @@ def shipped_directory() -> Path:
 
 
 _FAST_CACHE_SIZE = 256
-_fast: dict[tuple[str, tuple[str, ...], str], tuple[Instrument, tuple[tuple[str, int], ...]]] = {}
+_Stamps = tuple[tuple[str, tuple[int, int, int]], ...]
+_fast: dict[tuple[str, tuple[str, ...], str], tuple[Instrument, _Stamps]] = {}
 _P = ParamSpec("_P")
 
 
-def _stamp(path: str) -> int:
-    """A path's modification time in ns, or -1 when it does not exist."""
+def _stamp(path: str) -> tuple[int, int, int]:
+    """A path's modification time in ns, size and inode; ``(-1, -1, -1)`` when it does not
+    exist."""
     try:
-        return os.stat(path).st_mtime_ns
+        st = os.stat(path)
     except OSError:
-        return -1
+        return (-1, -1, -1)
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def _fast_cache(load: Callable[_P, Instrument]) -> Callable[_P, Instrument]:
@@ -79,10 +82,11 @@ def _fast_cache(load: Callable[_P, Instrument]) -> Callable[_P, Instrument]:
     Rule for changed definitions: a cached lookup is reused while the file it was read
     from and every folder that was searched (``search_path``,
     ``$ALLIANCE_SCORE_INSTRUMENTS`` and the shipped folder) keep their modification
-    times, and ``$ALLIANCE_SCORE_INSTRUMENTS`` is unchanged. Editing the definition file,
-    or adding, removing or renaming a definition in a searched folder, is therefore seen
-    at the next call (one ``stat`` per file or folder, no reading); a file rewritten
-    within the file system's timestamp resolution is not.
+    time, size and inode, and ``$ALLIANCE_SCORE_INSTRUMENTS`` is unchanged. Editing or
+    replacing the definition file, or adding, removing or renaming a definition in a
+    searched folder, is therefore seen at the next call (one ``stat`` per file or folder,
+    no reading); only an edit that keeps the file's size, within the file system's
+    timestamp resolution, is not.
     """
 
     @functools.wraps(load)
