@@ -693,3 +693,21 @@ def test_generated_calculated_expressions_match_the_kernel(data: st.DataObject) 
         expression = expression.replace(".weight()", ".code.toDecimal()")
         (value,) = evaluate(qr, expression, {"resource": qr}, model=models["r4"])
         assert float(value) == pytest.approx(expected[item["linkId"].removeprefix("scale:")])
+
+
+def test_outputs_are_also_valid_r5() -> None:
+    """R5 differs from R4 only in names this library does not use here: the same
+    resources validate against fhir.resources' default (R5) models."""
+    from fhir.resources.bundle import Bundle as BundleR5
+    from fhir.resources.observation import Observation as ObservationR5
+    from fhir.resources.operationoutcome import OperationOutcome as OperationOutcomeR5
+    from fhir.resources.questionnaire import Questionnaire as QuestionnaireR5
+
+    for instrument in SHIPPED:
+        QuestionnaireR5.model_validate(fhir.questionnaire(instrument))
+    qr = full_response()
+    r = fhir.score_questionnaire_response(qr)
+    obs = fhir.observation(r, response=qr)
+    ObservationR5.model_validate(obs)
+    BundleR5.model_validate(fhir.bundle([obs], type="transaction"))
+    OperationOutcomeR5.model_validate(fhir.operation_outcome(r.problems))
