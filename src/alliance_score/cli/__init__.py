@@ -31,7 +31,7 @@ reports a pipeline member that died of a broken pipe)."""
 
 __all__ = ["main"]
 
-COMMANDS: tuple[str, ...] = ("score", "check", "sessions", "catalogue", "report")
+COMMANDS: tuple[str, ...] = ("score", "check", "sessions", "catalogue", "report", "fhir")
 """Modules under ``alliance_score.cli`` that register a subcommand, in help order."""
 
 
