@@ -13,10 +13,12 @@ from . import sessions
 from ._version import __version__
 from .errors import (
     AllianceScoreError,
+    ArgumentError,
     ColumnMappingError,
     DataError,
     InstrumentDefinitionError,
     MissingDependencyError,
+    OutputError,
     Problem,
     ProblemCode,
     ProvisionalScaleError,
@@ -54,6 +56,7 @@ from .scoring import Status, score_matrix
 __all__ = [
     "AllianceScoreError",
     "Anchor",
+    "ArgumentError",
     "ColumnMappingError",
     "Cutoff",
     "DataError",
@@ -66,6 +69,7 @@ __all__ = [
     "Licence",
     "MissingDependencyError",
     "Norm",
+    "OutputError",
     "Problem",
     "ProblemCode",
     "ProvisionalScaleError",

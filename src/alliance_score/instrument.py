@@ -652,6 +652,12 @@ class Instrument(_Model):
         """``id@version``, the exact reference recorded with every score."""
         return f"{self.id}@{self.version}"
 
+    def _repr_html_(self) -> str:
+        """A compact table for notebooks (see ``alliance_score._html``)."""
+        from ._html import instrument_html
+
+        return instrument_html(self)
+
 
 def _fires_always_or_never(comparison: str, value: float, lo: float, hi: float) -> str | None:
     """``"always"`` or ``"never"`` when ``score <comparison> value`` cannot vary over

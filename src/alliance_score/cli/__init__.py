@@ -17,10 +17,11 @@ import argparse
 import contextlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from .._version import __version__
-from ..errors import AllianceScoreError
+from ..errors import AllianceScoreError, AllianceScoreWarning
 from . import _common
 from ._common import EXIT_USAGE
 
@@ -30,7 +31,7 @@ reports a pipeline member that died of a broken pipe)."""
 
 __all__ = ["main"]
 
-COMMANDS: tuple[str, ...] = ("score", "check", "sessions", "catalogue")
+COMMANDS: tuple[str, ...] = ("score", "check", "sessions", "catalogue", "report", "fhir")
 """Modules under ``alliance_score.cli`` that register a subcommand, in help order."""
 
 
@@ -53,7 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        code: int = args.handler(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default", AllianceScoreWarning)  # shown, once each
+            warnings.showwarning = _common.show_warning
+            code: int = args.handler(args)
     except AllianceScoreError as exc:
         _common.error(str(exc))
         return EXIT_USAGE
