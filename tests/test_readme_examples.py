@@ -59,21 +59,28 @@ def test_every_example_needs_only_what_the_readme_installs() -> None:
                 assert module in installed, (command, module, extras)
 
 
-def test_readme_sessions_example_runs_on_the_quick_starts_output(
+def test_readme_sessions_examples_run_as_the_readme_says(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "examples").mkdir()
-    shutil.copy(ROOT / "examples" / "messy_wai_sr.csv", tmp_path / "examples")
+    for name in ("messy_wai_sr.csv", "wai-sr-clinic.csv"):
+        shutil.copy(ROOT / "examples" / name, tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
     (quick,) = [c for c in _commands() if "messy_wai_sr.csv" in c and "--problems" in c][:1]
     assert main(shlex.split(quick)[1:]) == 1
-    (sessions,) = re.findall(r"alliance-score sessions [^`\n]+", README)
-    code = main(shlex.split(sessions)[1:])
-    err = capsys.readouterr().err
-    assert code in (0, 1), err  # 1: the quick start's duplicate administration is reported
+    clinic, on_clinic, on_quick = re.findall(
+        r"`(alliance-score (?:score examples/wai-sr-clinic|sessions)[^`]+)`", README
+    )
+    assert main(shlex.split(clinic)[1:]) == 1  # the clinic export has one invalid answer
+    capsys.readouterr()
+    assert main(shlex.split(on_clinic)[1:]) == 0
     assert Path("summary.csv").is_file()
+    # the quick start's output holds its duplicate administration: refused, as the README says
+    assert "--client client_id" in on_quick
+    assert main(shlex.split(on_quick)[1:]) == 2
+    err = capsys.readouterr().err
+    assert "repeat the client, session" in err
     assert "validate_long" not in err
-    assert "layout problem(s) found (shown above)" in err
 
 
 def test_score_says_how_to_see_the_problems(
@@ -93,3 +100,15 @@ def test_check_explains_a_dash(tmp_path: Path, capsys: pytest.CaptureFixture[str
     ) in (0, 1)
     out = capsys.readouterr().out
     assert "'-': not computed" in out
+
+
+def test_sessions_layout_problems_need_no_function_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "scores.csv"
+    path.write_text("client,session,total\nA,1,3.5\n,2,3.0\nA,2,4.0\n", encoding="utf-8")
+    code = main(["sessions", str(path), "--client", "client", "--session", "session"])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "layout problem(s) found (shown above)" in err
+    assert "validate_long" not in err
