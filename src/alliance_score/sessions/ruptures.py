@@ -289,7 +289,7 @@ def detect_ruptures(
         f"{method} (library approximation): {k:g} SD ({sd_kind}), reference {ref_kind} "
         + ("of the other sessions" if leave_out else "incl. the session")
         + f", repair to {'pre-rupture score' if repair_kind == 'pre' else 'reference'}"
-        + (f" within {horizon} sessions" if horizon is not None else ", no window")
+        + (f" within {horizon:g} sessions" if horizon is not None else ", no window")
     )
     episodes = episodes.sort_values([*keys, "rupture_session"], kind="mergesort")
     return round_frame(episodes.loc[:, [*keys, *EPISODE_COLUMNS]].reset_index(drop=True), keep=keys)
