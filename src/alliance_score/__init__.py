@@ -6,7 +6,7 @@ that kernel.
 
 >>> import alliance_score as als
 >>> sorted(s.id for s in als.list_instruments() if "verified" in s.scales.values())
-['srs', 'wai', 'wai-s', 'wai-sr']
+['srs', 'wai-sr']
 """
 
 from . import sessions
