@@ -1,0 +1,102 @@
+"""The application factory: :func:`create_app` builds one service from its settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from starlette.middleware.cors import CORSMiddleware
+
+from .._version import __version__
+from .errors import PROBLEM_JSON, install_handlers
+from .middleware import AccessLog, RequestTimeout
+from .routers import health, instruments, score
+from .security import require_access
+from .settings import Settings
+
+__all__ = ["OPENAPI_PATH", "create_app", "openapi_document"]
+
+OPENAPI_PATH = "/openapi.json"
+
+_DESCRIPTION = """\
+Score validated therapeutic-alliance questionnaires over HTTP, with the same library
+functions and the same result model as the Python API (`alliance_score`).
+
+Every endpoint but `GET /health` needs `Authorization: Bearer <token>` when the service
+was started with a token (`ALLIANCE_SCORE_TOKEN`); without one, it answers only on
+loopback addresses. Errors are `application/problem+json` with a stable `code`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service.
+
+    Parameters
+    ----------
+    settings
+        How the service behaves (token, limits, CORS); ``None`` reads them from the
+        ``ALLIANCE_SCORE_*`` environment variables.
+
+    Examples
+    --------
+    >>> from alliance_score.server import Settings, create_app
+    >>> app = create_app(Settings(max_batch=10))
+    >>> app.state.settings.max_batch
+    10
+    """
+    settings = Settings() if settings is None else settings
+    app = FastAPI(
+        title="alliance-score",
+        version=__version__,
+        description=_DESCRIPTION,
+        openapi_url=None,  # served below, behind the same token as the rest
+        docs_url=None,  # the interactive pages load scripts from a CDN: not for health data
+        redoc_url=None,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.settings = settings
+    guarded = [Depends(require_access)]
+    app.include_router(health.router)
+    app.include_router(instruments.router, dependencies=guarded)
+    app.include_router(score.router, dependencies=guarded)
+    install_handlers(app)
+
+    @app.get(OPENAPI_PATH, include_in_schema=False, dependencies=guarded)
+    async def openapi() -> JSONResponse:
+        return JSONResponse(openapi_document(app))
+
+    app.add_middleware(RequestTimeout, seconds=settings.timeout_seconds)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(AccessLog)
+    return app
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document of ``app``; error responses are ``application/problem+json``.
+
+    The document does not depend on the settings, so the committed copy
+    (``docs/openapi.json``) describes every instance.
+    """
+    if app.openapi_schema is None:
+        doc = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        for path in doc["paths"].values():
+            for operation in path.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if status[0] in "45" and "application/json" in content:
+                        content[PROBLEM_JSON] = content.pop("application/json")
+        app.openapi_schema = doc
+    return app.openapi_schema

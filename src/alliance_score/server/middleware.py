@@ -1,0 +1,104 @@
+"""ASGI middleware of the service: the access log and the request timeout.
+
+The access log has one line per request: method, route template, status and time. Never
+the path as sent (``/score/wai-sr`` is logged as ``/score/{instrument_id}``), the query
+string, a header, the client's address or the body, so answers and identifiers cannot
+reach a log. A request that matches no route is logged as ``<unmatched>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import error_response
+
+__all__ = ["ACCESS_LOGGER", "AccessLog", "RequestTimeout"]
+
+ACCESS_LOGGER = "alliance_score.server.access"
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_log = logging.getLogger(ACCESS_LOGGER)
+
+
+class AccessLog:
+    """Log ``METHOD /route/{template} STATUS 1.2ms`` for every HTTP request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        except BaseException:
+            status = 500
+            raise
+        finally:
+            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+            _log.info(
+                "%s %s %d %.1fms",
+                method,
+                _template(scope),
+                status,
+                (time.perf_counter() - start) * 1000,
+            )
+
+
+def _template(scope: Scope) -> str:
+    route: Any = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "<unmatched>"
+
+
+class RequestTimeout:
+    """Answer 503 (code ``timeout``) when a request takes longer than ``seconds``.
+
+    The time counts from the first byte of the request to the start of the response, so a
+    client that sends its body slowly is cut off too. A response already started is
+    not interrupted.
+    """
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_started(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            async with asyncio.timeout(self.seconds) as deadline:
+                await self.app(scope, receive, send_started)
+        except TimeoutError:
+            if not deadline.expired() or started:
+                raise
+            response = error_response(
+                503,
+                "timeout",
+                f"The request took longer than this service allows ({self.seconds:g} s).",
+                headers={"Retry-After": "1"},
+            )
+            await response(scope, receive, send)

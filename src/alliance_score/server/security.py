@@ -1,0 +1,64 @@
+"""Who may call the service: the bearer token, or loopback only.
+
+* With a token (``ALLIANCE_SCORE_TOKEN``), every endpoint but ``GET /health`` needs
+  ``Authorization: Bearer <token>``; the comparison takes the same time whatever the
+  token sent (:func:`hmac.compare_digest`).
+* Without one, requests are answered only when they reached the server on a loopback
+  address, unless ``insecure_no_auth`` is set. The check is made on every request, from
+  the address the connection arrived at, so it holds under any ASGI server, whatever
+  address it was told to bind.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from .errors import ApiError
+from .settings import Settings, is_loopback
+
+__all__ = ["require_access"]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="The token set in ALLIANCE_SCORE_TOKEN. Needed whenever the service has "
+    "one; a service without a token answers only on loopback addresses.",
+)
+
+
+def _arrived_on_loopback(request: Request) -> bool:
+    server = request.scope.get("server")
+    if server is None:  # a Unix domain socket: local by construction
+        return True
+    return is_loopback(str(server[0]))
+
+
+async def require_access(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Refuse a request without the right token (401) or from off the machine (403)."""
+    settings: Settings = request.app.state.settings
+    if settings.token is not None:
+        expected = settings.token.get_secret_value().encode("utf-8")
+        given = credentials.credentials.encode("utf-8") if credentials is not None else b""
+        if not hmac.compare_digest(given, expected):
+            raise ApiError(
+                401,
+                "not_authenticated",
+                "This service needs the header 'Authorization: Bearer <token>' with the "
+                "token it was started with.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return
+    if settings.insecure_no_auth or _arrived_on_loopback(request):
+        return
+    raise ApiError(
+        403,
+        "token_required",
+        "This service has no token (ALLIANCE_SCORE_TOKEN) and so answers only on a "
+        "loopback address; set a token to serve other addresses.",
+    )
