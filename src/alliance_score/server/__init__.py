@@ -21,13 +21,13 @@ try:
 except ImportError as exc:  # pragma: no cover - the extra is installed where tests run
     raise MissingDependencyError("The scoring service", exc.name or "fastapi", "server") from exc
 
-from .app import create_app, openapi_document
+from .factory import create_app, openapi_document, openapi_text
 from .settings import Settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["Settings", "app", "create_app", "openapi_document"]
+__all__ = ["Settings", "app", "create_app", "openapi_document", "openapi_text"]
 
 _app: FastAPI | None = None
 

@@ -75,7 +75,7 @@ class ErrorBody(BaseModel):
     status: int
     code: str = Field(
         description="Stable machine-readable code: invalid_request, bad_request, "
-        "unknown_instrument, provisional_scale, bad_data, batch_too_large, "
+        "unknown_instrument, unknown_scale, provisional_scale, bad_data, batch_too_large, "
         "body_too_large, not_authenticated, token_required, not_found, "
         "method_not_allowed, timeout, definition_error, internal_error."
     )
@@ -149,6 +149,7 @@ def _http(_: Request, exc: Exception) -> JSONResponse:
     code = _CODES.get(status, "error")
     detail = {
         413: "The request body is larger than this service accepts.",
+        400: "The request body cannot be read as JSON.",
         404: "No such endpoint.",
         405: "This endpoint does not accept that method.",
     }.get(status, str(getattr(exc, "detail", "")))

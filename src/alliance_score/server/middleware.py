@@ -13,11 +13,12 @@ import logging
 import time
 from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_response
 
-__all__ = ["ACCESS_LOGGER", "AccessLog", "RequestTimeout"]
+__all__ = ["ACCESS_LOGGER", "AccessLog", "DeclaredLengthLimit", "RequestTimeout"]
 
 ACCESS_LOGGER = "alliance_score.server.access"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -63,6 +64,34 @@ def _template(scope: Scope) -> str:
     route: Any = scope.get("route")
     path = getattr(route, "path", None)
     return path if isinstance(path, str) else "<unmatched>"
+
+
+class DeclaredLengthLimit:
+    """Answer 413 at once when ``Content-Length`` declares a body over the limit.
+
+    Bodies without a declared length (chunked) are counted while they are read by the
+    framework's own limit (``FastAPI(max_body_size=...)``); this only gives the early
+    refusal the same problem-details body as every other error.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            declared = Headers(scope=scope).get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_body_bytes:
+                response = error_response(
+                    413,
+                    "body_too_large",
+                    f"The request body is larger than this service accepts "
+                    f"({self.max_body_bytes} bytes).",
+                    headers={"Connection": "close"},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class RequestTimeout:

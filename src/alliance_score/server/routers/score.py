@@ -21,6 +21,17 @@ router = APIRouter(prefix="/score", tags=["score"])
 _ERRORS = error_responses(400, 401, 403, 404, 413, 422, 503)
 
 
+def _check_scales(ins: Instrument, options: ScoreOptions) -> None:
+    unknown = [s for s in options.scales or () if s not in ins.scale_ids]
+    if unknown:
+        raise ApiError(
+            422,
+            "unknown_scale",
+            f"{ins.ref} has no scale {', '.join(map(repr, unknown))}; its scales are "
+            f"{', '.join(ins.scale_ids)}.",
+        )
+
+
 def _score(ins: Instrument, answers: Mapping[str, Answer], options: ScoreOptions) -> ScoreResult:
     return score_response(
         ins,
@@ -43,6 +54,7 @@ async def score(instrument_id: InstrumentRef, body: ScoreRequest) -> ScoreResult
     option) is a 422; an unknown instrument a 404.
     """
     ins = registry_instrument(instrument_id)
+    _check_scales(ins, body)
     return _score(ins, body.answers, body)
 
 
@@ -68,6 +80,7 @@ async def score_batch(
             f"{len(body.answers)}. Send it in parts.",
         )
     ins = registry_instrument(instrument_id)
+    _check_scales(ins, body)
     results = await run_in_threadpool(
         lambda: [_score(ins, answers, body) for answers in body.answers]
     )

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from .._version import __version__
 from .errors import PROBLEM_JSON, install_handlers
-from .middleware import AccessLog, RequestTimeout
+from .middleware import AccessLog, DeclaredLengthLimit, RequestTimeout
 from .routers import health, instruments, score
 from .security import require_access
 from .settings import Settings
 
-__all__ = ["OPENAPI_PATH", "create_app", "openapi_document"]
+__all__ = ["OPENAPI_PATH", "create_app", "openapi_document", "openapi_text"]
 
 OPENAPI_PATH = "/openapi.json"
 
@@ -47,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     10
     """
     settings = Settings() if settings is None else settings
-    app = FastAPI(
+    app = _Service(
         title="alliance-score",
         version=__version__,
         description=_DESCRIPTION,
@@ -75,8 +77,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    app.add_middleware(AccessLog)
     return app
+
+
+class _Service(FastAPI):
+    """FastAPI with the access log and the declared-length check outside its own
+    middleware, so that they see (and answer) every request first."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        limit = self.state.settings.max_body_bytes
+        return AccessLog(DeclaredLengthLimit(super().build_middleware_stack(), limit))
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:
@@ -100,3 +110,9 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
                         content[PROBLEM_JSON] = content.pop("application/json")
         app.openapi_schema = doc
     return app.openapi_schema
+
+
+def openapi_text() -> str:
+    """The OpenAPI document as committed in ``docs/openapi.json`` (regenerate it with
+    ``python -m alliance_score.server > docs/openapi.json``)."""
+    return json.dumps(openapi_document(create_app(Settings())), indent=2) + "\n"
