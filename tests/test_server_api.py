@@ -27,7 +27,7 @@ from alliance_score.server.routers import score as score_router
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL = "http://127.0.0.1"
 TOKEN = "t0ken-for-the-tests-0123456789"  # noqa: S105 - a test token
-WAI_FOURS = {str(i): 4 for i in range(1, 13)}
+WAI_FOURS: dict[str, Answer] = {str(i): 4 for i in range(1, 13)}
 PROBLEM_JSON = "application/problem+json"
 
 
