@@ -51,9 +51,12 @@ MissingCode = float | Annotated[str, StringConstraints(max_length=100)]
 
 
 class ScoreOptions(BaseModel):
-    """Options of :func:`~alliance_score.score_response`, shared by single and batch."""
+    """Options of :func:`~alliance_score.score_response`, shared by single and batch.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    Strict: ``0`` is not ``false`` and ``"4"`` is not a list; a request of the wrong shape
+    is refused rather than coerced."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     labels: bool = Field(default=False, description="Accept anchor labels such as 'Always'.")
     missing_codes: list[MissingCode] = Field(
