@@ -14,7 +14,7 @@ import urllib.request
 from typing import Any
 
 TOKEN = "process-test-token-0123456789"  # noqa: S105 - a test token
-SECRET = "C-7731-Jones"
+SECRET = "C-7731-Jones"  # noqa: S105 - an identifier, not a password
 
 
 def _free_port() -> int:
