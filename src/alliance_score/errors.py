@@ -55,6 +55,16 @@ class ProblemCode(StrEnum):
     """Two rows share the same identifiers (reported, never dropped)."""
     RAGGED_LINE = "ragged_line"
     """A line of a delimited file with more or fewer fields than its header."""
+    SEVERAL_ANSWERS = "several_answers"
+    """A FHIR QuestionnaireResponse answers a single-answer item more than once."""
+    UNKNOWN_CODING = "unknown_coding"
+    """A FHIR coded answer from another code system, or a code the system does not have."""
+    RESPONSE_STATUS = "response_status"
+    """A FHIR QuestionnaireResponse whose status is not ``completed`` or ``amended``."""
+    NOT_A_RESPONSE = "not_a_response"
+    """A record of a FHIR input that is not a readable QuestionnaireResponse."""
+    UNKNOWN_QUESTIONNAIRE = "unknown_questionnaire"
+    """A FHIR QuestionnaireResponse for a questionnaire no known definition has."""
 
 
 class Problem(BaseModel):

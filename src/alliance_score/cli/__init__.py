@@ -30,7 +30,7 @@ reports a pipeline member that died of a broken pipe)."""
 
 __all__ = ["main"]
 
-COMMANDS: tuple[str, ...] = ("score", "check", "sessions", "catalogue", "serve")
+COMMANDS: tuple[str, ...] = ("score", "check", "sessions", "catalogue", "fhir", "serve")
 """Modules under ``alliance_score.cli`` that register a subcommand, in help order."""
 
 
