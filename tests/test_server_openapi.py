@@ -28,16 +28,20 @@ def test_served_document_equals_the_committed_one(monkeypatch: pytest.MonkeyPatc
     assert served == json.loads(COMMITTED.read_text(encoding="utf-8"))
 
 
-def test_every_error_is_documented_as_problem_details() -> None:
+def test_every_error_is_documented_as_problem_details_or_an_outcome() -> None:
     doc = json.loads(openapi_text())
     for path, operations in doc["paths"].items():
+        media, model = (
+            ("application/fhir+json", "OperationOutcome")
+            if path.startswith("/fhir/")
+            else ("application/problem+json", "ErrorBody")
+        )
         for method, operation in operations.items():
             for status, response in operation["responses"].items():
-                media = set(response.get("content", {}))
                 if status.startswith(("4", "5")):
-                    assert media == {"application/problem+json"}, (path, method, status)
-                    schema = response["content"]["application/problem+json"]["schema"]
-                    assert schema == {"$ref": "#/components/schemas/ErrorBody"}
+                    assert set(response["content"]) == {media}, (path, method, status)
+                    schema = response["content"][media]["schema"]
+                    assert schema == {"$ref": f"#/components/schemas/{model}"}
     assert "HTTPValidationError" not in doc["components"]["schemas"]
     assert doc["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 

@@ -29,6 +29,8 @@ from ..errors import (
 )
 
 __all__ = [
+    "FHIR_JSON",
+    "FHIR_PREFIX",
     "PROBLEM_JSON",
     "ApiError",
     "ErrorBody",
@@ -39,6 +41,9 @@ __all__ = [
 ]
 
 PROBLEM_JSON = "application/problem+json"
+FHIR_JSON = "application/fhir+json"
+FHIR_PREFIX = "/fhir/"
+"""Errors on paths under this prefix are FHIR ``OperationOutcome`` resources."""
 _log = logging.getLogger("alliance_score.server")
 
 _CODES = {
@@ -101,6 +106,19 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
+_ISSUE_TYPES = {
+    400: "structure",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    413: "too-costly",
+    415: "not-supported",
+    422: "invalid",
+    503: "timeout",
+}
+
+
 def error_response(
     status: int,
     code: str,
@@ -108,8 +126,35 @@ def error_response(
     *,
     errors: list[FieldError] | None = None,
     headers: Mapping[str, str] | None = None,
+    path: str = "",
 ) -> JSONResponse:
-    """The problem-details response for an error."""
+    """The response for an error: problem details, or an ``OperationOutcome`` on a FHIR
+    path (``path`` under :data:`FHIR_PREFIX`)."""
+    if path.startswith(FHIR_PREFIX):
+        issues = [
+            {
+                "severity": "error",
+                "code": _ISSUE_TYPES.get(status, "exception"),
+                "details": {"text": code},
+                "diagnostics": detail,
+            }
+        ]
+        issues += [
+            {
+                "severity": "error",
+                "code": "invalid",
+                "details": {"text": e.type},
+                "diagnostics": e.msg,
+                "expression": [".".join(map(str, e.loc))],
+            }
+            for e in errors or []
+        ]
+        return JSONResponse(
+            {"resourceType": "OperationOutcome", "issue": issues},
+            status_code=status,
+            headers=headers,
+            media_type=FHIR_JSON,
+        )
     body = ErrorBody(
         title=HTTPStatus(status).phrase,
         status=status,
@@ -127,7 +172,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorBody, "description": HTTPStatus(s).phrase} for s in statuses}
 
 
-def _validation(_: Request, exc: Exception) -> JSONResponse:
+def _validation(request: Request, exc: Exception) -> JSONResponse:
     found = exc.errors() if isinstance(exc, RequestValidationError) else []
     errors = [
         FieldError(
@@ -140,11 +185,15 @@ def _validation(_: Request, exc: Exception) -> JSONResponse:
     where = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors[:5])
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     return error_response(
-        422, "invalid_request", f"The request is malformed: {where}{more}.", errors=errors
+        422,
+        "invalid_request",
+        f"The request is malformed: {where}{more}.",
+        errors=errors,
+        path=request.url.path,
     )
 
 
-def _http(_: Request, exc: Exception) -> JSONResponse:
+def _http(request: Request, exc: Exception) -> JSONResponse:
     status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
     code = _CODES.get(status, "error")
     detail = {
@@ -153,34 +202,46 @@ def _http(_: Request, exc: Exception) -> JSONResponse:
         404: "No such endpoint.",
         405: "This endpoint does not accept that method.",
     }.get(status, str(getattr(exc, "detail", "")))
-    return error_response(status, code, detail, headers=getattr(exc, "headers", None))
+    headers = getattr(exc, "headers", None)
+    return error_response(status, code, detail, headers=headers, path=request.url.path)
 
 
-def _api(_: Request, exc: Exception) -> JSONResponse:
+def _api(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, ApiError):
-        return _internal(_, exc)
-    return error_response(exc.status, exc.code, exc.detail, headers=exc.headers)
+        return _internal(request, exc)
+    return error_response(
+        exc.status, exc.code, exc.detail, headers=exc.headers, path=request.url.path
+    )
 
 
-def _library(_: Request, exc: Exception) -> JSONResponse:
+def _library(request: Request, exc: Exception) -> JSONResponse:
+    path = request.url.path
     if isinstance(exc, UnknownInstrumentError):
-        return error_response(404, "unknown_instrument", str(exc))
+        return error_response(404, "unknown_instrument", str(exc), path=path)
     if isinstance(exc, ProvisionalScaleError):
-        return error_response(422, "provisional_scale", str(exc))
+        return error_response(422, "provisional_scale", str(exc), path=path)
     if isinstance(exc, InstrumentDefinitionError):
         # A broken definition in the service's own folders: the operator's problem, and
         # the message may quote the file; say which kind of failure it is, nothing more.
         _log.error("an instrument definition cannot be loaded: %s", exc.source)
         return error_response(
-            500, "definition_error", "An instrument definition on the server is invalid."
+            500,
+            "definition_error",
+            "An instrument definition on the server is invalid.",
+            path=path,
         )
     if isinstance(exc, DataError):
-        return error_response(422, "bad_data", str(exc))
-    return error_response(422, "bad_request", str(exc))
+        return error_response(422, "bad_data", str(exc), path=path)
+    return error_response(422, "bad_request", str(exc), path=path)
 
 
-def _internal(_: Request, exc: Exception) -> JSONResponse:
-    return error_response(500, "internal_error", "The service failed; the log has the cause.")
+def _internal(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(
+        500,
+        "internal_error",
+        "The service failed; the log has the cause.",
+        path=request.url.path,
+    )
 
 
 def install_handlers(app: FastAPI) -> None:

@@ -12,9 +12,10 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
 from .._version import __version__
+from ..fhir.response import QuestionnaireResponse
 from .errors import PROBLEM_JSON, install_handlers
 from .middleware import AccessLog, DeclaredLengthLimit, RequestTimeout
-from .routers import health, instruments, score
+from .routers import fhir, health, instruments, score
 from .security import require_access
 from .settings import Settings
 
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(instruments.router, dependencies=guarded)
     app.include_router(score.router, dependencies=guarded)
+    app.include_router(fhir.router, dependencies=guarded)
     install_handlers(app)
 
     @app.get(OPENAPI_PATH, include_in_schema=False, dependencies=guarded)
@@ -102,12 +104,22 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
             description=app.description,
             routes=app.routes,
         )
+        error_body = {"$ref": "#/components/schemas/ErrorBody"}
         for path in doc["paths"].values():
             for operation in path.values():
                 for status, response in operation.get("responses", {}).items():
                     content = response.get("content", {})
-                    if status[0] in "45" and "application/json" in content:
-                        content[PROBLEM_JSON] = content.pop("application/json")
+                    if status[0] in "45" and any(
+                        media.get("schema") == error_body for media in content.values()
+                    ):
+                        response["content"] = {PROBLEM_JSON: {"schema": error_body}}
+        # the QuestionnaireResponse the FHIR endpoint reads (its body is read as bytes)
+        qr = QuestionnaireResponse.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas = doc["components"]["schemas"]
+        for name, schema in {**qr.pop("$defs", {}), "QuestionnaireResponse": qr}.items():
+            if name in schemas and schemas[name] != schema:
+                raise ValueError(f"two different schemas are both named {name!r}")
+            schemas[name] = schema
         app.openapi_schema = doc
     return app.openapi_schema
 

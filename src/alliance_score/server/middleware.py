@@ -88,6 +88,7 @@ class DeclaredLengthLimit:
                     f"The request body is larger than this service accepts "
                     f"({self.max_body_bytes} bytes).",
                     headers={"Connection": "close"},
+                    path=scope["path"],
                 )
                 await response(scope, receive, send)
                 return
@@ -129,5 +130,6 @@ class RequestTimeout:
                 "timeout",
                 f"The request took longer than this service allows ({self.seconds:g} s).",
                 headers={"Retry-After": "1"},
+                path=scope["path"],
             )
             await response(scope, receive, send)

@@ -8,7 +8,7 @@ request, a batch, and an instrument with its ledger.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -27,6 +27,10 @@ __all__ = [
     "Health",
     "InstrumentDetail",
     "LedgerEntry",
+    "Observation",
+    "OperationOutcome",
+    "OperationOutcomeIssue",
+    "Questionnaire",
     "ScoreOptions",
     "ScoreRequest",
 ]
@@ -136,3 +140,45 @@ class Health(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     status: Literal["ok"] = "ok"
+
+
+class _Resource(BaseModel):
+    """A FHIR resource as sent: the elements named here are always present; the rest are
+    described in docs/fhir.md. (Resources are built as plain dicts by
+    :mod:`alliance_score.fhir`; these models document them in the OpenAPI schema.)"""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Questionnaire(_Resource):
+    """A FHIR R4 Questionnaire built from an instrument definition."""
+
+    resourceType: Literal["Questionnaire"]  # noqa: N815 - FHIR element name
+    url: str
+    version: str
+    status: str
+    item: list[dict[str, Any]]
+
+
+class Observation(_Resource):
+    """A FHIR R4 Observation of a scored QuestionnaireResponse."""
+
+    resourceType: Literal["Observation"]  # noqa: N815 - FHIR element name
+    status: Literal["final", "preliminary"]
+    code: dict[str, Any]
+    component: list[dict[str, Any]]
+
+
+class OperationOutcomeIssue(_Resource):
+    """One issue of an OperationOutcome."""
+
+    severity: Literal["fatal", "error", "warning", "information"]
+    code: str
+    diagnostics: str | None = None
+
+
+class OperationOutcome(_Resource):
+    """A FHIR R4 OperationOutcome: why a request or a response could not be scored."""
+
+    resourceType: Literal["OperationOutcome"]  # noqa: N815 - FHIR element name
+    issue: list[OperationOutcomeIssue] = Field(min_length=1)

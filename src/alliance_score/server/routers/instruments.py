@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ...catalogue import derived_status, ledger
+from ...fhir import questionnaire
 from ...registry import list_instruments
 from ..errors import error_responses
 from ..lookup import InstrumentRef, registry_instrument
-from ..models import CatalogueEntry, InstrumentDetail, LedgerEntry
+from ..models import CatalogueEntry, InstrumentDetail, LedgerEntry, Questionnaire
+from .fhir import FHIRResponse
 
 __all__ = ["router"]
 
@@ -39,3 +41,18 @@ async def instrument(instrument_id: InstrumentRef) -> InstrumentDetail:
             LedgerEntry(element=name, evidence=ev, verified=ev.verified) for name, ev in ledger(ins)
         ],
     )
+
+
+@router.get(
+    "/{instrument_id}/questionnaire",
+    summary="The FHIR Questionnaire of an instrument",
+    response_class=FHIRResponse,
+    response_model=Questionnaire,
+    responses=error_responses(401, 403, 404, 422),
+)
+async def instrument_questionnaire(instrument_id: InstrumentRef) -> FHIRResponse:
+    """A FHIR R4 Questionnaire (``application/fhir+json``): one item per item with its
+    paraphrase label (never licensed wording), answer options with their scored values,
+    and the scales as calculated items. A QuestionnaireResponse to it can be scored with
+    ``POST /fhir/QuestionnaireResponse/$score``."""
+    return FHIRResponse(questionnaire(registry_instrument(instrument_id)))
