@@ -423,6 +423,22 @@ def test_without_a_token_only_loopback_is_answered() -> None:
         assert c.get("/instruments").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "header",
+    [("X-Forwarded-For", "203.0.113.9"), ("Forwarded", "for=203.0.113.9;proto=https")],
+    ids=["x-forwarded-for", "forwarded"],
+)
+def test_without_a_token_a_proxied_request_is_refused(header: tuple[str, str]) -> None:
+    """A proxy on the same machine connects over loopback; the header it adds shows that
+    the caller may be anywhere."""
+    with client() as c:
+        error(c.get("/instruments", headers=dict([header])), 403, "token_required")
+        assert c.get("/health", headers=dict([header])).status_code == 200
+    with client(token=SecretStr(TOKEN)) as c:
+        auth = {"Authorization": f"Bearer {TOKEN}", header[0]: header[1]}
+        assert c.get("/instruments", headers=auth).status_code == 200
+
+
 @pytest.mark.parametrize("token", ["short", " " + TOKEN, TOKEN + "\n"], ids=repr)
 def test_weak_tokens_are_refused(token: str) -> None:
     with pytest.raises(ValidationError, match="at least 16 printable"):

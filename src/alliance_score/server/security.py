@@ -4,9 +4,11 @@
   ``Authorization: Bearer <token>``; the comparison takes the same time whatever the
   token sent (:func:`hmac.compare_digest`).
 * Without one, requests are answered only when they reached the server on a loopback
-  address, unless ``insecure_no_auth`` is set. The check is made on every request, from
+  address and were not relayed by a proxy (no ``Forwarded`` or ``X-Forwarded-For``
+  header), unless ``insecure_no_auth`` is set. The check is made on every request, from
   the address the connection arrived at, so it holds under any ASGI server, whatever
-  address it was told to bind.
+  address it was told to bind; a reverse proxy on the same machine that adds the usual
+  forwarding header does not turn the local service into a public one without a token.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ _bearer = HTTPBearer(
 
 
 def _arrived_on_loopback(request: Request) -> bool:
+    if "forwarded" in request.headers or "x-forwarded-for" in request.headers:
+        return False  # relayed by a proxy: the caller may be anywhere
     server = request.scope.get("server")
     if server is None:  # a Unix domain socket: local by construction
         return True
@@ -59,6 +63,6 @@ async def require_access(
     raise ApiError(
         403,
         "token_required",
-        "This service has no token (ALLIANCE_SCORE_TOKEN) and so answers only on a "
-        "loopback address; set a token to serve other addresses.",
+        "This service has no token (ALLIANCE_SCORE_TOKEN) and so answers only requests "
+        "made on a loopback address, not relayed by a proxy; set a token to serve others.",
     )
