@@ -66,6 +66,7 @@ def batch_body(rng: random.Random) -> bytes:
 
 
 PAYLOADS = {
+    "GET /health (HTTP floor)": ("/health", "", lambda rng: b""),
     "WAI-SR score": ("/score/wai-sr", "application/json", score_body),
     "QuestionnaireResponse": (
         "/fhir/QuestionnaireResponse/$score",
@@ -89,6 +90,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 def request_bytes(port: int, path: str, media: str, body: bytes) -> bytes:
+    if not media:
+        return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
     head = (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         f"Authorization: Bearer {TOKEN}\r\nContent-Type: {media}\r\n"
@@ -192,6 +195,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=300, help="warm-up requests")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument(
+        "--payloads", nargs="+", default=list(PAYLOADS), choices=list(PAYLOADS), metavar="NAME"
+    )
     args = parser.parse_args()
     rng = random.Random(20261127)
     load_avg = os.getloadavg()
@@ -207,7 +213,8 @@ def main() -> None:
     for workers in args.workers:
         server, port = start_server(workers)
         try:
-            for name, (path, media, make) in PAYLOADS.items():
+            for name in args.payloads:
+                path, media, make = PAYLOADS[name]
                 bodies = [request_bytes(port, path, media, make(rng)) for _ in range(200)]
                 asyncio.run(load(port, bodies, max(args.clients), args.warmup, 30))
                 for clients in args.clients:
