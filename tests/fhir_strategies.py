@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from hypothesis import strategies as st
@@ -27,7 +28,7 @@ def answer_for(question: dict[str, Any], value: float | int) -> dict[str, Any]:
 
 def response_for(
     ins: Instrument,
-    answers: dict[str, float | int | None],
+    answers: Mapping[str, float | int | None],
     *,
     grouped: bool = False,
     rid: str | None = "qr-1",

@@ -168,6 +168,21 @@ def test_score_with_an_instrument_that_disagrees(
     assert len(out.read_text().splitlines()) == 1
 
 
+def test_an_instrument_with_only_provisional_scales_is_one_refused_response(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arm = load_instrument("arm-5")
+    records = [response_for(arm, dict.fromkeys(arm.item_ids, 5), rid="arm"), _responses()[0]]
+    source = _ndjson(tmp_path / "in.ndjson", records)
+    out, bad = tmp_path / "obs.ndjson", tmp_path / "bad.csv"
+    code, _, _ = _run(capsys, "fhir", "score", str(source), "-o", str(out), "--problems", str(bad))
+    assert code == 1
+    assert len(out.read_text().splitlines()) == 1
+    problems = pd.read_csv(bad, dtype=str, keep_default_na=False)
+    assert list(problems["code"]) == ["provisional_only"]
+    assert "--allow-provisional" in problems["message"][0]
+
+
 def test_score_from_stdin_to_stdout() -> None:
     records = _responses()[:1]
     done = subprocess.run(
@@ -263,3 +278,25 @@ def test_bulk_reader_on_bytes() -> None:
     assert [i.row for i in items] == [0, 1, 2]
     assert [i.observation is not None for i in items] == [True, False, True]
     assert [i.resource_id for i in items] == ["a", "b", "c"]
+
+
+def test_sigterm_leaves_no_partial_output(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    out = tmp_path / "obs.ndjson"
+    proc = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-m", "alliance_score", "fhir", "score", "-", "-o", str(out), "-q"],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write((json.dumps(_responses()[0]) + "\n").encode())
+    proc.stdin.flush()
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".obs.ndjson.*")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the output file is open: the command is reading
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert list(tmp_path.iterdir()) == []

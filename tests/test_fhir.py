@@ -197,6 +197,14 @@ CASES: list[tuple[str, dict[str, Any], ProblemCode]] = [
         ProblemCode.SEVERAL_ANSWERS,
     ),
     (
+        "answered three times",
+        wai_sr(
+            [{"linkId": str(i), "answer": [{"valueInteger": 4}]} for i in range(1, 13)]
+            + [{"linkId": "3", "answer": [{"valueInteger": 4}]}] * 2
+        ),
+        ProblemCode.SEVERAL_ANSWERS,
+    ),
+    (
         "other code system",
         with_item("3", [{"valueCoding": {"system": "http://loinc.org", "code": "LA6570-1"}}]),
         ProblemCode.UNKNOWN_CODING,
@@ -238,6 +246,15 @@ def test_problems_are_coded(qr: dict[str, Any], code: ProblemCode) -> None:
     assert [p.code for p in kept.problems] == [code]
     assert kept.status.value in ("complete", "prorated")
     assert kept.scores["total"] == 4.0  # the bad answer counts as missing, or is ignored
+
+
+def test_a_bad_answer_then_another_is_two_problems() -> None:
+    items = [{"linkId": str(i), "answer": [{"valueInteger": 4}]} for i in range(1, 13) if i != 3]
+    items += [{"linkId": "3", "answer": [{"valueBoolean": True}]}]
+    items += [{"linkId": "3", "answer": [{"valueInteger": 4}]}]
+    r = fhir.score_questionnaire_response(wai_sr(items), on_invalid="missing")
+    assert [p.code for p in r.problems] == [ProblemCode.WRONG_TYPE, ProblemCode.SEVERAL_ANSWERS]
+    assert r.n_answered["total"] == 11  # neither answer of item 3 is taken
 
 
 def test_problem_messages_name_the_item_and_not_a_value_of_another_field() -> None:
@@ -338,13 +355,14 @@ def test_deeply_nested_items_are_refused() -> None:
         fhir.score_questionnaire_response(wai_sr([item]))
 
 
-@SETTINGS
-@given(st.data())
+@pytest.mark.parametrize("instrument", SHIPPED)
+@settings(max_examples=12, deadline=None)
+@given(data=st.data())
 def test_a_response_built_from_our_questionnaire_scores_as_score_response(
-    data: st.DataObject,
+    instrument: str, data: st.DataObject
 ) -> None:
     """A form filler's response to our Questionnaire scores exactly as the answers do."""
-    ins = load_instrument(data.draw(st.sampled_from(SHIPPED)))
+    ins = load_instrument(instrument)
     answers = data.draw(answer_sets(ins))
     options = {
         "allow_provisional": True,
@@ -513,7 +531,7 @@ def test_observation_from_a_definition_file(tmp_path: Any) -> None:
 
     path = tmp_path / "mine.toml"
     path.write_text((shipped_directory() / "wai-sr.toml").read_text())
-    r = score_response(str(path), {str(i): 4 for i in range(1, 13)})
+    r = score_response(load_instrument(path), {str(i): 4 for i in range(1, 13)})
     obs = fhir.observation(r)
     ext = {e["url"]: e["valueString"] for e in obs["extension"][0]["extension"]}
     assert ext["origin"] == "mine.toml"  # the file's name, not the folder it is in
@@ -558,3 +576,117 @@ def test_bundle_of_observations() -> None:
         assert [e["resource"] for e in bundle["entry"]] == [obs, obs]
         if kind == "transaction":
             assert bundle["entry"][0]["request"] == {"method": "POST", "url": "Observation"}
+
+
+def test_examples_are_made_by_their_script(tmp_path: Any) -> None:
+    """examples/fhir/ holds exactly what make_fhir_examples.py writes."""
+    import importlib.util
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "examples" / "fhir"
+    script = folder / "make_fhir_examples.py"
+    spec = importlib.util.spec_from_file_location("make_fhir_examples", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    setattr(module, "HERE", tmp_path)  # noqa: B010 - a module loaded from its file
+    module.main()
+    made = sorted(p.name for p in tmp_path.iterdir())
+    assert made == sorted(p.name for p in folder.iterdir() if p.suffix != ".py")
+    for name in made:
+        assert (tmp_path / name).read_bytes() == (folder / name).read_bytes(), name
+    Bundle.model_validate_json((folder / "bundle.json").read_text())
+    for line in (folder / "responses.ndjson").read_text().splitlines():
+        QuestionnaireResponse.model_validate_json(line)
+
+
+def test_observation_reads_only_the_context_of_its_response() -> None:
+    qr = full_response()
+    r = fhir.score_questionnaire_response(qr)
+    text = json.dumps(qr | {"item": "not read"})
+    obs = fhir.observation(r, response=text)
+    assert obs["subject"]["reference"] == "Patient/p1"
+    with pytest.raises(DataError, match="subject"):
+        fhir.observation(r, response=qr | {"subject": "Patient/p1"})
+
+
+def test_a_response_read_from_text_is_read_once() -> None:
+    text = json.dumps(full_response())
+    first = fhir.parse_response(text)
+    assert fhir.parse_response(text) is first
+    assert fhir.parse_context(text) is first
+    assert fhir.parse_response(json.dumps(full_response())) is not first
+
+
+def test_validate_checks_against_r4() -> None:
+    qr = full_response()
+    r = fhir.score_questionnaire_response(qr)
+    for resource in (
+        fhir.questionnaire("wai-s"),
+        qr,
+        fhir.observation(r, response=qr),
+        fhir.operation_outcome(()),
+        fhir.bundle([fhir.observation(r)]),
+    ):
+        fhir.validate(resource)
+    broken = fhir.observation(r) | {"valueQuantity": {"value": "high"}}
+    with pytest.raises(DataError, match=r"Observation is not valid FHIR R4: valueQuantity"):
+        fhir.validate(broken)
+    with pytest.raises(DataError, match="Cannot validate a resource of type 'Patient'"):
+        fhir.validate({"resourceType": "Patient"})
+
+
+def test_validate_without_fhir_resources(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from alliance_score import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "fhir.resources.R4B.observation", None)
+    with pytest.raises(MissingDependencyError, match=r"alliance-score\[fhir\]"):
+        fhir.validate({"resourceType": "Observation"})
+
+
+@SETTINGS
+@given(st.data())
+def test_generated_instruments_round_trip_through_fhir(data: st.DataObject) -> None:
+    """Any valid definition: its Questionnaire is valid R4, and a form filler's response
+    to it scores as score_response scores the same answers."""
+    from .strategies import instruments
+
+    ins = data.draw(instruments())
+    Questionnaire.model_validate(fhir.questionnaire(ins))
+    answers = data.draw(answer_sets(ins))
+    qr = response_for(ins, answers)
+    via_fhir = fhir.score_questionnaire_response(qr, instrument=ins, allow_provisional=True)
+    assert via_fhir == score_response(ins, answers, allow_provisional=True)
+
+
+@SETTINGS
+@given(st.data())
+def test_generated_calculated_expressions_match_the_kernel(data: st.DataObject) -> None:
+    """On complete, valid answers each scale's FHIRPath gives the library's score, for
+    every method, reversed items, negative ranges and weights."""
+    from .strategies import instruments, small_definition
+
+    weighted = Instrument.model_validate(
+        small_definition(
+            data.draw(st.sampled_from(["mean", "sum", "tcu", "pomp"])),
+            {"1": 2.0, "3": 0.5},
+        )
+    )
+    ins = data.draw(st.one_of(instruments(), st.just(weighted)))
+    r = ins.response
+    step = r.effective_step or 0.5
+    n = round((r.max - r.min) / step)
+    answers = {
+        item: round(r.min + data.draw(st.integers(0, n)) * step, 10) for item in ins.item_ids
+    }
+    qr = response_for(ins, answers)
+    expected = score_response(ins, answers, allow_provisional=True).scores
+    for item in fhir.questionnaire(ins)["item"][-1]["item"]:
+        if item["type"] != "decimal":
+            continue
+        expression = item["extension"][0]["valueExpression"]["expression"]
+        expression = expression.replace(".weight()", ".code.toDecimal()")
+        (value,) = evaluate(qr, expression, {"resource": qr}, model=models["r4"])
+        assert float(value) == pytest.approx(expected[item["linkId"].removeprefix("scale:")])

@@ -51,10 +51,6 @@ class ProblemCode(StrEnum):
     """A cell of a type that cannot hold an answer (a boolean, a date, a list)."""
     UNKNOWN_ITEM = "unknown_item"
     """An answer given for an item id the instrument does not have."""
-    DUPLICATE_ROW = "duplicate_row"
-    """Two rows share the same identifiers (reported, never dropped)."""
-    RAGGED_LINE = "ragged_line"
-    """A line of a delimited file with more or fewer fields than its header."""
     SEVERAL_ANSWERS = "several_answers"
     """A FHIR QuestionnaireResponse answers a single-answer item more than once."""
     UNKNOWN_CODING = "unknown_coding"
@@ -65,6 +61,13 @@ class ProblemCode(StrEnum):
     """A record of a FHIR input that is not a readable QuestionnaireResponse."""
     UNKNOWN_QUESTIONNAIRE = "unknown_questionnaire"
     """A FHIR QuestionnaireResponse for a questionnaire no known definition has."""
+    PROVISIONAL_ONLY = "provisional_only"
+    """A response to an instrument whose every scale is provisional, scored in bulk
+    without ``allow_provisional``."""
+    DUPLICATE_ROW = "duplicate_row"
+    """Two rows share the same identifiers (reported, never dropped)."""
+    RAGGED_LINE = "ragged_line"
+    """A line of a delimited file with more or fewer fields than its header."""
 
 
 class Problem(BaseModel):

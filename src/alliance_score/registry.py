@@ -60,6 +60,84 @@ def shipped_directory() -> Path:
     return Path(__file__).resolve().parents[2] / "instruments"
 
 
+_FAST_CACHE_SIZE = 256
+_fast: dict[tuple[str, tuple[str, ...], str], tuple[Instrument, tuple[tuple[str, int], ...]]] = {}
+_P = ParamSpec("_P")
+
+
+def _stamp(path: str) -> int:
+    """A path's modification time in ns, or -1 when it does not exist."""
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return -1
+
+
+def _fast_cache(load: Callable[_P, Instrument]) -> Callable[_P, Instrument]:
+    """The fast path in front of :func:`load_instrument` for a reference given as text.
+
+    Rule for changed definitions: a cached lookup is reused while the file it was read
+    from and every folder that was searched (``search_path``,
+    ``$ALLIANCE_SCORE_INSTRUMENTS`` and the shipped folder) keep their modification
+    times, and ``$ALLIANCE_SCORE_INSTRUMENTS`` is unchanged. Editing the definition file,
+    or adding, removing or renaming a definition in a searched folder, is therefore seen
+    at the next call (one ``stat`` per file or folder, no reading); a file rewritten
+    within the file system's timestamp resolution is not.
+    """
+
+    @functools.wraps(load)
+    def cached(*args: _P.args, **kwargs: _P.kwargs) -> Instrument:
+        ref = args[0] if args else kwargs.get("ref")
+        search_path = kwargs.get("search_path")
+        if not isinstance(ref, str) or len(args) > 1 or set(kwargs) - {"ref", "search_path"}:
+            return load(*args, **kwargs)
+        folders = tuple(os.fspath(p) for p in search_path or ())  # type: ignore[attr-defined]
+        key = (ref, folders, os.environ.get(ENV_VAR, ""))
+        hit = _fast.get(key)
+        if hit is not None and all(_stamp(p) == t for p, t in hit[1]):
+            return hit[0]
+        ins = load(*args, **kwargs)
+        _fast_remember(key, ins, search_path)  # type: ignore[arg-type]
+        return ins
+
+    return cached
+
+
+def _fast_remember(
+    key: tuple[str, tuple[str, ...], str],
+    ins: Instrument,
+    search_path: Sequence[str | os.PathLike[str]] | None,
+) -> None:
+    """Record what a lookup depended on: the folders searched and the file chosen."""
+    ref = key[0]
+    if ref.endswith(".toml") or os.sep in ref or (os.altsep and os.altsep in ref):
+        files = [str(Path(ref).resolve())]
+        folders: list[str] = []
+    else:
+        searched = [folder for folder, _ in _folders(search_path)]
+        folders = [str(folder) for folder in searched]
+        files = [
+            str(file)
+            for folder in searched
+            if folder.is_dir()
+            for file in sorted(folder.glob("*.toml"))
+            if _loaded_as(file) is ins
+        ]
+    if len(files) != 1:  # the same file found through two folders: not worth the risk
+        return
+    if len(_fast) >= _FAST_CACHE_SIZE:
+        _fast.clear()
+    _fast[key] = (ins, tuple((p, _stamp(p)) for p in [*folders, *files]))
+
+
+def _loaded_as(file: Path) -> Instrument | None:
+    """The (cached) definition a file holds, or ``None`` if it does not load."""
+    try:
+        return _load_path(file)
+    except InstrumentDefinitionError:
+        return None
+
+
 def parse_instrument(
     text: str, source: str = "<string>", *, origin: str | None = None
 ) -> Instrument:
@@ -182,69 +260,6 @@ def list_instruments(
         )
         for ins, path, shipped in _catalogue(search_path)
     ]
-
-
-_FAST_CACHE_SIZE = 256
-_fast: dict[tuple[str, tuple[str, ...], str], tuple[Instrument, tuple[tuple[str, int], ...]]] = {}
-_P = ParamSpec("_P")
-
-
-def _stamp(path: str) -> int:
-    """A path's modification time in ns, or -1 when it does not exist."""
-    try:
-        return os.stat(path).st_mtime_ns
-    except OSError:
-        return -1
-
-
-def _fast_cache(load: Callable[_P, Instrument]) -> Callable[_P, Instrument]:
-    """The fast path in front of :func:`load_instrument` for a reference given as text.
-
-    Rule for changed definitions: a cached lookup is reused while the file it was read
-    from and every folder that was searched (``search_path``,
-    ``$ALLIANCE_SCORE_INSTRUMENTS`` and the shipped folder) keep their modification
-    times, and ``$ALLIANCE_SCORE_INSTRUMENTS`` is unchanged. Editing the definition file,
-    or adding, removing or renaming a definition in a searched folder, is therefore seen
-    at the next call (one ``stat`` per file or folder, no reading); a file rewritten
-    within the file system's timestamp resolution is not.
-    """
-
-    @functools.wraps(load)
-    def cached(*args: _P.args, **kwargs: _P.kwargs) -> Instrument:
-        ref = args[0] if args else kwargs.get("ref")
-        search_path = kwargs.get("search_path")
-        if not isinstance(ref, str) or len(args) > 1 or set(kwargs) - {"ref", "search_path"}:
-            return load(*args, **kwargs)
-        folders = tuple(os.fspath(p) for p in search_path or ())  # type: ignore[attr-defined]
-        key = (ref, folders, os.environ.get(ENV_VAR, ""))
-        hit = _fast.get(key)
-        if hit is not None and all(_stamp(p) == t for p, t in hit[1]):
-            return hit[0]
-        ins = load(*args, **kwargs)
-        _fast_remember(key, ins, search_path)  # type: ignore[arg-type]
-        return ins
-
-    return cached
-
-
-def _fast_remember(
-    key: tuple[str, tuple[str, ...], str],
-    ins: Instrument,
-    search_path: Sequence[str | os.PathLike[str]] | None,
-) -> None:
-    """Record what a lookup depended on: the folders searched and the file chosen."""
-    ref = key[0]
-    if ref.endswith(".toml") or os.sep in ref or (os.altsep and os.altsep in ref):
-        files = [str(Path(ref).resolve())]
-        folders: list[str] = []
-    else:
-        files = [str(p) for found, p, _ in _catalogue(search_path) if found is ins]
-        folders = [str(folder) for folder, _ in _folders(search_path)]
-    if len(files) != 1:  # the same file found through two folders: not worth the risk
-        return
-    if len(_fast) >= _FAST_CACHE_SIZE:
-        _fast.clear()
-    _fast[key] = (ins, tuple((p, _stamp(p)) for p in [*folders, *files]))
 
 
 @_fast_cache

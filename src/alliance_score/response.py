@@ -160,13 +160,13 @@ def score_answers(
             invalid=invalid if on_invalid == "reject" else None,
         )
         kernel_status = STATUS_ORDER[int(kernel.status[0])]
-        scores = {s.id: float(kernel.scores[0, k]) for k, s in enumerate(kernel.scales)}
-        n_answered = {s.id: int(kernel.n_answered[0, k]) for k, s in enumerate(kernel.scales)}
-        prorated = {s.id: bool(kernel.prorated[0, k]) for k, s in enumerate(kernel.scales)}
-        flags = {
-            c.flag: bool(kernel.flags[0, k]) if kernel.flags_known[0, k] else None
-            for k, c in enumerate(kernel.cutoffs)
-        }
+        ids = [s.id for s in kernel.scales]
+        scores = dict(zip(ids, kernel.scores[0].tolist(), strict=True))
+        n_answered = dict(zip(ids, kernel.n_answered[0].tolist(), strict=True))
+        prorated = dict(zip(ids, kernel.prorated[0].tolist(), strict=True))
+        known = kernel.flags_known[0].tolist()
+        fired = kernel.flags[0].tolist()
+        flags = {c.flag: fired[k] if known[k] else None for k, c in enumerate(kernel.cutoffs)}
         provisional = tuple(
             [s.id for s in chosen if s.status == "provisional"]
             + [c.flag for c in cutoffs if c.status == "provisional"]
@@ -193,8 +193,8 @@ def score_answers(
     return ScoreResult.model_construct(
         instrument_id=ins.id,
         instrument_version=ins.version,
-        definition_origin=ins.origin,
-        definition_hash=ins.content_hash,
+        definition_origin=plan.origin,
+        definition_hash=plan.content_hash,
         library_version=__version__,
         status=status,
         scores={s: (None if math.isnan(x) else x) if valid else None for s, x in scores.items()},
@@ -215,6 +215,8 @@ class _Plan:
     item_ids: tuple[str, ...]
     positions: frozenset[str]
     rule: str
+    origin: str
+    content_hash: str
 
 
 _plans: dict[tuple[int, tuple[float | str, ...], bool], _Plan] = {}
@@ -226,7 +228,15 @@ def _plan(ins: Instrument, missing_codes: Sequence[float | str], labels: bool) -
     plan = _plans.get(key)
     if plan is None or plan.instrument is not ins:
         rules = CellRules.build(ins, missing_codes=missing_codes, labels=labels)
-        plan = _Plan(ins, rules, ins.item_ids, frozenset(ins.item_ids), rules.describe())
+        plan = _Plan(
+            ins,
+            rules,
+            ins.item_ids,
+            frozenset(ins.item_ids),
+            rules.describe(),
+            ins.origin,
+            ins.content_hash,
+        )
         if len(_plans) >= 256:
             _plans.clear()
         _plans[key] = plan
@@ -244,24 +254,31 @@ def _parse_fast(
     ``None`` when an answer is of a kind the fast path leaves to :func:`score_frame`.
     """
     rules = plan.rules
-    n = len(plan.item_ids)
-    values = np.full(n, np.nan)
-    pre = np.zeros(n, dtype=np.int8)
+    interpret = rules.interpret
+    values: list[float] = []
+    pre: list[int] = []
     raws: list[Any] = []
-    for j, item in enumerate(plan.item_ids):
+    for item in plan.item_ids:
         raw = given.get(item)
         raws.append(raw)
         if raw is None:
+            values.append(math.nan)
+            pre.append(_OK)
             continue
         if type(raw) not in _FAST_TYPES:
             return None
         try:
-            values[j], pre[j] = rules.interpret(raw)
+            value, code = interpret(raw)
         except (OverflowError, ValueError):
             return None
-    checked, codes = rules.check_numbers(values)
-    codes = np.where(pre == _OK, codes, np.where(pre == _MISSING, _OK, pre))
-    matrix = np.where(pre == _OK, checked, np.nan).reshape(1, n)
+        values.append(value)
+        pre.append(code)
+    checked, codes = rules.check_numbers(np.array(values, dtype=np.float64))
+    if any(pre):  # missing tokens and text that is not a number: as parse_column does
+        pre_codes = np.array(pre, dtype=np.int8)
+        codes = np.where(pre_codes == _OK, codes, np.where(pre_codes == _MISSING, _OK, pre_codes))
+        checked = np.where(pre_codes == _OK, checked, np.nan)
+    matrix = checked.reshape(1, len(values))
     problems: list[Problem] = []
     for j in np.flatnonzero(codes).tolist():
         code = CODES[codes[j]]

@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -145,7 +146,12 @@ def run_score(args: argparse.Namespace) -> int:
     problems_writer: Any = (
         TableWriter(args.problems, None) if args.problems else contextlib.nullcontext()
     )
-    with _input(args.input) as stream, _output(args.output) as out, problems_writer as bad:
+    with (
+        _terminate_as_interrupt(),  # no partial output is left
+        _input(args.input) as stream,
+        _output(args.output) as out,
+        problems_writer as bad,
+    ):
         items = score_bulk(
             stream,
             instrument=instrument,
@@ -216,6 +222,24 @@ def _summary(report: dict[str, Any], args: argparse.Namespace) -> None:
         + (f"; problems -> {args.problems}" if args.problems else "")
     )
     info("\n".join(lines), quiet=args.quiet)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while files are written, so temporary files are removed."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager

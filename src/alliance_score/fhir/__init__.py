@@ -30,10 +30,13 @@ from .response import (
     MAX_ITEMS,
     MAX_RESPONSE_BYTES,
     QuestionnaireResponse,
+    ResponseContext,
+    parse_context,
     parse_response,
     read_answers,
     score_questionnaire_response,
 )
+from .validate import VALIDATED, validate
 
 __all__ = [
     "BASE",
@@ -41,15 +44,19 @@ __all__ = [
     "MAX_ITEMS",
     "MAX_RESPONSE_BYTES",
     "PRIMARY_SCALE",
+    "VALIDATED",
     "QuestionnaireResponse",
+    "ResponseContext",
     "answer_system",
     "bundle",
     "observation",
     "operation_outcome",
+    "parse_context",
     "parse_response",
     "questionnaire",
     "questionnaire_canonical",
     "questionnaire_url",
     "read_answers",
     "score_questionnaire_response",
+    "validate",
 ]

@@ -25,6 +25,7 @@ from ..errors import (
     DataError,
     Problem,
     ProblemCode,
+    ProvisionalScaleError,
     UnknownInstrumentError,
     UnreadableFileError,
 )
@@ -121,6 +122,10 @@ def _score_one(
     except (UnknownInstrumentError, DataError) as exc:
         # no questionnaire named, an unknown one, or another than --instrument
         problem = _record(ProblemCode.UNKNOWN_QUESTIONNAIRE, str(exc))
+        return BulkItem(row, line, rid, None, None, (_at(problem, row, rid),))
+    except ProvisionalScaleError as exc:
+        # responses to several instruments: one whose scales are all provisional
+        problem = _record(ProblemCode.PROVISIONAL_ONLY, str(exc))
         return BulkItem(row, line, rid, None, None, (_at(problem, row, rid),))
     problems = tuple(_at(p, row, rid) for p in result.problems)
     obs = None if result.status is Status.INVALID else observation(result, response=parsed)

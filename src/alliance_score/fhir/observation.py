@@ -11,7 +11,7 @@ from ..instrument import Instrument
 from ..response import ScoreResult
 from ..scoring import Status
 from . import _codes as c
-from .response import QuestionnaireResponse, Reference, known_definition, parse_response
+from .response import Reference, ResponseContext, known_definition, parse_context
 
 __all__ = ["PRIMARY_SCALE", "BundleType", "bundle", "observation", "operation_outcome"]
 
@@ -66,7 +66,7 @@ def observation(result: ScoreResult, *, response: object = None) -> dict[str, An
             f"The result is invalid ({len(result.problems)} problem(s)) and has no scores "
             "for an Observation; report its problems with operation_outcome()."
         )
-    qr = None if response is None else parse_response(response)
+    qr = None if response is None else parse_context(response)
     ins = known_definition(result)
     scale_names = {s.id: s.name for s in ins.scales} if ins else {}
     cut_meaning = {k.flag: k.meaning for k in ins.cutoffs} if ins else {}
@@ -218,7 +218,7 @@ def _origin(origin: str) -> str:
     return origin.replace("\\", "/").rsplit("/", 1)[-1] or origin
 
 
-def _copy_context(qr: QuestionnaireResponse, out: dict[str, Any]) -> None:
+def _copy_context(qr: ResponseContext, out: dict[str, Any]) -> None:
     if qr.subject is not None:
         out["subject"] = _reference(qr.subject)
     if qr.encounter is not None:

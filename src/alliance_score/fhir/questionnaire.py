@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .._version import __version__
 from ..errors import DataError
 from ..instrument import Instrument, Scale
 from ..registry import load_instrument
@@ -84,7 +83,7 @@ def questionnaire(instrument: Instrument | str) -> dict[str, Any]:
         "title": ins.name,
         "status": "active",
         "subjectType": ["Patient"],
-        "publisher": f"alliance-score {__version__}",
+        "publisher": "alliance-score",
         "code": [{"system": c.INSTRUMENT_SYSTEM, "code": ins.id, "display": ins.short_name}],
         "item": items,
     }

@@ -14,9 +14,17 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 
 from ..errors import DataError, Problem, ProblemCode, UnknownInstrumentError
 from ..frame import OnInvalid
@@ -31,6 +39,8 @@ __all__ = [
     "MAX_ITEMS",
     "MAX_RESPONSE_BYTES",
     "QuestionnaireResponse",
+    "ResponseContext",
+    "parse_context",
     "parse_response",
     "read_answers",
     "score_questionnaire_response",
@@ -43,6 +53,7 @@ MAX_DEPTH: Final = 32
 MAX_ITEMS: Final = 10_000
 """Most items (at every level) read from one response."""
 COMPLETE_STATUSES: Final = frozenset({"completed", "amended"})
+_Parsed = TypeVar("_Parsed", bound=BaseModel)
 
 
 class _In(BaseModel):
@@ -77,10 +88,13 @@ class Coding(_In):
 
 
 class Answer(BaseModel):
-    """One ``answer``: its ``value[x]`` elements are kept as given and checked when read."""
+    """One ``answer``: ``valueCoding`` is read as a :class:`Coding` when it is one; every
+    other ``value[x]`` element is kept as given (in ``model_extra``) and checked when the
+    answer is read, so that a wrong type is a coded problem, not a refused document."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
+    valueCoding: Coding | Any = Field(default=None, union_mode="left_to_right")  # noqa: N815
     item: tuple[ResponseItem, ...] = ()
 
 
@@ -90,8 +104,8 @@ class ResponseItem(_In):
     item: tuple[ResponseItem, ...] = ()
 
 
-class QuestionnaireResponse(_In):
-    """The elements of a FHIR R4 ``QuestionnaireResponse`` that scoring uses."""
+class ResponseContext(_In):
+    """What an Observation takes from its QuestionnaireResponse: everything but answers."""
 
     resourceType: Literal["QuestionnaireResponse"]  # noqa: N815
     id: StrictStr | None = None
@@ -102,6 +116,11 @@ class QuestionnaireResponse(_In):
     authored: StrictStr | None = None
     author: Reference | None = None
     source: Reference | None = None
+
+
+class QuestionnaireResponse(ResponseContext):
+    """The elements of a FHIR R4 ``QuestionnaireResponse`` that scoring uses."""
+
     item: tuple[ResponseItem, ...] = ()
 
 
@@ -121,6 +140,39 @@ def parse_response(qr: object) -> QuestionnaireResponse:
     """
     if isinstance(qr, QuestionnaireResponse):
         return qr
+    last = _last_text
+    if last is not None and last[0] is qr:
+        return last[1]
+    parsed = _validate(QuestionnaireResponse, _document(qr))
+    _check_size(parsed)
+    _remember_text(qr, parsed)
+    return parsed
+
+
+def parse_context(qr: object) -> ResponseContext:
+    """The subject, encounter, dates and authors of a response, without reading its
+    answers (what :func:`~alliance_score.fhir.observation` copies). Raises as
+    :func:`parse_response` does."""
+    if isinstance(qr, ResponseContext):
+        return qr
+    last = _last_text
+    if last is not None and last[0] is qr:
+        return last[1]
+    return _validate(ResponseContext, _document(qr))
+
+
+_last_text: tuple[object, QuestionnaireResponse] | None = None
+
+
+def _remember_text(qr: object, parsed: QuestionnaireResponse) -> None:
+    """Keep the last response read from text (immutable), so that scoring it and then
+    making its Observation reads the JSON once."""
+    global _last_text
+    if isinstance(qr, str | bytes):
+        _last_text = (qr, parsed)
+
+
+def _document(qr: object) -> Mapping[str, Any]:
     if isinstance(qr, str | bytes | bytearray):
         if len(qr) > MAX_RESPONSE_BYTES:
             raise DataError(
@@ -137,12 +189,14 @@ def parse_response(qr: object) -> QuestionnaireResponse:
         kind = qr.get("resourceType")
         shown = repr(kind[:40]) if isinstance(kind, str) else "none"
         raise DataError(f"Expected a QuestionnaireResponse; the resourceType is {shown}.")
+    return qr
+
+
+def _validate(model: type[_Parsed], document: Mapping[str, Any]) -> _Parsed:
     try:
-        parsed = QuestionnaireResponse.model_validate(qr)
+        return model.model_validate(document)
     except (ValidationError, RecursionError) as exc:
         raise DataError(_describe(exc)) from exc
-    _check_size(parsed)
-    return parsed
 
 
 def _describe(exc: Exception) -> str:
@@ -209,19 +263,42 @@ def read_answers(
     return out
 
 
+@dataclass(frozen=True)
+class _Vocabulary:
+    """What reading answers needs to know of one instrument, worked out once."""
+
+    instrument: Instrument
+    item_ids: frozenset[str]
+    system: str
+    codes: dict[str, float]
+
+
+_vocabularies: dict[int, _Vocabulary] = {}
+
+
+def _vocabulary(ins: Instrument) -> _Vocabulary:
+    known = _vocabularies.get(id(ins))
+    if known is None or known.instrument is not ins:
+        likert = ins.response.kind == "likert"
+        codes = {c.answer_code(v): v for v in answer_values(ins)} if likert else {}
+        known = _Vocabulary(ins, frozenset(ins.item_ids), c.answer_system(ins), codes)
+        if len(_vocabularies) >= 256:
+            _vocabularies.clear()
+        _vocabularies[id(ins)] = known
+    return known
+
+
 class _Reader:
     def __init__(self, ins: Instrument, labels: bool, out: ReadAnswers) -> None:
+        vocabulary = _vocabulary(ins)
         self.ins = ins
         self.labels = labels
         self.out = out
-        self.item_ids = frozenset(ins.item_ids)
-        self.system = c.answer_system(ins)
-        self.codes = (
-            {c.answer_code(v): v for v in answer_values(ins)}
-            if ins.response.kind == "likert"
-            else {}
-        )
+        self.item_ids = vocabulary.item_ids
+        self.system = vocabulary.system
+        self.codes = vocabulary.codes
         self.answered: dict[str, int] = {}
+        self.conflicted: set[str] = set()
 
     def walk(self, items: Sequence[ResponseItem]) -> None:
         for item in items:
@@ -242,15 +319,18 @@ class _Reader:
                             f"{', '.join(self.ins.item_ids)}).",
                         )
                     )
-            self.walk(item.item)
+            if item.item:
+                self.walk(item.item)
             for answer in item.answer:
-                self.walk(answer.item)
+                if answer.item:
+                    self.walk(answer.item)
 
     def take(self, link: str, answers: Sequence[Answer]) -> None:
         seen = self.answered.get(link, 0) + len(answers)
         self.answered[link] = seen
         if seen > 1:
-            if link in self.out.answers or len(answers) > 1:
+            if link not in self.conflicted:  # one problem per item, however many answers
+                self.conflicted.add(link)
                 self.out.answers.pop(link, None)
                 self.out.problems.append(
                     _problem(
@@ -267,6 +347,8 @@ class _Reader:
 
     def value(self, link: str, answer: Answer) -> Any:
         given = {k: v for k, v in (answer.model_extra or {}).items() if k.startswith("value")}
+        if answer.valueCoding is not None:
+            given["valueCoding"] = answer.valueCoding
         if not given:
             return None
         if len(given) > 1:
@@ -292,10 +374,8 @@ class _Reader:
             return self.coding(link, value)
         return self.wrong(link, kind, "cannot hold an answer to this item")
 
-    def coding(self, link: str, value: object) -> Any:
-        try:
-            coding = Coding.model_validate(value)
-        except ValidationError:
+    def coding(self, link: str, coding: object) -> Any:
+        if not isinstance(coding, Coding):
             return self.wrong(link, "valueCoding", "is not a valid Coding")
         if coding.system == self.system and coding.code in self.codes:
             return self.codes[coding.code]
