@@ -261,6 +261,28 @@ def test_the_service_equals_the_library(answers: dict[str, Any], labels: bool) -
     assert body == json.loads(expected.model_dump_json())
 
 
+def test_a_large_answer_set_is_scored_off_the_event_loop(
+    local: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    threads: list[str] = []
+    real: Callable[..., Any] = score_router._score
+
+    def spy(*args: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return real(*args)
+
+    monkeypatch.setattr(score_router, "_score", spy)
+    small = local.post("/score/wai-sr", json={"answers": WAI_FOURS})
+    big = {**WAI_FOURS, **{f"x{i}": 1 for i in range(score_router.INLINE_ANSWERS)}}
+    large = local.post("/score/wai-sr", json={"answers": big})
+    assert (small.status_code, large.status_code) == (200, 200)
+    assert large.json()["status"] == "invalid"
+    main, worker = threads
+    assert main != worker
+
+
 # -- batch --------------------------------------------------------------------------------
 
 

@@ -207,3 +207,26 @@ def test_any_json_gets_an_observation_or_an_outcome(qr: dict[str, Any]) -> None:
     assert response.status_code in (200, 404, 422), response.text
     kind = "Observation" if response.status_code == 200 else "OperationOutcome"
     assert response.json()["resourceType"] == kind
+
+
+def test_a_large_response_is_scored_off_the_event_loop(
+    local: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from alliance_score.server.routers import fhir as fhir_router
+
+    threads: list[str] = []
+    real = fhir.score_questionnaire_response
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fhir_router, "score_questionnaire_response", spy)
+    qr = response_for(WAI_SR, {str(i): 4 for i in range(1, 13)})
+    assert post(local, qr).status_code == 200
+    padded = {**qr, "text": {"status": "generated", "div": "x" * fhir_router.INLINE_BYTES}}
+    assert post(local, padded).status_code == 200
+    main, worker = threads
+    assert main != worker

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from ...fhir import observation, operation_outcome, parse_response, score_questionnaire_response
@@ -26,6 +27,10 @@ from ..models import INSTRUMENT_REF, Observation, OperationOutcome
 __all__ = ["SCORE_PATH", "FHIRResponse", "router"]
 
 SCORE_PATH = "/QuestionnaireResponse/$score"
+INLINE_BYTES = 64 * 1024
+"""A response this small (a 36-item form is about 10 kB) is scored on the event loop; a
+larger one (up to the body limit, with up to 10,000 items) in a worker thread, so that
+one large request cannot hold up the others."""
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
 
@@ -83,15 +88,21 @@ async def score_questionnaire_response_operation(
     ``component`` per scale). Problems in the answers are a 422 ``OperationOutcome`` with
     one issue per coded problem."""
     body = await request.body()
-    qr: QuestionnaireResponse = parse_response(body)
     ins = registry_instrument(instrument) if instrument is not None else None
-    result = score_questionnaire_response(
-        qr,
-        instrument=ins,
-        labels=labels,
-        allow_provisional=allow_provisional,
-        on_invalid=on_invalid,
-    )
-    if result.status is Status.INVALID:
-        return FHIRResponse(operation_outcome(result.problems), status_code=422)
-    return FHIRResponse(observation(result, response=qr))
+
+    def answer() -> FHIRResponse:
+        qr: QuestionnaireResponse = parse_response(body)
+        result = score_questionnaire_response(
+            qr,
+            instrument=ins,
+            labels=labels,
+            allow_provisional=allow_provisional,
+            on_invalid=on_invalid,
+        )
+        if result.status is Status.INVALID:
+            return FHIRResponse(operation_outcome(result.problems), status_code=422)
+        return FHIRResponse(observation(result, response=qr))
+
+    if len(body) <= INLINE_BYTES:
+        return answer()
+    return await run_in_threadpool(answer)

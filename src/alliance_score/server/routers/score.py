@@ -20,6 +20,11 @@ router = APIRouter(prefix="/score", tags=["score"])
 
 _ERRORS = error_responses(400, 401, 403, 404, 413, 422, 503)
 
+INLINE_ANSWERS = 64
+"""An answer set this small is scored on the event loop (microseconds); a larger one (up to
+1,000 answers, each possibly a problem to report) in a worker thread, so that one large
+request cannot hold up the others."""
+
 
 def _check_scales(ins: Instrument, options: ScoreOptions) -> None:
     unknown = [s for s in options.scales or () if s not in ins.scale_ids]
@@ -55,7 +60,9 @@ async def score(instrument_id: InstrumentRef, body: ScoreRequest) -> ScoreResult
     """
     ins = registry_instrument(instrument_id)
     _check_scales(ins, body)
-    return _score(ins, body.answers, body)
+    if len(body.answers) <= INLINE_ANSWERS:
+        return _score(ins, body.answers, body)
+    return await run_in_threadpool(_score, ins, body.answers, body)
 
 
 @router.post(
