@@ -26,7 +26,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app, headers=AUTH)
 
 @schema.parametrize()
 @settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=True,
