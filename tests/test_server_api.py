@@ -445,6 +445,18 @@ def test_without_a_token_only_loopback_is_answered() -> None:
         assert c.get("/instruments").status_code == 200
 
 
+def test_without_a_token_the_host_must_be_local_too() -> None:
+    """A page whose host name was made to resolve to 127.0.0.1 (DNS rebinding) sends its
+    own name as Host: refused while the service has no token."""
+    with client() as c:
+        rebound = {"Host": "evil.example:8000"}
+        error(c.get("/instruments", headers=rebound), 403, "token_required")
+        assert c.get("/instruments", headers={"Host": "localhost:8000"}).status_code == 200
+    with client(token=SecretStr(TOKEN)) as c:
+        auth = {"Authorization": f"Bearer {TOKEN}", "Host": "scoring.clinic.example"}
+        assert c.get("/instruments", headers=auth).status_code == 200
+
+
 @pytest.mark.parametrize(
     "header",
     [("X-Forwarded-For", "203.0.113.9"), ("Forwarded", "for=203.0.113.9;proto=https")],

@@ -9,6 +9,9 @@
   the address the connection arrived at, so it holds under any ASGI server, whatever
   address it was told to bind; a reverse proxy on the same machine that adds the usual
   forwarding header does not turn the local service into a public one without a token.
+  The ``Host`` must name a loopback address too (``127.0.0.1``, ``[::1]``,
+  ``localhost``), so that a web page cannot reach the local service by making its own
+  host name resolve to 127.0.0.1 (DNS rebinding).
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ _bearer = HTTPBearer(
 def _arrived_on_loopback(request: Request) -> bool:
     if "forwarded" in request.headers or "x-forwarded-for" in request.headers:
         return False  # relayed by a proxy: the caller may be anywhere
+    if not is_loopback(request.url.hostname):
+        # a page on another site whose name was made to resolve to 127.0.0.1 (DNS
+        # rebinding) sends its own name as Host: a local caller names a local address
+        return False
     server = request.scope.get("server")
     if server is None:  # a Unix domain socket: local by construction
         return True
