@@ -21,7 +21,7 @@ import alliance_score as als
 from alliance_score.errors import InstrumentDefinitionError
 from alliance_score.response import Answer
 from alliance_score.server import Settings, create_app
-from alliance_score.server.middleware import ACCESS_LOGGER, RequestTimeout
+from alliance_score.server.middleware import ACCESS_LOGGER, ERROR_LOGGER, RequestTimeout
 from alliance_score.server.routers import score as score_router
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -592,15 +592,23 @@ def test_the_access_log_has_method_route_status_and_time_only(
         assert took.endswith("ms") and float(took[:-2]) >= 0
 
 
-def test_the_access_log_records_a_failure_as_500(
+def test_a_failure_is_logged_without_its_message(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    secret = "C-0042-Smith"  # noqa: S105 - an identifier, not a password
+
     def broken(*args: Any) -> Any:
-        raise RuntimeError("boom")
+        raise ValueError(f"input_value={secret!r}")  # as a third-party error might
 
     monkeypatch.setattr(score_router, "_score", broken)
-    caplog.set_level(logging.INFO, logger=ACCESS_LOGGER)
-    with TestClient(create_app(Settings()), base_url=LOCAL) as c, pytest.raises(RuntimeError):
-        c.post("/score/srs", json={"answers": {}})
-    lines = [r.getMessage() for r in caplog.records if r.name == ACCESS_LOGGER]
-    assert lines and lines[0].startswith("POST /score/{instrument_id} 500 ")
+    caplog.set_level(logging.INFO)
+    with TestClient(create_app(Settings()), base_url=LOCAL) as c:
+        error(c.post("/score/srs", json={"answers": {}}), 500, "internal_error")
+    served = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]
+    assert not [r.getMessage() for r in served if secret in r.getMessage()]
+    assert not [r for r in served if r.exc_info]
+    failure = next(r.getMessage() for r in served if r.name == ERROR_LOGGER)
+    assert failure.startswith("ValueError in POST /score/{instrument_id} (message withheld")
+    assert "in broken" in failure  # where it happened
+    access = [r.getMessage() for r in served if r.name == ACCESS_LOGGER]
+    assert access[0].startswith("POST /score/{instrument_id} 500 ")

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from alliance_score.cli import main
 from alliance_score.server import openapi_text
-from alliance_score.server.middleware import ACCESS_LOGGER
+from alliance_score.server.middleware import ACCESS_LOGGER, ERROR_LOGGER
 
 TOKEN = "cli-test-token-0123456789"  # noqa: S105 - a test token
 
@@ -47,8 +47,9 @@ def test_loopback_by_default_with_uvicorns_access_log_off(
     assert (options["host"], options["port"]) == ("127.0.0.1", 8000)
     assert options["access_log"] is False
     assert options["server_header"] is False
-    logger = options["log_config"]["loggers"][ACCESS_LOGGER]
-    assert logger["level"] == "INFO" and logger["handlers"]
+    for name in (ACCESS_LOGGER, ERROR_LOGGER):
+        logger = options["log_config"]["loggers"][name]
+        assert logger["level"] == "INFO" and logger["handlers"]
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.5", "scoring.example"])  # noqa: S104

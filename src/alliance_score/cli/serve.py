@@ -65,7 +65,7 @@ def _serve(args: argparse.Namespace) -> int:
         from pydantic import ValidationError
 
         from ..server import Settings, create_app
-        from ..server.middleware import ACCESS_LOGGER
+        from ..server.middleware import ACCESS_LOGGER, ERROR_LOGGER
         from ..server.settings import is_loopback
     except ImportError as exc:
         raise MissingDependencyError(
@@ -93,7 +93,7 @@ def _serve(args: argparse.Namespace) -> int:
         "port": args.port,
         "access_log": False,  # uvicorn's line has the client address and the query string
         "server_header": False,
-        "log_config": _log_config(uvicorn.config.LOGGING_CONFIG, ACCESS_LOGGER),
+        "log_config": _log_config(uvicorn.config.LOGGING_CONFIG, ACCESS_LOGGER, ERROR_LOGGER),
     }
     if args.workers == 1:
         uvicorn.run(create_app(settings), **options)
@@ -102,12 +102,10 @@ def _serve(args: argparse.Namespace) -> int:
     return _common.EXIT_OK
 
 
-def _log_config(base: dict[str, Any], access_logger: str) -> dict[str, Any]:
-    """uvicorn's logging set-up plus the service's access log (to standard error)."""
+def _log_config(base: dict[str, Any], access_logger: str, error_logger: str) -> dict[str, Any]:
+    """uvicorn's logging set-up plus the service's access and error logs (to standard
+    error)."""
     config = copy.deepcopy(base)
-    config["loggers"][access_logger] = {
-        "handlers": ["default"],
-        "level": "INFO",
-        "propagate": False,
-    }
+    for name in (access_logger, error_logger):
+        config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return config

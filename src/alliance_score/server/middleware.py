@@ -3,7 +3,9 @@
 The access log has one line per request: method, route template, status and time. Never
 the path as sent (``/score/wai-sr`` is logged as ``/score/{instrument_id}``), the query
 string, a header, the client's address or the body, so answers and identifiers cannot
-reach a log. A request that matches no route is logged as ``<unmatched>``.
+reach a log. A request that matches no route is logged as ``<unmatched>``. An unexpected
+failure is logged (``alliance_score.server.errors``) by its type and traceback, without
+its message, which may quote the data.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import traceback
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -18,11 +21,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_response
 
-__all__ = ["ACCESS_LOGGER", "AccessLog", "DeclaredLengthLimit", "RequestTimeout"]
+__all__ = ["ACCESS_LOGGER", "ERROR_LOGGER", "AccessLog", "DeclaredLengthLimit", "RequestTimeout"]
 
 ACCESS_LOGGER = "alliance_score.server.access"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+ERROR_LOGGER = "alliance_score.server.errors"
 _log = logging.getLogger(ACCESS_LOGGER)
+_errors = logging.getLogger(ERROR_LOGGER)
 
 
 class AccessLog:
@@ -44,13 +49,24 @@ class AccessLog:
                 status = int(message["status"])
             await send(message)
 
+        method = scope["method"] if scope["method"] in _METHODS else "OTHER"
         try:
             await self.app(scope, receive, send_status)
-        except BaseException:
+        except Exception as exc:
+            # The framework has answered 500 already. The exception is logged here, by
+            # type and place only, and not passed on: its message may quote the data
+            # (a third-party error such as pydantic's prints the input), and the
+            # server would log it whole.
             status = 500
-            raise
+            where = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
+            _errors.error(
+                "%s in %s %s (message withheld: it may quote request data)\n%s",
+                type(exc).__qualname__,
+                method,
+                _template(scope),
+                where.rstrip(),
+            )
         finally:
-            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
             _log.info(
                 "%s %s %d %.1fms",
                 method,
