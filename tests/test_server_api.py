@@ -228,6 +228,19 @@ def test_malformed_requests_are_422_without_echoing_values(local: TestClient, bo
     assert "value" not in response.text
 
 
+def test_the_error_example_of_the_docs_is_what_the_service_answers(local: TestClient) -> None:
+    from .catalogue_docs_runner import blocks
+
+    (shown,) = [
+        json.loads(b.body)
+        for b in blocks(ROOT / "docs" / "service.md")
+        if b.lang == "json" and "invalid_request" in b.body
+    ]
+    sent = {"answers": {"1": 4}, "labels": "yes"}
+    assert json.dumps(sent) in (ROOT / "docs" / "service.md").read_text().replace("\n", " ")
+    assert local.post("/score/wai-sr", json=sent).json() == shown
+
+
 def test_a_body_that_is_not_json_is_a_422(local: TestClient) -> None:
     sent = b'{"answers": {"1": 4'
     response = local.post(
