@@ -108,3 +108,16 @@ def test_module_prints_the_openapi_document(capsys: pytest.CaptureFixture[str]) 
     printed = capsys.readouterr().out
     assert printed == openapi_text()
     assert json.loads(printed)["info"]["title"] == "alliance-score"
+
+
+def test_without_the_server_extra_the_hint_names_it(
+    runs: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if not installed
+    code, err = serve()
+    assert code == 2
+    assert "pip install 'alliance-score[server]'" in err
+    assert "uvicorn" in err
+    assert runs == []
