@@ -31,7 +31,15 @@ reports a pipeline member that died of a broken pipe)."""
 
 __all__ = ["main"]
 
-COMMANDS: tuple[str, ...] = ("score", "check", "sessions", "catalogue", "report", "fhir")
+COMMANDS: tuple[str, ...] = (
+    "score",
+    "check",
+    "sessions",
+    "catalogue",
+    "report",
+    "fhir",
+    "serve",
+)
 """Modules under ``alliance_score.cli`` that register a subcommand, in help order."""
 
 
