@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 
 import numpy as np
@@ -39,7 +40,7 @@ def _answers(seed: int, n: int, missing: float = 0.05) -> pd.DataFrame:
 
 def _sites(df: pd.DataFrame, cuts: list[int]) -> list[pd.DataFrame]:
     bounds = [0, *sorted(cuts), len(df)]
-    return [df.iloc[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return [df.iloc[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def _close(a: pd.DataFrame, b: pd.DataFrame) -> None:
@@ -80,7 +81,7 @@ def test_merging_in_any_grouping_and_order_equals_pooled(
     merged = functools.reduce(lambda a, b: a.merge(b), parts)
     for policy in ("pairwise", "listwise"):
         pooled = reliability(df, "wai-sr", scales=["total", "bond"], missing=policy, ci=None)
-        _close(merged.finish(missing=policy, ci=None), pooled)  # type: ignore[arg-type]
+        _close(merged.finish(missing=policy, ci=None), pooled)
 
 
 def test_chan_update_keeps_precision_where_raw_sums_cancel() -> None:

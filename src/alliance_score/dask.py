@@ -87,8 +87,10 @@ def scores_meta(
     Examples
     --------
     >>> meta = scores_meta("srs")
-    >>> list(meta.columns), str(meta["status"].dtype)
-    (['total', 'total_n_answered', 'total_prorated', 'n_answered', 'n_problems', 'status'], 'category')
+    >>> list(meta.columns)
+    ['total', 'total_n_answered', 'total_prorated', 'n_answered', 'n_problems', 'status']
+    >>> str(meta["status"].dtype), str(meta["total_n_answered"].dtype)
+    ('category', 'int64')
     """
     ins = load_instrument(instrument)
     chosen, cutoffs = select_scales(ins, scales, allow_provisional=allow_provisional)
@@ -131,10 +133,7 @@ def problems_meta() -> pd.DataFrame:
     """The empty problems table (:data:`alliance_score.frame.PROBLEM_COLUMNS`)."""
     text = _text_dtype()
     return pd.DataFrame(
-        {
-            c: pd.Series(np.empty(0), dtype=np.int64 if c == "row" else text)
-            for c in PROBLEM_COLUMNS
-        }
+        {c: pd.Series(np.empty(0), dtype=np.int64 if c == "row" else text) for c in PROBLEM_COLUMNS}
     )
 
 
@@ -272,7 +271,8 @@ def score_frame(
 
 
 def _score_part(part: pd.DataFrame, ins: Instrument, options: dict[str, Any]) -> pd.DataFrame:
-    return _score_pandas(part, ins, **options)
+    scores: pd.DataFrame = _score_pandas(part, ins, **options)
+    return scores
 
 
 def _score_with_problems(
@@ -310,7 +310,9 @@ def _pick(pair: tuple[pd.DataFrame, pd.DataFrame], which: int) -> pd.DataFrame:
 def _tree_merge(dask: Any, parts: list[Any]) -> Any:
     """Merge delayed partial statistics pairwise, in a balanced tree."""
     while len(parts) > 1:
-        merged = [dask.delayed(_merge2)(a, b) for a, b in zip(parts[::2], parts[1::2])]
+        merged = [
+            dask.delayed(_merge2)(a, b) for a, b in zip(parts[::2], parts[1::2], strict=False)
+        ]
         if len(parts) % 2:
             merged.append(parts[-1])
         parts = merged

@@ -260,9 +260,11 @@ class PartialNestedICC(Partial):
                 seen = sub.loc[sub["therapist"].notna()]
                 by = seen.groupby("therapist", sort=False)["mean"]
                 means = by.mean()
-                spread = ((seen["mean"] - by.transform("mean")) ** 2).groupby(
-                    seen["therapist"], sort=False
-                ).sum()
+                spread = (
+                    ((seen["mean"] - by.transform("mean")) ** 2)
+                    .groupby(seen["therapist"], sort=False)
+                    .sum()
+                )
                 icc = _icc(by.size(), means, spread.reindex(means.index), group_size)
                 rows.append({**head, "level": "therapist", **icc})
         out = pd.DataFrame(rows)
