@@ -266,13 +266,20 @@ def score_frame(
         "allow_provisional": allow_provisional,
     }
     if not return_problems:
-        return data.map_partitions(_score_part, ins, options, meta=meta, enforce_metadata=False)
+        return data.map_partitions(
+            _score_part, ins, options, meta, meta=meta, enforce_metadata=False
+        )
     return _score_with_problems(data, ins, mapping, options, meta)
 
 
-def _score_part(part: pd.DataFrame, ins: Instrument, options: dict[str, Any]) -> pd.DataFrame:
+def _score_part(
+    part: pd.DataFrame, ins: Instrument, options: dict[str, Any], meta: pd.DataFrame
+) -> pd.DataFrame:
     scores: pd.DataFrame = _score_pandas(part, ins, **options)
-    return scores
+    # pandas may narrow a kept object column of text to its text dtype, depending on the
+    # partition's values: keep the input's dtype, so that every partition matches meta
+    changed = {c: meta[c].dtype for c in options["keep"] if scores[c].dtype != meta[c].dtype}
+    return scores.astype(changed) if changed else scores
 
 
 def _score_with_problems(
@@ -283,7 +290,7 @@ def _score_with_problems(
     lengths = tuple(int(n) for n in dask.compute(*[dask.delayed(len)(p) for p in parts]))
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64).tolist()
     results = [
-        dask.delayed(_score_problems_part)(p, ins, options, first)
+        dask.delayed(_score_problems_part)(p, ins, options, meta, first)
         for p, first in zip(parts, offsets, strict=True)
     ]
     scores = dd.from_delayed(
@@ -296,11 +303,17 @@ def _score_with_problems(
 
 
 def _score_problems_part(
-    part: pd.DataFrame, ins: Instrument, options: dict[str, Any], first_row: int
+    part: pd.DataFrame,
+    ins: Instrument,
+    options: dict[str, Any],
+    meta: pd.DataFrame,
+    first_row: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     result = _score_pandas(part, ins, first_row=first_row, return_problems=True, **options)
     problems = result.problems.astype(problems_meta().dtypes.to_dict())
-    return result.scores, problems
+    scores = result.scores
+    changed = {c: meta[c].dtype for c in options["keep"] if scores[c].dtype != meta[c].dtype}
+    return (scores.astype(changed) if changed else scores), problems
 
 
 def _pick(pair: tuple[pd.DataFrame, pd.DataFrame], which: int) -> pd.DataFrame:
