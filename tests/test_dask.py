@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 from collections.abc import Iterator
 from typing import Any
 
-import dask
-import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,6 +19,8 @@ from alliance_score.errors import ColumnMappingError, DataError, ProvisionalScal
 from alliance_score.psychometrics import item_frequencies, reliability
 from alliance_score.sessions import nested_icc, summarize_clients
 
+dask: Any = importlib.import_module("dask")  # untyped: used through Any
+dd: Any = importlib.import_module("dask.dataframe")
 SETTINGS = settings(max_examples=15, deadline=None)
 CELLS = st.one_of(
     st.integers(0, 6),
@@ -49,9 +50,7 @@ def _partitioned(df: pd.DataFrame, sizes: list[int]) -> Any:
 @st.composite
 def tables(draw: st.DrawFn) -> pd.DataFrame:
     n = draw(st.integers(0, 30))
-    columns = {
-        f"wai_{i}": draw(st.lists(CELLS, min_size=n, max_size=n)) for i in range(1, 13)
-    }
+    columns = {f"wai_{i}": draw(st.lists(CELLS, min_size=n, max_size=n)) for i in range(1, 13)}
     frame = pd.DataFrame({"client": [f"c{i % 7}" for i in range(n)], **columns}, dtype=object)
     return frame.set_axis(pd.Index(draw(st.permutations(range(100, 100 + n)))), axis=0)
 
