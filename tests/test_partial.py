@@ -23,7 +23,7 @@ from alliance_score.partial._comoments import comoments, merge_comoments
 from alliance_score.psychometrics import item_frequencies, reliability
 from alliance_score.sessions import nested_icc
 
-SETTINGS = settings(max_examples=25, deadline=None)
+SETTINGS = settings(max_examples=15, deadline=None)
 TOL = 1e-9
 
 
