@@ -163,3 +163,20 @@ def test_inputs_that_are_not_one_parquet_dataset_exit_2(
     assert "same columns" in run(tmp_path)
     (tmp_path / "d.parquet").write_bytes(b"not parquet")
     assert "Cannot read" in run(tmp_path / "d.parquet")
+
+
+def test_a_partition_that_cannot_be_read_leaves_no_dataset(
+    client: Any, dataset: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = pd.read_parquet(dataset[0]).iloc[:2000]
+    good.to_parquet(tmp_path / "a.parquet", row_group_size=1000)
+    damaged = bytearray((tmp_path / "a.parquet").read_bytes())
+    damaged[200:1200] = b"\xff" * 1000  # inside the first row group's pages; footer intact
+    (tmp_path / "b.parquet").write_bytes(bytes(damaged))
+    (tmp_path / "a.parquet").unlink()
+    argv = ["score", str(tmp_path / "b.parquet"), "-i", "wai-sr", "--engine", "dask"]
+    argv += ["--scheduler", client.scheduler.address, "-o", str(tmp_path / "scores")]
+    assert main([*argv, "--problems", str(tmp_path / "problems")]) == 2
+    assert "Cannot read row group" in capsys.readouterr().err
+    assert not (tmp_path / "scores").exists()
+    assert not (tmp_path / "problems").exists()

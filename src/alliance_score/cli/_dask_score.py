@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, ProblemCode
+from ..errors import DataError, ProblemCode, UnreadableFileError
 from ..frame import score_frame
 from ..io.accounting import PROBLEM_FILE_COLUMNS
 from ..io.source import TableSource, require
@@ -144,23 +144,43 @@ def plan(files: list[str]) -> tuple[list[str], list[Part]]:
     return columns or [], parts
 
 
-def _empty_folder(path: str, option: str) -> None:
+def _empty_folder(path: str, option: str) -> bool:
+    """Check that ``path`` is a new or empty folder and create it; True if it was new."""
     if os.path.exists(path) and (not os.path.isdir(path) or os.listdir(path)):
         raise DataError(
             f"{option} {path!r} must be a new or empty folder (the dataset is written as "
             "one file per partition; old files would mix with the new ones)."
         )
-    os.makedirs(path, exist_ok=True)
+    new = not os.path.exists(path)
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise UnreadableFileError(f"Cannot create {path!r}: {exc.strerror or exc}.") from exc
+    return new
+
+
+def _remove_parts(path: str, created: bool) -> None:
+    """Undo a run that did not finish: its part files, and the folder if it made it."""
+    for name in os.listdir(path):
+        if name.startswith("part-") and name.endswith(".parquet"):
+            os.remove(os.path.join(path, name))
+    if created and not os.listdir(path):
+        os.rmdir(path)
 
 
 def _read(part: Part, columns: list[str]) -> pd.DataFrame:
     """The partition's raw cells, converted as the single-process parquet reader does."""
     pq = require("pyarrow.parquet", "Reading parquet files", "parquet")
-    file = pq.ParquetFile(part.path)
-    if file.metadata.num_row_groups:
-        table = file.read_row_group(part.row_group, columns=columns)
-    else:
-        table = file.schema_arrow.empty_table().select(columns)
+    try:
+        file = pq.ParquetFile(part.path)
+        if file.metadata.num_row_groups:
+            table = file.read_row_group(part.row_group, columns=columns)
+        else:
+            table = file.schema_arrow.empty_table().select(columns)
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise UnreadableFileError(
+            f"Cannot read row group {part.row_group} of {part.path!r}: {exc}."
+        ) from exc
     frame = pd.DataFrame(
         {i: table.column(c).to_pandas() for i, c in enumerate(columns)},
         index=pd.RangeIndex(table.num_rows),
@@ -294,9 +314,9 @@ def run(args: argparse.Namespace) -> int:
     outputs = [os.path.abspath(p) for p in (args.output, args.problems) if p]
     if len(set(outputs)) < len(outputs):
         raise DataError("The scores (-o) and the problems (--problems) need different folders.")
-    _empty_folder(args.output, "-o")
+    made = {args.output: _empty_folder(args.output, "-o")}
     if args.problems:
-        _empty_folder(args.problems, "--problems")
+        made[args.problems] = _empty_folder(args.problems, "--problems")
     items = list(dict.fromkeys(str(c) for c in mapping.values()))
     job = Job(
         columns=list(dict.fromkeys(keep + items)),
@@ -318,8 +338,14 @@ def run(args: argparse.Namespace) -> int:
         f"{sum(p.rows for p in parts):,} rows",
         quiet=quiet,
     )
-    with connect(args.scheduler, args.workers, quiet) as client:
-        summaries = score_parts(client, parts, job)
+    try:
+        with connect(args.scheduler, args.workers, quiet) as client:
+            summaries = score_parts(client, parts, job)
+    except BaseException:
+        # a dataset with some partitions missing must not look like a result
+        for folder, created in made.items():
+            _remove_parts(folder, created)
+        raise
     report = _report(summaries, sum(p.rows for p in parts))
     report["elapsed_seconds"] = round(time.perf_counter() - started, 3)
     report["input"] = {"format": "parquet", "files": len(files), "partitions": len(parts)}
