@@ -191,6 +191,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     rows = int(float(args.rows))
     folder = HERE / "data" / f"dask-{rows}"
+    print(f"load average {os.getloadavg()}; generating into {folder}", file=sys.stderr)
     started = time.perf_counter()
     if not (folder / "done").exists():
         generate(folder, rows, args.files)
@@ -202,6 +203,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if (out / sub).exists():
             raise SystemExit(f"{out / sub} exists; remove it first")
     load = os.getloadavg()
+    print(f"generated in {time.perf_counter() - started:.0f} s; scoring", file=sys.stderr)
     with (
         LocalCluster(
             n_workers=args.workers,
@@ -240,6 +242,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             ignore_index=True,
         )
         reliability_s = time.perf_counter() - start
+    print(f"scored in {scored:.0f} s, reliability in {reliability_s:.0f} s", file=sys.stderr)
     slice_rows, slice_s = single_process_rate(paths, args.slice_rows)
     start = time.perf_counter()
     reference = streamed_reliability(paths)
@@ -280,9 +283,11 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="3GiB")
     parser.add_argument("--slice-rows", type=int, default=4_000_000)
     parser.add_argument("--out", default=str(HERE / "data" / "dask-out"))
-    result = run(parser.parse_args())
-    json.dump(result, sys.stdout, indent=2)
-    print()
+    args = parser.parse_args()
+    result = run(args)
+    text = json.dumps(result, indent=2)
+    (HERE / "data" / f"dask-result-{int(float(args.rows))}.json").write_text(text + "\n")
+    print(text)
 
 
 if __name__ == "__main__":
