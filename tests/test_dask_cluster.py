@@ -180,3 +180,47 @@ def test_a_partition_that_cannot_be_read_leaves_no_dataset(
     assert "Cannot read row group" in capsys.readouterr().err
     assert not (tmp_path / "scores").exists()
     assert not (tmp_path / "problems").exists()
+
+
+def test_in_process_cluster_matches_the_single_process_files(tmp_path: Path) -> None:
+    """Threads in this process (the tasks' code runs here): files equal cell for cell."""
+    rng = np.random.default_rng(9)
+    cells = rng.integers(0, 7, size=(600, 12)).astype(float)
+    cells[rng.random(cells.shape) < 0.1] = np.nan
+    frame = pd.DataFrame(cells, columns=[f"wai_{i}" for i in range(1, 13)])
+    frame.insert(0, "client_id", [f"c{i % 450}" for i in range(600)])
+    frame.loc[[5, 77], "client_id"] = ""  # blank identifiers are not compared
+    for i, part in enumerate([frame.iloc[:250], frame.iloc[250:250], frame.iloc[250:]]):
+        part.to_parquet(tmp_path / f"in-{i}.parquet", row_group_size=100)
+    frame.to_parquet(tmp_path / "whole.parquet")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        code, text = _cli(
+            "score", str(tmp_path / "in-*.parquet"), "-i", "wai-sr", "--engine", "dask",
+            "--scheduler", cluster.scheduler_address, "-o", str(tmp_path / "s"),
+            "--problems", str(tmp_path / "p"), "--json",
+        )  # fmt: skip
+    single_code, single_text = _cli(
+        "score", str(tmp_path / "whole.parquet"), "-i", "wai-sr", "-o", str(tmp_path / "w.csv"),
+        "--problems", str(tmp_path / "wp.csv"), "--json",
+    )  # fmt: skip
+    report, single = json.loads(text), json.loads(single_text)
+    assert (code, report["status"], report["problems"]) == (
+        single_code,
+        single["status"],
+        single["problems"],
+    )
+    assert report["input"]["partitions"] == 3 + 1 + 4  # row groups; an empty file is one
+    assert report["keep"] == ["client_id"]
+    got = pd.read_parquet(tmp_path / "p")
+    assert set(got["file"]) <= {"in-0.parquet", "in-2.parquet"}
+    expected = pd.read_csv(tmp_path / "wp.csv", dtype=str, keep_default_na=False)
+    shown = got.drop(columns="file").astype(object).fillna("").astype(str)
+    pd.testing.assert_frame_equal(shown, expected, check_dtype=False)
+    scores = pd.read_parquet(tmp_path / "s")
+    pd.testing.assert_frame_equal(
+        scores.drop(columns="client_id"),
+        pd.read_csv(tmp_path / "w.csv").drop(columns="client_id"),
+        check_dtype=False,
+    )
