@@ -9,7 +9,9 @@ Every function here is a thin adapter (optional ``dask`` extra,
   data). With ``return_problems=True`` the problems come as a Dask DataFrame too, with
   row positions counted from the start of the whole table, as the command line's chunked
   reading does: the partitions' lengths are computed first, then each partition is scored
-  with ``first_row`` set to its offset.
+  with ``first_row`` set to its offset. The partitions are then fixed
+  (``to_delayed``/``from_delayed``, with the same explicit ``meta``), so that an
+  optimiser that fuses or splits partitions cannot put an offset on the wrong rows.
 * :func:`reliability`, :func:`item_frequencies` and :func:`nested_icc` compute mergeable
   partial statistics (:mod:`alliance_score.partial`) per partition, merge them in a tree
   and finish them: the result equals the pandas function on all rows at once.
