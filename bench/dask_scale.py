@@ -154,8 +154,9 @@ def streamed_reliability(paths: list[str], instrument_id: str = "wai-sr") -> pd.
     return pd.DataFrame(rows)
 
 
-def single_process_rate(paths: list[str], rows: int) -> tuple[int, float]:
-    """(rows, best seconds of 3): ``score_frame`` on an in-memory slice of the data."""
+def single_process_rate(paths: list[str], rows: int) -> tuple[int, float, float]:
+    """(rows, best seconds of 3, CPU seconds of that run): ``score_frame`` on an
+    in-memory slice of the data."""
     import pyarrow.parquet as pq
 
     import alliance_score as als
@@ -168,12 +169,21 @@ def single_process_rate(paths: list[str], rows: int) -> tuple[int, float]:
         if total >= rows:
             break
     frame = pd.concat(frames, ignore_index=True).iloc[:rows]
-    best = float("inf")
+    best = cpu_best = float("inf")
     for _ in range(3):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         als.score_frame(frame, "wai-sr", return_problems=True)
-        best = min(best, time.perf_counter() - start)
-    return len(frame), best
+        elapsed = time.perf_counter() - start
+        if elapsed < best:
+            best, cpu_best = elapsed, time.process_time() - cpu
+    return len(frame), best, cpu_best
+
+
+def _cpu_seconds() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _peak_rss_mib() -> float:
@@ -215,6 +225,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ) as cluster,
         Client(cluster) as client,
     ):
+        cpu_before = client.run(_cpu_seconds)
         start = time.perf_counter()
         code = main(
             [
@@ -234,6 +245,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             ]
         )
         scored = time.perf_counter() - start
+        cpu_after = client.run(_cpu_seconds)
+        worker_cpu = sum(cpu_after[w] - cpu_before.get(w, 0.0) for w in cpu_after)
         peaks = client.run(_peak_rss_mib)
         start = time.perf_counter()
         partial = asd.partial_reliability(dd.read_parquet(str(folder / "*.parquet")), "wai-sr")
@@ -243,7 +256,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         reliability_s = time.perf_counter() - start
     print(f"scored in {scored:.0f} s, reliability in {reliability_s:.0f} s", file=sys.stderr)
-    slice_rows, slice_s = single_process_rate(paths, args.slice_rows)
+    slice_rows, slice_s, slice_cpu = single_process_rate(paths, args.slice_rows)
     start = time.perf_counter()
     reference = streamed_reliability(paths)
     reference_s = time.perf_counter() - start
@@ -263,6 +276,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "single_slice_s": round(slice_s, 3),
         "single_rows_per_s": round(single),
         "per_core_ratio": round(per_core / single, 3),
+        "dask_worker_cpu_s": round(worker_cpu, 1),
+        "dask_rows_per_cpu_s": round(rows / worker_cpu),
+        "single_cpu_s": round(slice_cpu, 3),
+        "single_rows_per_cpu_s": round(slice_rows / slice_cpu),
+        "per_cpu_second_ratio": round((rows / worker_cpu) / (slice_rows / slice_cpu), 3),
         "worker_peak_rss_mib": {k: round(v) for k, v in peaks.items()},
         "reliability_s": round(reliability_s, 1),
         "reference_s": round(reference_s, 1),
