@@ -40,11 +40,37 @@ _COMPLETE, _PRORATED, _PARTIAL, _INSUFFICIENT, _INVALID = 0, 1, 2, 3, 4
 _MEAN, _SUM, _TCU, _POMP = 0, 1, 2, 3
 
 
-_SIGNATURE = (
-    "void(float64[:, :], int64, int8[:, :], boolean[:], boolean[:], float64[:], float64[:], "
-    "int64[:], int64[:], float64[:], int64[:, :], float64[:], int64[:], int64[:], float64[:], "
-    "boolean, int64, float64[:, :], int64[:, :], boolean[:, :], boolean[:, :], boolean[:, :], "
-    "int8[:], int64[:], int64[:])"
+def _array(dtype: Any, ndim: int, readonly: bool = False) -> Any:
+    return numba.types.Array(dtype, ndim, "A", readonly=readonly)
+
+
+_F8, _I8, _B1, _I1 = numba.float64, numba.int64, numba.boolean, numba.int8
+_SIGNATURE = numba.void(
+    _array(_F8, 2, readonly=True),  # x
+    _I8,  # rows
+    _array(_I1, 2),  # codes
+    _array(_B1, 1),  # checked
+    _array(_B1, 1),  # reverse
+    _array(_F8, 1),  # limits
+    _array(_F8, 1),  # missing
+    _array(_I8, 1),  # scale_ptr
+    _array(_I8, 1),  # scale_item
+    _array(_F8, 1),  # scale_weight
+    _array(_I8, 2),  # scale_info
+    _array(_F8, 1),  # scale_full
+    _array(_I8, 1),  # cut_scale
+    _array(_I8, 1),  # cut_cmp
+    _array(_F8, 1),  # cut_value
+    _B1,  # reject
+    _I8,  # row0
+    _array(_F8, 2),  # scores
+    _array(_I8, 2),  # n_answered
+    _array(_B1, 2),  # prorated
+    _array(_B1, 2),  # flags
+    _array(_B1, 2),  # flags_known
+    _array(_I1, 1),  # status
+    _array(_I8, 1),  # items_answered
+    _array(_I8, 1),  # n_problems
 )
 """One signature with any-layout arrays, so a single machine-code version serves every
 instrument and block (no recompilation for a new number of items or an array layout)."""
@@ -58,6 +84,116 @@ def _compile(function: Any) -> tuple[Any, bool]:
         return numba.njit(_SIGNATURE, cache=True, **options)(function), True
     except RuntimeError:  # pragma: no cover - depends on the file system
         return numba.njit(_SIGNATURE, **options)(function), False
+
+
+def _check(xs: Any, cell: Any, column: Any, lo: float, hi: float, step: float, grid: int) -> bool:
+    """Codes and values of numbers (CellRules.check_numbers); later rules win: off the
+    grid < out of range < infinite. Branch-free per cell, so the loop vectorises.
+    True when some cell has a problem."""
+    found = False
+    for i in range(xs.shape[0]):
+        v = xs[i]
+        if grid == 1:
+            off = (np.floor(v) != v) & (v == v)
+        elif grid == 2:
+            k = (v - lo) / step
+            off = np.abs(k - np.rint(k)) > _TOLERANCE
+        else:
+            off = False
+        c = np.int8(_NOT_ALLOWED) if off else np.int8(0)
+        c = np.int8(_OUT) if (v < lo) | (v > hi) else c
+        c = np.int8(_INF) if np.abs(v) == np.inf else c
+        cell[i] = c
+        column[i] = np.nan if c != 0 else v
+        found |= c != 0
+    return found
+
+
+def _declared(xs: Any, cell: Any, column: Any, missing: Any) -> None:
+    """Declared missing codes are fine cells with no value."""
+    for i in range(xs.shape[0]):
+        for q in range(missing.shape[0]):
+            if xs[i] == missing[q]:
+                cell[i] = 0
+                column[i] = np.nan
+
+
+def _store_codes(cell: Any, codes: Any) -> None:
+    for i in range(codes.shape[0]):
+        if cell[i] != 0:
+            codes[i] = cell[i]
+
+
+def _tally(
+    cell: Any, column: Any, problems: Any, answered: Any, pivot: float, flip: bool, found: bool
+) -> None:
+    """Count problem cells (when ``found``) and answers per row; reverse-key the item
+    (``min + max - x``)."""
+    if found:
+        for i in range(column.shape[0]):
+            problems[i] += cell[i] != 0
+    for i in range(column.shape[0]):
+        answered[i] += column[i] == column[i]
+    if flip:
+        for i in range(column.shape[0]):
+            column[i] = pivot - column[i]
+
+
+def _add(column: Any, count: Any, total: Any) -> None:
+    for i in range(column.shape[0]):
+        v = column[i]
+        a = v == v
+        count[i] += a
+        total[i] += v if a else 0.0
+
+
+def _add_weighted(column: Any, w: float, count: Any, total: Any, denominator: Any) -> None:
+    for i in range(column.shape[0]):
+        v = column[i]
+        a = v == v
+        count[i] += a
+        total[i] += w * (v if a else 0.0)
+        denominator[i] += w * (1.0 if a else 0.0)
+
+
+def _finish_scale(
+    method: int,
+    weighted: bool,
+    size: int,
+    min_answered: int,
+    full: float,
+    lo: float,
+    span: float,
+    total: Any,
+    denominator: Any,
+    count: Any,
+    bad: Any,
+    score: Any,
+    late: Any,
+    any_prorated: Any,
+    all_scored: Any,
+    any_scored: Any,
+) -> None:
+    """One scale's scores and proration for a sub-block (the numpy block scorer's rules)."""
+    m = score.shape[0]
+    for i in range(m):
+        score[i] = total[i] / (denominator[i] if weighted else float(count[i]))
+    if method == _SUM:
+        for i in range(m):
+            score[i] = total[i] if count[i] == size else score[i] * full
+    elif method == _TCU:
+        for i in range(m):
+            score[i] = score[i] * 10.0
+    elif method == _POMP:
+        for i in range(m):
+            score[i] = (score[i] - lo) / span * 100.0
+    for i in range(m):
+        scored = (count[i] >= min_answered) & ~bad[i]
+        score[i] = np.rint((score[i] if scored else np.nan) * 1e10) / 1e10
+        late[i] = scored & (count[i] < size)
+        any_prorated[i] |= late[i]
+        all_scored[i] &= scored
+        any_scored[i] |= scored
 
 
 def _fused_block(
@@ -97,146 +233,114 @@ def _fused_block(
     n_items = x.shape[1]
     n_scales = scale_info.shape[0]
     n_cuts = cut_scale.shape[0]
+    n_missing = missing.shape[0]
     lo, hi, step, grid = limits[0], limits[1], limits[2], int(limits[3])
     pivot = lo + hi
     span = hi - lo
     values = np.empty((n_items, SUB_ROWS), dtype=np.float64)
+    cell = np.empty(SUB_ROWS, dtype=np.int8)
     bad = np.empty(SUB_ROWS, dtype=np.bool_)
     answered = np.empty(SUB_ROWS, dtype=np.int64)
     problems = np.empty(SUB_ROWS, dtype=np.int64)
     total = np.empty(SUB_ROWS, dtype=np.float64)
     denominator = np.empty(SUB_ROWS, dtype=np.float64)
     count = np.empty(SUB_ROWS, dtype=np.int64)
+    late = np.empty(SUB_ROWS, dtype=np.bool_)
     any_prorated = np.empty(SUB_ROWS, dtype=np.bool_)
     all_scored = np.empty(SUB_ROWS, dtype=np.bool_)
     any_scored = np.empty(SUB_ROWS, dtype=np.bool_)
     block_scores = np.empty((n_scales, SUB_ROWS), dtype=np.float64)
     for start in range(0, rows, SUB_ROWS):
         m = min(SUB_ROWS, rows - start)
-        bad[:m] = False
-        answered[:m] = 0
+        r0 = row0 + start
         problems[:m] = 0
+        answered[:m] = 0
         for j in range(n_items):
-            pre = checked[j]
-            flip = reverse[j]
-            for i in range(m):
-                r = start + i
-                v = x[r, j]
-                if pre:
-                    c = codes[r, j]
-                else:
-                    c = 0
-                    if grid == 1:
-                        if np.rint(v) != v and not np.isnan(v):
-                            c = _NOT_ALLOWED
-                    elif grid == 2:
-                        k = (v - lo) / step
-                        if np.abs(k - np.rint(k)) > _TOLERANCE:
-                            c = _NOT_ALLOWED
-                    if v < lo or v > hi:
-                        c = _OUT
-                    if np.isinf(v):
-                        c = _INF
-                    declared = False
-                    for mv in missing:
-                        if v == mv:
-                            declared = True
-                    if declared:
-                        c = 0
-                        v = np.nan
-                    elif c != 0:
-                        v = np.nan
-                        codes[r, j] = c
-                if c != 0:
-                    problems[i] += 1
-                    bad[i] = True
-                if not np.isnan(v):
-                    answered[i] += 1
-                if flip:
-                    v = pivot - v
-                values[j, i] = v
+            xs = x[start : start + m, j]
+            column = values[j, :m]
+            if checked[j]:  # parsed from text: values valid or NaN, codes given
+                column[:] = xs
+                cell[:m] = codes[start : start + m, j]
+                found = True
+            else:
+                found = _check(xs, cell, column, lo, hi, step, grid)
+                if n_missing:
+                    _declared(xs, cell, column, missing)
+                if found:  # rare: write only then (the codes start as untouched zeros)
+                    _store_codes(cell, codes[start : start + m, j])
+            _tally(cell, column, problems, answered, pivot, reverse[j], found)
         for i in range(m):
+            bad[i] = reject and problems[i] != 0
             any_prorated[i] = False
             all_scored[i] = True
             any_scored[i] = False
-            if not reject:
-                bad[i] = False
         for s in range(n_scales):
-            method = scale_info[s, 0]
-            min_answered = scale_info[s, 1]
-            size = scale_info[s, 2]
             weighted = scale_info[s, 3] != 0
             total[:m] = 0.0
             denominator[:m] = 0.0
             count[:m] = 0
             for p in range(scale_ptr[s], scale_ptr[s + 1]):
-                j = scale_item[p]
-                w = scale_weight[p]
-                for i in range(m):
-                    v = values[j, i]
-                    a = not np.isnan(v)
-                    filled = v if a else 0.0
-                    if a:
-                        count[i] += 1
-                    if weighted:
-                        total[i] += w * filled
-                        denominator[i] += w * (1.0 if a else 0.0)
-                    else:
-                        total[i] += filled
-            full = scale_full[s]
-            for i in range(m):
-                r = row0 + start + i
-                d = denominator[i] if weighted else float(count[i])
-                mean = total[i] / d
-                if method == _MEAN:
-                    score = mean
-                elif method == _SUM:
-                    score = total[i] if count[i] == size else mean * full
-                elif method == _TCU:
-                    score = mean * 10.0
+                column = values[scale_item[p], :m]
+                if weighted:
+                    _add_weighted(column, scale_weight[p], count, total, denominator)
                 else:
-                    score = (mean - lo) / span * 100.0
-                scored = count[i] >= min_answered and not bad[i]
-                if not scored:
-                    score = np.nan
-                score = np.rint(score * 1e10) / 1e10
-                late = scored and count[i] < size
-                any_prorated[i] = any_prorated[i] or late
-                all_scored[i] = all_scored[i] and scored
-                any_scored[i] = any_scored[i] or scored
-                block_scores[s, i] = score
-                scores[r, s] = score
-                n_answered[r, s] = count[i]
-                prorated[r, s] = late
+                    _add(column, count, total)
+            _finish_scale(
+                scale_info[s, 0],
+                weighted,
+                scale_info[s, 2],
+                scale_info[s, 1],
+                scale_full[s],
+                lo,
+                span,
+                total,
+                denominator,
+                count,
+                bad,
+                block_scores[s, :m],
+                late,
+                any_prorated,
+                all_scored,
+                any_scored,
+            )
+            scores[r0 : r0 + m, s] = block_scores[s, :m]
+            n_answered[r0 : r0 + m, s] = count[:m]
+            prorated[r0 : r0 + m, s] = late[:m]
         for i in range(m):
-            r = row0 + start + i
             st = _PRORATED if any_prorated[i] else _COMPLETE
-            if not all_scored[i]:
-                st = _PARTIAL
-            if not any_scored[i]:
-                st = _INSUFFICIENT
-            if bad[i]:
-                st = _INVALID
-            status[r] = st
-            items_answered[r] = answered[i]
-            n_problems[r] = problems[i]
-            for q in range(n_cuts):
-                score = block_scores[cut_scale[q], i]
-                known = not np.isnan(score)
-                value = cut_value[q]
-                op = cut_cmp[q]
+            st = _PARTIAL if not all_scored[i] else st
+            st = _INSUFFICIENT if not any_scored[i] else st
+            status[r0 + i] = _INVALID if bad[i] else st
+        items_answered[r0 : r0 + m] = answered[:m]
+        n_problems[r0 : r0 + m] = problems[:m]
+        for q in range(n_cuts):
+            known = flags_known[r0 : r0 + m, q]
+            hit = flags[r0 : r0 + m, q]
+            value = cut_value[q]
+            op = cut_cmp[q]
+            score = block_scores[cut_scale[q], :m]
+            for i in range(m):
+                v = score[i]
                 if op == 0:
-                    hit = score < value
+                    h = v < value
                 elif op == 1:
-                    hit = score <= value
+                    h = v <= value
                 elif op == 2:
-                    hit = score > value
+                    h = v > value
                 else:
-                    hit = score >= value
-                flags[r, q] = hit and known
-                flags_known[r, q] = known
+                    h = v >= value
+                known[i] = v == v
+                hit[i] = h & (v == v)
 
 
+_HELPER: dict[str, Any] = {"nogil": True, "error_model": "numpy"}
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", numba.NumbaWarning)
+    _check = numba.njit(**_HELPER)(_check)
+    _declared = numba.njit(**_HELPER)(_declared)
+    _store_codes = numba.njit(**_HELPER)(_store_codes)
+    _tally = numba.njit(**_HELPER)(_tally)
+    _add = numba.njit(**_HELPER)(_add)
+    _add_weighted = numba.njit(**_HELPER)(_add_weighted)
+    _finish_scale = numba.njit(**_HELPER)(_finish_scale)
     fused_block, uses_cache = _compile(_fused_block)

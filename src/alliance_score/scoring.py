@@ -32,6 +32,7 @@ Scoring semantics
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Sequence
@@ -350,6 +351,7 @@ def _numba_kernel(required: bool) -> Any:
     if "module" in _KERNEL_STATE:
         return _KERNEL_STATE["module"]
     began = time.perf_counter()
+    module: Any
     try:
         from . import _kernel_numba as module
     except ImportError as exc:
@@ -357,7 +359,7 @@ def _numba_kernel(required: bool) -> Any:
             from .errors import MissingDependencyError
 
             raise MissingDependencyError(
-                f"{KERNEL_ENV}=numba needs numba: pip install 'alliance-score[fast]'"
+                f"The compiled kernel ({KERNEL_ENV}=numba)", "numba", "fast"
             ) from exc
         module = None
     else:
@@ -493,15 +495,16 @@ def score_columns(
 
 
 def _blocks(n: int, columns: Sequence[NDArray[Any]]) -> Any:
-    """``(start, stop, buffer)`` per block: the block's cells gathered column-major."""
-    size = min(max(n, 1), FUSED_BLOCK_ROWS)
-    buffer = np.empty((size, len(columns)), dtype=np.float64, order="F")
-    for start in range(0, n, size):
-        stop = min(n, start + size)
-        x = buffer[: stop - start]
+    """``(start, stop, buffer)`` per block: the block's cells gathered into a
+    column-major (Fortran-contiguous) float64 buffer, reused from block to block."""
+    buffer = np.empty((min(n, FUSED_BLOCK_ROWS), len(columns)), dtype=np.float64, order="F")
+    for start in range(0, n, FUSED_BLOCK_ROWS):
+        stop = min(n, start + FUSED_BLOCK_ROWS)
+        if stop - start < len(buffer):  # the last, shorter block
+            buffer = np.empty((stop - start, len(columns)), dtype=np.float64, order="F")
         for j, column in enumerate(columns):
-            x[:, j] = column[start:stop]
-        yield start, stop, x
+            buffer[:, j] = column[start:stop]
+        yield start, stop, buffer
 
 
 def _score_numpy(
@@ -586,5 +589,27 @@ def _score_numba(
         n_problems,
     )
     n = len(columns[0]) if columns else 0
+    whole = _strided_matrix(columns)
+    if whole is not None:  # one call, no copy: the kernel reads the columns where they are
+        module.fused_block(whole, n, codes, *arguments, offset, *outputs)
+        return
     for start, stop, x in _blocks(n, columns):
         module.fused_block(x, stop - start, codes[start:stop], *arguments, offset + start, *outputs)
+
+
+def _strided_matrix(columns: Sequence[NDArray[Any]]) -> NDArray[np.float64] | None:
+    """The columns as one ``rows x items`` view when they are float64 columns of one
+    two-dimensional array, equally spaced (a DataFrame built from a 2-D array, or a
+    slice of one); None otherwise (then they are copied block by block)."""
+    first = columns[0]
+    if not all(
+        isinstance(c, np.ndarray) and c.dtype == np.float64 and c.ndim == 1 for c in columns
+    ) or any(c.strides != first.strides or len(c) != len(first) for c in columns):
+        return None
+    addresses = [c.__array_interface__["data"][0] for c in columns]
+    gap = addresses[1] - addresses[0] if len(columns) > 1 else 8
+    if any(b - a != gap for a, b in itertools.pairwise(addresses)):
+        return None
+    return np.lib.stride_tricks.as_strided(
+        first, shape=(len(first), len(columns)), strides=(first.strides[0], gap)
+    )
