@@ -48,8 +48,8 @@ if TYPE_CHECKING:  # imported on first use (below), so that the package starts f
         item_frequencies,
         item_matrix,
         psychometric_report,
-        reliability,
     )
+    from .psychometrics.reliability import reliability
     from .registry import InstrumentSummary, list_instruments, load_instrument, parse_instrument
     from .response import Response, ScoreResult, score_response
     from .scoring import Status, score_matrix
