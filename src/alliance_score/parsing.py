@@ -168,7 +168,10 @@ def parse_column(
     numbers = numeric_values(series)
     if numbers is not None:
         return rules.check_numbers(np.asarray(numbers, dtype=np.float64))
-    positions, uniques = pd.factorize(_distinct_types(series), use_na_sentinel=True)
+    if isinstance(dtype, pd.CategoricalDtype):  # already factorised (the CSV reader's items)
+        positions, uniques = series.cat.codes.to_numpy(), dtype.categories
+    else:
+        positions, uniques = pd.factorize(_distinct_types(series), use_na_sentinel=True)
     interpreted = [rules.interpret(u) for u in uniques]
     u_values = np.array([v for v, _ in interpreted], dtype=np.float64)
     u_pre = np.array([c for _, c in interpreted], dtype=np.int8)

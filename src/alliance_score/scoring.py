@@ -329,9 +329,11 @@ KERNEL_ENV: Final = "ALLIANCE_SCORE_KERNEL"
 """Environment variable choosing the kernel of :func:`score_columns`: ``auto`` (default:
 the compiled kernel when numba is installed and the batch is large), ``numba`` (always the
 compiled kernel; an error when numba is missing) or ``numpy``."""
-NUMBA_MIN_ROWS: Final = 50_000
+NUMBA_MIN_ROWS: Final = 1_000_000
 """Under ``auto``, smaller batches use the numpy path: importing numba and loading its
-cached kernel costs more than it saves on them (results are identical either way)."""
+cached kernel (about 0.5 s once per process) costs more than it saves on them, so the
+command line, which scores a file in chunks, keeps to numpy unless asked (results are
+identical either way)."""
 FUSED_BLOCK_ROWS: Final = 1 << 15
 """Rows gathered into one column-major buffer and handed to the kernel at a time."""
 _METHODS: Final = {"mean": 0, "sum": 1, "tcu": 2, "pomp": 3}
