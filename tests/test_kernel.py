@@ -65,10 +65,13 @@ def raw_cells(draw: st.DrawFn, ins: Instrument) -> np.ndarray[Any, np.dtype[np.f
 
 
 def _frame(ins: Instrument, x: np.ndarray[Any, Any], layout: str) -> pd.DataFrame:
-    """The cells as a DataFrame: one 2-D block, separate columns, or some as text."""
+    """The cells as a DataFrame: one 2-D block (column- or row-major), separate columns,
+    or some as text."""
     names = list(ins.item_ids)
     if layout == "block":  # one float64 block: the kernel reads it in place
         return pd.DataFrame(np.asfortranarray(x), columns=names)
+    if layout == "c-block":
+        return pd.DataFrame(np.ascontiguousarray(x), columns=names)
     columns: dict[str, Any] = {n: x[:, j].copy() for j, n in enumerate(names)}
     if layout == "text":  # odd columns as text, parsed before the kernel
         for n in names[1::2]:
@@ -110,7 +113,7 @@ def _reference(
 def test_compiled_and_numpy_kernels_agree(data: st.DataObject) -> None:
     ins = data.draw(weighted_instruments())
     x = data.draw(raw_cells(ins))
-    layout = data.draw(st.sampled_from(["block", "columns", "text"]))
+    layout = data.draw(st.sampled_from(["block", "c-block", "columns", "text"]))
     on_invalid = data.draw(st.sampled_from(["reject", "missing"]))
     declare = data.draw(st.booleans())
     frame = _frame(ins, x, layout)
@@ -138,7 +141,7 @@ def test_numpy_kernel_equals_parsing_then_scoring(data: st.DataObject) -> None:
     """Without numba (the fallback path alone), against the unfused reference."""
     ins = data.draw(weighted_instruments())
     x = data.draw(raw_cells(ins))
-    frame = _frame(ins, x, data.draw(st.sampled_from(["block", "columns", "text"])))
+    frame = _frame(ins, x, data.draw(st.sampled_from(["block", "c-block", "columns", "text"])))
     declare = data.draw(st.booleans())
     with pytest.MonkeyPatch.context() as mp:
         got = _run(mp, "numpy", frame, ins, declare=declare)
@@ -215,3 +218,33 @@ def test_auto_uses_the_compiled_kernel_for_large_batches(monkeypatch: pytest.Mon
     assert info["compiled"] in (True, False)
     assert info["cache_dir"] is None or os.path.isdir(info["cache_dir"])
     assert scores["status"].tolist() == ["complete", "complete", "invalid"]
+
+
+@needs_numba
+@pytest.mark.parametrize("layout", ["row-major", "column-major", "separate", "one-row"])
+def test_compiled_kernel_reads_every_layout_like_numpy(layout: str) -> None:
+    """Columns of a row-major or column-major 2-D array are read in place (the compiled
+    kernel's two versions), separate columns are gathered block by block."""
+    ins = load_instrument("wai-sr")
+    rng = np.random.default_rng(7)
+    n = 1 if layout == "one-row" else 70_000  # more than one block of rows
+    x = rng.integers(0, 7, (n, 12)).astype(float)
+    x[rng.random((n, 12)) < 0.05] = np.nan
+    x[rng.random((n, 12)) < 0.01] = 2.5
+    if layout == "column-major":
+        x = np.asfortranarray(x)
+    columns = [x[:, j] if layout != "separate" else x[:, j].copy() for j in range(12)]
+    results = []
+    for kernel in ("numba", "numpy"):
+        codes = np.zeros((n, 12), dtype=np.int8, order="F")
+        out, problems = score_columns(
+            columns, ins, CellRules.build(ins), codes=codes, checked=[False] * 12, kernel=kernel
+        )
+        results.append((out, problems, codes))
+    (a, pa_, ca), (b, pb, cb) = results
+    np.testing.assert_array_equal(a.scores, b.scores)
+    np.testing.assert_array_equal(a.status, b.status)
+    np.testing.assert_array_equal(a.n_answered, b.n_answered)
+    np.testing.assert_array_equal(a.flags, b.flags)
+    np.testing.assert_array_equal(pa_, pb)
+    np.testing.assert_array_equal(ca, cb)

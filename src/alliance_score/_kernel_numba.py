@@ -23,13 +23,14 @@ memory in each process instead.
 
 from __future__ import annotations
 
+import types
 import warnings
 from typing import Any
 
 import numba
 import numpy as np
 
-__all__ = ["SUB_ROWS", "fused_block", "uses_cache"]
+__all__ = ["SUB_ROWS", "fused_block", "fused_block_f", "uses_cache"]
 
 SUB_ROWS = 2048
 """Rows validated and accumulated at a time: the per-scale accumulators stay in cache."""
@@ -46,7 +47,7 @@ def _array(dtype: Any, ndim: int, readonly: bool = False) -> Any:
 
 _F8, _I8, _B1, _I1 = numba.float64, numba.int64, numba.boolean, numba.int8
 _SIGNATURE = numba.void(
-    _array(_F8, 2, readonly=True),  # x
+    _array(_F8, 2, readonly=True),  # x (any layout)
     _I8,  # rows
     _array(_I1, 2),  # codes
     _array(_B1, 1),  # checked
@@ -72,18 +73,27 @@ _SIGNATURE = numba.void(
     _array(_I8, 1),  # items_answered
     _array(_I8, 1),  # n_problems
 )
-"""One signature with any-layout arrays, so a single machine-code version serves every
-instrument and block (no recompilation for a new number of items or an array layout)."""
+_SIGNATURE_F = numba.void(numba.types.Array(_F8, 2, "F", readonly=True), *_SIGNATURE.args[1:])
+"""Two machine-code versions serve every instrument and block (no recompilation for a
+new number of items): one for column-major cells (a block buffer, or the columns of a
+DataFrame built from a 2-D array), where loads vectorise, and one for any layout."""
 
 
-def _compile(function: Any) -> tuple[Any, bool]:
+def _compile(function: Any, signature: Any) -> tuple[Any, bool]:
     """``function`` compiled now (or loaded from the on-disk cache), or compiled without a
     cache when no cache folder is writable (numba refuses ``cache=True`` then)."""
     options: dict[str, Any] = {"nogil": True, "error_model": "numpy"}
     try:
-        return numba.njit(_SIGNATURE, cache=True, **options)(function), True
+        return numba.njit(signature, cache=True, **options)(function), True
     except RuntimeError:  # pragma: no cover - depends on the file system
-        return numba.njit(_SIGNATURE, **options)(function), False
+        return numba.njit(signature, **options)(function), False
+
+
+def _renamed(function: Any, name: str) -> Any:
+    """A copy of ``function`` under another name (its own dispatcher and cache file)."""
+    copy = types.FunctionType(function.__code__.replace(co_name=name), function.__globals__, name)
+    copy.__qualname__ = name
+    return copy
 
 
 def _check(xs: Any, cell: Any, column: Any, lo: float, hi: float, step: float, grid: int) -> bool:
@@ -343,4 +353,5 @@ with warnings.catch_warnings():
     _add = numba.njit(**_HELPER)(_add)
     _add_weighted = numba.njit(**_HELPER)(_add_weighted)
     _finish_scale = numba.njit(**_HELPER)(_finish_scale)
-    fused_block, uses_cache = _compile(_fused_block)
+    fused_block, uses_cache = _compile(_fused_block, _SIGNATURE)
+    fused_block_f, _ = _compile(_renamed(_fused_block, "_fused_block_f"), _SIGNATURE_F)

@@ -593,10 +593,19 @@ def _score_numba(
     n = len(columns[0]) if columns else 0
     whole = _strided_matrix(columns)
     if whole is not None:  # one call, no copy: the kernel reads the columns where they are
-        module.fused_block(whole, n, codes, *arguments, offset, *outputs)
+        _kernel_for(module, whole)(whole, n, codes, *arguments, offset, *outputs)
         return
     for start, stop, x in _blocks(n, columns):
-        module.fused_block(x, stop - start, codes[start:stop], *arguments, offset + start, *outputs)
+        _kernel_for(module, x)(
+            x, stop - start, codes[start:stop], *arguments, offset + start, *outputs
+        )
+
+
+def _kernel_for(module: Any, x: NDArray[np.float64]) -> Any:
+    """The compiled version for ``x``'s layout: column-major (numba types an array that is
+    both C- and F-contiguous, one column or one row, as C), or any other."""
+    column_major = x.flags.f_contiguous and not x.flags.c_contiguous
+    return module.fused_block_f if column_major else module.fused_block
 
 
 def _strided_matrix(columns: Sequence[NDArray[Any]]) -> NDArray[np.float64] | None:
