@@ -96,7 +96,9 @@ def _renamed(function: Any, name: str) -> Any:
     return copy
 
 
-def _check(xs: Any, cell: Any, column: Any, lo: float, hi: float, step: float, grid: int) -> bool:
+def _check(
+    xs: Any, cell: Any, column: Any, lo: float, hi: float, step: float, grid: int
+) -> bool:  # pragma: no cover - compiled
     """Codes and values of numbers (CellRules.check_numbers); later rules win: off the
     grid < out of range < infinite. Branch-free per cell, so the loop vectorises.
     True when some cell has a problem."""
@@ -119,7 +121,7 @@ def _check(xs: Any, cell: Any, column: Any, lo: float, hi: float, step: float, g
     return found
 
 
-def _declared(xs: Any, cell: Any, column: Any, missing: Any) -> None:
+def _declared(xs: Any, cell: Any, column: Any, missing: Any) -> None:  # pragma: no cover - compiled
     """Declared missing codes are fine cells with no value."""
     for i in range(xs.shape[0]):
         for q in range(missing.shape[0]):
@@ -128,7 +130,7 @@ def _declared(xs: Any, cell: Any, column: Any, missing: Any) -> None:
                 column[i] = np.nan
 
 
-def _store_codes(cell: Any, codes: Any) -> None:
+def _store_codes(cell: Any, codes: Any) -> None:  # pragma: no cover - compiled
     for i in range(codes.shape[0]):
         if cell[i] != 0:
             codes[i] = cell[i]
@@ -136,7 +138,7 @@ def _store_codes(cell: Any, codes: Any) -> None:
 
 def _tally(
     cell: Any, column: Any, problems: Any, answered: Any, pivot: float, flip: bool, found: bool
-) -> None:
+) -> None:  # pragma: no cover - compiled
     """Count problem cells (when ``found``) and answers per row; reverse-key the item
     (``min + max - x``)."""
     if found:
@@ -149,7 +151,7 @@ def _tally(
             column[i] = pivot - column[i]
 
 
-def _add(column: Any, count: Any, total: Any) -> None:
+def _add(column: Any, count: Any, total: Any) -> None:  # pragma: no cover - compiled
     for i in range(column.shape[0]):
         v = column[i]
         a = v == v
@@ -157,7 +159,9 @@ def _add(column: Any, count: Any, total: Any) -> None:
         total[i] += v if a else 0.0
 
 
-def _add_weighted(column: Any, w: float, count: Any, total: Any, denominator: Any) -> None:
+def _add_weighted(
+    column: Any, w: float, count: Any, total: Any, denominator: Any
+) -> None:  # pragma: no cover - compiled
     for i in range(column.shape[0]):
         v = column[i]
         a = v == v
@@ -183,7 +187,7 @@ def _finish_scale(
     any_prorated: Any,
     all_scored: Any,
     any_scored: Any,
-) -> None:
+) -> None:  # pragma: no cover - compiled
     """One scale's scores and proration for a sub-block (the numpy block scorer's rules)."""
     m = score.shape[0]
     for i in range(m):

@@ -208,7 +208,7 @@ def score_frame(
     scores = _assemble(data, ins, kernel, n_problems, keep, provisional)
     if not return_problems:
         return scores
-    problems = _problems(data, ins, mapping, rules, cell_codes, first_row)
+    problems = _problems(data, ins, mapping, rules, cell_codes, n_problems, first_row)
     return FrameResult(scores, problems, ins, mapping, provisional)
 
 
@@ -322,9 +322,12 @@ def _problems(
     mapping: ColumnMap,
     rules: CellRules,
     cell_codes: NDArray[np.int8],
+    n_problems: NDArray[np.int64],
     first_row: int,
 ) -> pd.DataFrame:
-    rows, cols = np.nonzero(cell_codes)
+    with_problems = np.flatnonzero(n_problems)  # only these rows are searched
+    sub_rows, cols = np.nonzero(cell_codes[with_problems])
+    rows = with_problems[sub_rows]
     order = np.lexsort((cols, rows))  # row by row, items in instrument order
     rows, cols = rows[order], cols[order]
     rule = rules.describe()
