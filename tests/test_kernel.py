@@ -248,3 +248,28 @@ def test_compiled_kernel_reads_every_layout_like_numpy(layout: str) -> None:
     np.testing.assert_array_equal(a.flags, b.flags)
     np.testing.assert_array_equal(pa_, pb)
     np.testing.assert_array_equal(ca, cb)
+
+
+@needs_numba
+def test_without_a_writable_cache_folder_the_kernel_compiles_in_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import numba
+
+    from alliance_score import _kernel_numba
+
+    real = numba.njit
+
+    def no_cache(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("cache"):  # what numba raises when no cache folder is writable
+            raise RuntimeError("cannot cache function: no locator available")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(numba, "njit", no_cache)
+
+    def plus_one(x: float) -> float:
+        return x + 1.0
+
+    compiled, cached = _kernel_numba._compile(plus_one, "float64(float64)")
+    assert cached is False
+    assert compiled(1.0) == 2.0

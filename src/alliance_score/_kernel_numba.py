@@ -85,7 +85,7 @@ def _compile(function: Any, signature: Any) -> tuple[Any, bool]:
     options: dict[str, Any] = {"nogil": True, "error_model": "numpy"}
     try:
         return numba.njit(signature, cache=True, **options)(function), True
-    except RuntimeError:  # pragma: no cover - depends on the file system
+    except RuntimeError:  # no writable cache folder: compile in memory
         return numba.njit(signature, **options)(function), False
 
 
