@@ -74,9 +74,8 @@ def main() -> None:
             base.append(run(args.base, args.rows, name))
             now.append(run(here, args.rows, name))
         rows = args.rows // 10 if name == "reliability" else args.rows
-        print(
-            f"| {name} | {rows} | {min(base):.2f} | {min(now):.2f} | {min(now) / min(base):.2f} |"
-        )
+        ratio = min(now) / min(base)
+        print(f"| {name} | {rows} | {min(base):.2f} | {min(now):.2f} | {ratio:.2f} |")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from ..io.writers import output_format, writing
 from ..mapping import ColumnMap, missing_columns_message, resolve_columns
 from ..registry import load_instrument
 from ..scoring import STATUS_ORDER
+from . import _dask_score
 from ._common import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -114,6 +115,7 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help=f"read delimited text in chunks of about N bytes (default {CHUNK_BYTES})",
     )
+    _dask_score.add_options(parser)
     parser.set_defaults(handler=run)
 
 
@@ -142,6 +144,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``score`` for parsed arguments; returns the exit code."""
+    if getattr(args, "engine", "local") == "dask":
+        return _dask_score.run(args)
     with terminate_as_interrupt(), input_path(args.input) as path:
         return _run(args, path)
 
