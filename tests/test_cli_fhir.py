@@ -300,3 +300,12 @@ def test_sigterm_leaves_no_partial_output(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_output_to_a_folder_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "fhir", "questionnaire", "srs", "-o", str(tmp_path))
+    assert code == 2 and "names a folder" in err
+    source = _ndjson(tmp_path / "in.ndjson", _responses())
+    missing = tmp_path / "no" / "such" / "obs.ndjson"
+    code, _, err = _run(capsys, "fhir", "score", str(source), "-o", str(missing))
+    assert code == 2 and "Cannot write" in err
