@@ -309,3 +309,16 @@ def test_output_to_a_folder_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixt
     missing = tmp_path / "no" / "such" / "obs.ndjson"
     code, _, err = _run(capsys, "fhir", "score", str(source), "-o", str(missing))
     assert code == 2 and "Cannot write" in err
+
+
+@pytest.mark.parametrize("command", ["score", "check", "show", "fhir", ""])
+def test_the_fhir_subcommands_are_not_listed_as_commands(command: str) -> None:
+    """``fhir score`` is a subcommand of ``fhir``: building the parser for any command
+    (which lists the others from their source) sees one ``score`` command."""
+    from alliance_score.cli import build_parser
+
+    parser = build_parser(command)
+    (commands,) = [a for a in parser._actions if a.dest == "command"]
+    names = list(commands.choices or ())
+    assert names.count("score") == 1 and names.count("fhir") == 1
+    assert "questionnaire" not in names

@@ -86,6 +86,10 @@ def _declared_commands(module: str) -> list[tuple[str, str]] | None:
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr == "add_parser"
+            # commands are added to register()'s ``subparsers``; a command's own
+            # subcommands (``fhir score``) are added to another object
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "subparsers"
         ):
             continue
         name = node.args[0] if node.args else None
