@@ -30,11 +30,11 @@ from numpy.typing import NDArray
 
 from ._version import __version__
 from .errors import ColumnMappingError, DataError, Problem, ProblemCode
-from .instrument import Instrument
+from .instrument import Cutoff, Instrument, Scale
 from .mapping import ColumnMap, resolve_columns
-from .parsing import CODES, CellRules, parse_column
+from .parsing import CODES, CellRules, numeric_values, parse_column
 from .registry import resolve_instrument
-from .scoring import STATUS_ORDER, KernelResult, score_matrix, select_scales
+from .scoring import STATUS_ORDER, KernelResult, score_columns, select_scales
 
 __all__ = ["PROBLEM_COLUMNS", "FrameResult", "OnInvalid", "score_frame"]
 
@@ -205,36 +205,67 @@ def score_frame(
     chosen, cutoffs = select_scales(ins, scales, allow_provisional=allow_provisional)
     mapping = resolve_columns(data.columns, ins, items)
     rules = CellRules.build(ins, missing_codes=missing_codes, labels=labels)
-    parts: list[KernelResult] = []
-    codes: list[NDArray[np.int8]] = []
-    for start in range(0, max(len(data), 1), FRAME_BLOCK_ROWS):
-        block = data.iloc[start : start + FRAME_BLOCK_ROWS]
-        matrix, block_codes = _parse(block, ins, mapping, rules)
-        invalid = (block_codes != 0).any(axis=1) if on_invalid == "reject" else None
-        parts.append(score_matrix(matrix, ins, scales=chosen, cutoffs=cutoffs, invalid=invalid))
-        codes.append(block_codes)
-    kernel = parts[0] if len(parts) == 1 else KernelResult.concat(parts)
-    cell_codes = codes[0] if len(codes) == 1 else np.concatenate(codes)
+    kernel, cell_codes, n_problems = _score(
+        data, ins, mapping, rules, chosen, cutoffs, reject=on_invalid == "reject"
+    )
     provisional = tuple(
         [s.id for s in chosen if s.status == "provisional"]
         + [c.flag for c in cutoffs if c.status == "provisional"]
     )
-    scores = _assemble(data, ins, kernel, cell_codes, keep, provisional)
+    scores = _assemble(data, ins, kernel, n_problems, keep, provisional)
     if not return_problems:
         return scores
-    problems = _problems(data, ins, mapping, rules, cell_codes, first_row)
+    problems = _problems(data, ins, mapping, rules, cell_codes, n_problems, first_row)
     return FrameResult(scores, problems, ins, mapping, provisional)
 
 
-def _parse(
-    data: pd.DataFrame, ins: Instrument, mapping: ColumnMap, rules: CellRules
-) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
+def _score(
+    data: pd.DataFrame,
+    ins: Instrument,
+    mapping: ColumnMap,
+    rules: CellRules,
+    scales: tuple[Scale, ...],
+    cutoffs: tuple[Cutoff, ...],
+    *,
+    reject: bool,
+) -> tuple[KernelResult, NDArray[np.int8], NDArray[np.int64]]:
+    """Parse and score ``data``: (kernel results, cell codes, problem cells per row).
+
+    Numeric item columns go to the fused kernel as they are (validated there, in the
+    same pass that scores them); text and mixed columns are parsed first, block by
+    block, so the parsed values never exceed a block of :data:`FRAME_BLOCK_ROWS` rows.
+    """
     n = len(data)
-    matrix = np.empty((n, len(ins.items)), dtype=np.float64, order="F")
-    codes = np.empty((n, len(ins.items)), dtype=np.int8, order="F")
-    for j, item in enumerate(ins.item_ids):
-        matrix[:, j], codes[:, j] = parse_column(_column(data, mapping[item]), rules)
-    return matrix, codes
+    series = [_column(data, mapping[item]) for item in ins.item_ids]
+    numeric = [numeric_values(s) for s in series]
+    codes = np.zeros((n, len(series)), dtype=np.int8, order="F")
+    out = KernelResult.empty(n, scales, cutoffs)
+    n_problems = np.empty(n, dtype=np.int64)
+    checked = [x is None for x in numeric]
+    step = FRAME_BLOCK_ROWS if any(checked) else max(n, 1)
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        columns: list[NDArray[Any]] = []
+        for j, (s, x) in enumerate(zip(series, numeric, strict=True)):
+            if x is not None:
+                columns.append(x[start:stop])
+            else:
+                values, codes[start:stop, j] = parse_column(s.iloc[start:stop], rules)
+                columns.append(values)
+        score_columns(
+            columns,
+            ins,
+            rules,
+            codes=codes[start:stop],
+            checked=checked,
+            scales=scales,
+            cutoffs=cutoffs,
+            reject=reject,
+            out=out,
+            n_problems=n_problems,
+            offset=start,
+        )
+    return out, codes, n_problems
 
 
 def _column(data: pd.DataFrame, label: Hashable) -> pd.Series:
@@ -248,7 +279,7 @@ def _assemble(
     data: pd.DataFrame,
     ins: Instrument,
     k: KernelResult,
-    cell_codes: NDArray[np.int8],
+    n_problems: NDArray[np.int64],
     keep: Sequence[Hashable],
     provisional: tuple[str, ...],
 ) -> pd.DataFrame:
@@ -265,7 +296,7 @@ def _assemble(
     for j, cut in enumerate(k.cutoffs):
         computed[cut.flag] = pd.arrays.BooleanArray(k.flags[:, j], ~k.flags_known[:, j])
     computed["n_answered"] = k.items_answered
-    computed["n_problems"] = (cell_codes != 0).sum(axis=1).astype(np.int64)
+    computed["n_problems"] = n_problems
     if provisional:
         marker = ";".join(provisional)
         computed["provisional"] = pd.Categorical.from_codes(
@@ -298,6 +329,7 @@ def _problems(
     mapping: ColumnMap,
     rules: CellRules,
     cell_codes: NDArray[np.int8],
+    n_problems: NDArray[np.int64],
     first_row: int,
 ) -> pd.DataFrame:
     """One record per problem cell, row by row, items in instrument order.
@@ -306,7 +338,9 @@ def _problems(
     million invalid cells holds a handful of distinct values), so that input where every
     cell is invalid costs about as much per cell as valid input.
     """
-    rows, cols = np.nonzero(cell_codes)
+    with_problems = np.flatnonzero(n_problems)  # only these rows are searched
+    sub_rows, cols = np.nonzero(cell_codes[with_problems])
+    rows = with_problems[sub_rows]
     order = np.lexsort((cols, rows))  # row by row, items in instrument order
     rows, cols = rows[order], cols[order]
     n = len(rows)

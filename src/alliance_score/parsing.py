@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from .errors import ProblemCode
 from .instrument import Instrument
 
-__all__ = ["CODES", "DEFAULT_MISSING_TOKENS", "CellRules", "parse_column"]
+__all__ = ["CODES", "DEFAULT_MISSING_TOKENS", "CellRules", "numeric_values", "parse_column"]
 
 DEFAULT_MISSING_TOKENS: Final = frozenset({"", "na", "n/a", "nan", "null", "."})
 
@@ -168,13 +168,13 @@ def parse_column(
     if pd.api.types.is_bool_dtype(dtype):
         codes = np.where(series.isna().to_numpy(), _OK, _TYPE).astype(np.int8)
         return np.full(len(series), np.nan), codes
-    if (
-        pd.api.types.is_numeric_dtype(dtype)
-        and not pd.api.types.is_complex_dtype(dtype)
-        and not isinstance(dtype, pd.CategoricalDtype)
-    ):
-        return rules.check_numbers(_float64(series))
-    positions, uniques = pd.factorize(_distinct_types(series), use_na_sentinel=True)
+    numbers = numeric_values(series)
+    if numbers is not None:
+        return rules.check_numbers(np.asarray(numbers, dtype=np.float64))
+    if isinstance(dtype, pd.CategoricalDtype):  # already factorised (the CSV reader's items)
+        positions, uniques = series.cat.codes.to_numpy(), dtype.categories
+    else:
+        positions, uniques = pd.factorize(_distinct_types(series), use_na_sentinel=True)
     interpreted = [rules.interpret(u) for u in uniques]
     u_values = np.array([v for v, _ in interpreted], dtype=np.float64)
     u_pre = np.array([c for _, c in interpreted], dtype=np.int8)
@@ -185,6 +185,28 @@ def parse_column(
     u_values = np.append(u_values, np.nan)
     u_codes = np.append(u_codes, _OK).astype(np.int8)
     return u_values[positions], u_codes[positions]
+
+
+def numeric_values(series: pd.Series) -> NDArray[np.floating | np.integer] | None:
+    """A column of real numbers as an array of its cells (NaN = missing), unchecked; None
+    for any other column (text, mixed, boolean, complex, categorical).
+
+    Integer and float64 columns backed by numpy come without a copy (the scoring kernel
+    converts and validates them block by block); nullable and narrow float columns are
+    converted (see :func:`_float64`).
+    """
+    dtype = series.dtype
+    if (
+        not pd.api.types.is_numeric_dtype(dtype)
+        or pd.api.types.is_bool_dtype(dtype)
+        or pd.api.types.is_complex_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+    ):
+        return None
+    if isinstance(dtype, np.dtype) and (dtype.kind in "iu" or dtype == np.float64):
+        values: NDArray[np.floating | np.integer] = series.to_numpy()
+        return values
+    return _float64(series)
 
 
 def _float64(series: pd.Series) -> NDArray[np.float64]:

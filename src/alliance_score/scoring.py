@@ -32,10 +32,13 @@ Scoring semantics
 
 from __future__ import annotations
 
+import itertools
+import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,7 +46,18 @@ from numpy.typing import NDArray
 from .errors import ProvisionalScaleError
 from .instrument import Cutoff, Instrument, Scale
 
-__all__ = ["KernelResult", "Status", "score_matrix", "select_scales"]
+if TYPE_CHECKING:
+    from .parsing import CellRules
+
+__all__ = [
+    "KERNEL_ENV",
+    "KernelResult",
+    "Status",
+    "kernel_info",
+    "score_columns",
+    "score_matrix",
+    "select_scales",
+]
 
 SCORE_DECIMALS: Final = 10
 
@@ -82,6 +96,21 @@ class KernelResult:
     """``(n_rows,)`` index into :data:`STATUS_ORDER`."""
     items_answered: NDArray[np.int64]
     """``(n_rows,)`` answered items over the whole instrument."""
+
+    @classmethod
+    def empty(cls, n: int, scales: tuple[Scale, ...], cutoffs: tuple[Cutoff, ...]) -> KernelResult:
+        """Uninitialised column-major arrays for ``n`` rows, to be filled by a kernel."""
+        return cls(
+            scales=scales,
+            cutoffs=cutoffs,
+            scores=np.empty((n, len(scales)), dtype=np.float64, order="F"),
+            n_answered=np.empty((n, len(scales)), dtype=np.int64, order="F"),
+            prorated=np.empty((n, len(scales)), dtype=bool, order="F"),
+            flags=np.empty((n, len(cutoffs)), dtype=bool, order="F"),
+            flags_known=np.empty((n, len(cutoffs)), dtype=bool, order="F"),
+            status=np.empty(n, dtype=np.int8),
+            items_answered=np.empty(n, dtype=np.int64),
+        )
 
     @classmethod
     def concat(cls, parts: Sequence[KernelResult]) -> KernelResult:
@@ -187,17 +216,7 @@ def score_matrix(
     chosen_cutoffs = tuple(instrument.cutoffs if cutoffs is None else cutoffs)
     n = x.shape[0]
     plan = _Plan(instrument, chosen, chosen_cutoffs)
-    out = KernelResult(
-        scales=chosen,
-        cutoffs=chosen_cutoffs,
-        scores=np.empty((n, len(chosen)), dtype=np.float64, order="F"),
-        n_answered=np.empty((n, len(chosen)), dtype=np.int64, order="F"),
-        prorated=np.empty((n, len(chosen)), dtype=bool, order="F"),
-        flags=np.empty((n, len(chosen_cutoffs)), dtype=bool, order="F"),
-        flags_known=np.empty((n, len(chosen_cutoffs)), dtype=bool, order="F"),
-        status=np.empty(n, dtype=np.int8),
-        items_answered=np.empty(n, dtype=np.int64),
-    )
+    out = KernelResult.empty(n, chosen, chosen_cutoffs)
     bad = np.zeros(n, dtype=bool) if invalid is None else np.asarray(invalid, dtype=bool)
     for start in range(0, n, BLOCK_ROWS):
         rows = slice(start, min(n, start + BLOCK_ROWS))
@@ -299,3 +318,309 @@ _COMPARE = {
     ">": np.greater,
     ">=": np.greater_equal,
 }
+
+
+# --------------------------------------------------------------------------------------
+# The fused kernel: validation and scoring in one pass over each row block
+# --------------------------------------------------------------------------------------
+
+KernelName = Literal["auto", "numba", "numpy"]
+KERNEL_ENV: Final = "ALLIANCE_SCORE_KERNEL"
+"""Environment variable choosing the kernel of :func:`score_columns`: ``auto`` (default:
+the compiled kernel when numba is installed and the batch is large), ``numba`` (always the
+compiled kernel; an error when numba is missing) or ``numpy``."""
+NUMBA_MIN_ROWS: Final = 1_000_000
+"""Under ``auto``, smaller batches use the numpy path: importing numba and loading its
+cached kernel (about 0.5 s once per process) costs more than it saves on them, so the
+command line, which scores a file in chunks, keeps to numpy unless asked (results are
+identical either way)."""
+FUSED_BLOCK_ROWS: Final = 1 << 15
+"""Rows gathered into one column-major buffer and handed to the kernel at a time."""
+_METHODS: Final = {"mean": 0, "sum": 1, "tcu": 2, "pomp": 3}
+_COMPARISONS: Final = {"<": 0, "<=": 1, ">": 2, ">=": 3}
+_KERNEL_STATE: dict[str, Any] = {}
+
+
+def _requested_kernel(kernel: str | None) -> KernelName:
+    name = (kernel or os.environ.get(KERNEL_ENV) or "auto").strip().lower()
+    if name not in ("auto", "numba", "numpy"):
+        raise ValueError(f"{KERNEL_ENV} must be 'auto', 'numba' or 'numpy'; got {name!r}")
+    return name  # type: ignore[return-value]
+
+
+def _numba_kernel(required: bool) -> Any:
+    """The compiled kernel module, or None when numba is not installed (and not required)."""
+    if "module" in _KERNEL_STATE:
+        return _KERNEL_STATE["module"]
+    began = time.perf_counter()
+    module: Any
+    try:
+        from . import _kernel_numba as module
+    except ImportError as exc:
+        if required:
+            from .errors import MissingDependencyError
+
+            raise MissingDependencyError(
+                f"The compiled kernel ({KERNEL_ENV}=numba)", "numba", "fast"
+            ) from exc
+        module = None
+    else:
+        # importing compiles the kernel, or loads it from the on-disk cache
+        _KERNEL_STATE["load_seconds"] = round(time.perf_counter() - began, 3)
+    _KERNEL_STATE["module"] = module
+    return module
+
+
+def kernel_info() -> dict[str, Any]:
+    """How batches are scored in this process, for run reports.
+
+    ``kernel`` is the kernel that scored the last batch (``numba`` or ``numpy``),
+    ``requested`` the :data:`KERNEL_ENV` setting. Once the compiled kernel is loaded,
+    ``load_seconds`` is what loading it cost this process (importing numba, then
+    compiling the kernel, or loading it from the on-disk cache), ``compiled`` whether it
+    had to be compiled (no usable cache entry), and ``cache_dir`` the cache folder
+    (``None`` when no folder was writable and the kernel lives in memory only).
+
+    >>> sorted(kernel_info())
+    ['cache_dir', 'compiled', 'kernel', 'load_seconds', 'requested']
+    """
+    module = _KERNEL_STATE.get("module")
+    info: dict[str, Any] = {
+        "kernel": _KERNEL_STATE.get("last", "numpy"),
+        "requested": _requested_kernel(None),
+        "load_seconds": _KERNEL_STATE.get("load_seconds"),
+        "compiled": None,
+        "cache_dir": None,
+    }
+    if module is not None:
+        dispatcher = module.fused_block
+        cache = getattr(dispatcher, "_cache", None)
+        folder = getattr(cache, "_cache_path", None)
+        info["cache_dir"] = str(folder) if folder and module.uses_cache else None
+        info["compiled"] = not sum(dispatcher.stats.cache_hits.values())
+    return info
+
+
+def score_columns(
+    columns: Sequence[NDArray[Any]],
+    instrument: Instrument,
+    rules: CellRules,
+    *,
+    codes: NDArray[np.int8],
+    checked: Sequence[bool],
+    scales: Sequence[Scale] | None = None,
+    cutoffs: Sequence[Cutoff] | None = None,
+    reject: bool = True,
+    out: KernelResult | None = None,
+    n_problems: NDArray[np.int64] | None = None,
+    offset: int = 0,
+    kernel: str | None = None,
+) -> tuple[KernelResult, NDArray[np.int64]]:
+    """Validate and score item columns in one pass over each block of rows.
+
+    ``columns[j]`` holds item ``j``'s cells (``instrument.items`` order) as numbers of
+    any real dtype, NaN = missing. A column whose ``checked[j]`` is true was parsed from
+    text already: its values are valid or NaN and its cell codes are in ``codes[:, j]``;
+    the other columns are validated here with ``rules`` (range, grid, finiteness,
+    declared missing codes; see :meth:`CellRules.check_numbers
+    <alliance_score.parsing.CellRules.check_numbers>`), their codes written to ``codes``
+    (which must hold zeros there). With ``reject`` a row with a problem cell gets status
+    ``invalid`` and no scores; otherwise invalid cells count as missing.
+
+    Results go to ``out`` and ``n_problems`` (problem cells per row) from row
+    ``offset`` when given, else to new arrays. ``kernel`` (default: the
+    :data:`KERNEL_ENV` environment variable, else ``auto``) chooses the compiled or the
+    numpy kernel; both give identical results.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alliance_score import load_instrument
+    >>> from alliance_score.parsing import CellRules
+    >>> srs = load_instrument("srs")
+    >>> cells = [np.array([9.1, 12.0]), np.array([8.9, 5.0]), np.array([9.0, 5.0]),
+    ...          np.array([9.0, np.nan])]
+    >>> codes = np.zeros((2, 4), dtype=np.int8, order="F")
+    >>> result, problems = score_columns(
+    ...     cells, srs, CellRules.build(srs), codes=codes, checked=[False] * 4
+    ... )
+    >>> result.scores[:, -1].tolist(), problems.tolist(), codes[1].tolist()
+    ([36.0, nan], [0, 1], [3, 0, 0, 0])
+    """
+    chosen = tuple(instrument.scales if scales is None else scales)
+    chosen_cutoffs = tuple(instrument.cutoffs if cutoffs is None else cutoffs)
+    n_items = len(instrument.items)
+    if len(columns) != n_items or len(checked) != n_items:
+        raise ValueError(f"expected {n_items} columns for {instrument.ref}; got {len(columns)}")
+    n = len(columns[0]) if columns else 0
+    if out is None:
+        out = KernelResult.empty(n, chosen, chosen_cutoffs)
+        offset = 0
+    if n_problems is None:
+        n_problems = np.empty(len(out.status), dtype=np.int64)
+    name = _requested_kernel(kernel)
+    module = None
+    if name == "numba" or (name == "auto" and n >= NUMBA_MIN_ROWS):
+        module = _numba_kernel(required=name == "numba")
+    if module is not None:
+        _score_numba(
+            module,
+            columns,
+            instrument,
+            rules,
+            codes,
+            checked,
+            chosen,
+            chosen_cutoffs,
+            reject,
+            out,
+            n_problems,
+            offset,
+        )
+        _KERNEL_STATE["last"] = "numba"
+    else:
+        _score_numpy(
+            columns,
+            instrument,
+            rules,
+            codes,
+            checked,
+            chosen,
+            chosen_cutoffs,
+            reject,
+            out,
+            n_problems,
+            offset,
+        )
+        _KERNEL_STATE["last"] = "numpy"
+    return out, n_problems
+
+
+def _blocks(n: int, columns: Sequence[NDArray[Any]]) -> Any:
+    """``(start, stop, buffer)`` per block: the block's cells gathered into a
+    column-major (Fortran-contiguous) float64 buffer, reused from block to block."""
+    buffer = np.empty((min(n, FUSED_BLOCK_ROWS), len(columns)), dtype=np.float64, order="F")
+    for start in range(0, n, FUSED_BLOCK_ROWS):
+        stop = min(n, start + FUSED_BLOCK_ROWS)
+        if stop - start < len(buffer):  # the last, shorter block
+            buffer = np.empty((stop - start, len(columns)), dtype=np.float64, order="F")
+        for j, column in enumerate(columns):
+            buffer[:, j] = column[start:stop]
+        yield start, stop, buffer
+
+
+def _score_numpy(
+    columns: Sequence[NDArray[Any]],
+    instrument: Instrument,
+    rules: CellRules,
+    codes: NDArray[np.int8],
+    checked: Sequence[bool],
+    scales: tuple[Scale, ...],
+    cutoffs: tuple[Cutoff, ...],
+    reject: bool,
+    out: KernelResult,
+    n_problems: NDArray[np.int64],
+    offset: int,
+) -> None:
+    plan = _Plan(instrument, scales, cutoffs)
+    n = len(columns[0]) if columns else 0
+    for start, stop, x in _blocks(n, columns):
+        block_codes = codes[start:stop]
+        for j, pre in enumerate(checked):
+            if not pre:
+                x[:, j], block_codes[:, j] = rules.check_numbers(x[:, j])
+        problem = block_codes != 0
+        bad = problem.any(axis=1) if reject else np.zeros(stop - start, dtype=bool)
+        plan.score_block(x, bad, out, slice(offset + start, offset + stop))
+        n_problems[offset + start : offset + stop] = problem.sum(axis=1)
+
+
+def _score_numba(
+    module: Any,
+    columns: Sequence[NDArray[Any]],
+    instrument: Instrument,
+    rules: CellRules,
+    codes: NDArray[np.int8],
+    checked: Sequence[bool],
+    scales: tuple[Scale, ...],
+    cutoffs: tuple[Cutoff, ...],
+    reject: bool,
+    out: KernelResult,
+    n_problems: NDArray[np.int64],
+    offset: int,
+) -> None:
+    position = {item.id: j for j, item in enumerate(instrument.items)}
+    pointer, members, weights, info, full = [0], [], [], [], []
+    for s in scales:
+        members += [position[i] for i in s.items]
+        weights += [s.weight(i) for i in s.items] if s.weights else [1.0] * len(s.items)
+        pointer.append(len(members))
+        info.append((_METHODS[s.method], s.min_answered, len(s.items), int(bool(s.weights))))
+        full.append(float(sum(s.weight(i) for i in s.items)) if s.weights else float(len(s.items)))
+    index = {s.id: k for k, s in enumerate(scales)}
+    step = rules.step
+    if step is None:
+        grid = 0
+    elif step == 1 and float(rules.lo).is_integer():
+        grid = 1
+    else:
+        grid = 2
+    arguments = (
+        np.array(checked, dtype=np.bool_),
+        np.array([item.reverse for item in instrument.items], dtype=np.bool_),
+        np.array([rules.lo, rules.hi, step or 1.0, grid], dtype=np.float64),
+        np.array(sorted(rules.missing_numbers), dtype=np.float64),
+        np.array(pointer, dtype=np.int64),
+        np.array(members, dtype=np.int64),
+        np.array(weights, dtype=np.float64),
+        np.array(info, dtype=np.int64).reshape(len(scales), 4),
+        np.array(full, dtype=np.float64),
+        np.array([index[c.scale] for c in cutoffs], dtype=np.int64),
+        np.array([_COMPARISONS[c.comparison] for c in cutoffs], dtype=np.int64),
+        np.array([c.value for c in cutoffs], dtype=np.float64),
+        bool(reject),
+    )
+    outputs = (
+        out.scores,
+        out.n_answered,
+        out.prorated,
+        out.flags,
+        out.flags_known,
+        out.status,
+        out.items_answered,
+        n_problems,
+    )
+    n = len(columns[0]) if columns else 0
+    whole = _strided_matrix(columns)
+    if whole is not None:  # one call, no copy: the kernel reads the columns where they are
+        _kernel_for(module, whole)(whole, n, codes, *arguments, offset, *outputs)
+        return
+    for start, stop, x in _blocks(n, columns):
+        _kernel_for(module, x)(
+            x, stop - start, codes[start:stop], *arguments, offset + start, *outputs
+        )
+
+
+def _kernel_for(module: Any, x: NDArray[np.float64]) -> Any:
+    """The compiled version for ``x``'s layout: column-major (numba types an array that is
+    both C- and F-contiguous, one column or one row, as C), or any other."""
+    column_major = x.flags.f_contiguous and not x.flags.c_contiguous
+    return module.fused_block_f if column_major else module.fused_block
+
+
+def _strided_matrix(columns: Sequence[NDArray[Any]]) -> NDArray[np.float64] | None:
+    """The columns as one ``rows x items`` view when they are float64 columns of one
+    two-dimensional array, equally spaced (a DataFrame built from a 2-D array, or a
+    slice of one); None otherwise (then they are copied block by block)."""
+    first = columns[0]
+    if not all(
+        isinstance(c, np.ndarray) and c.dtype == np.float64 and c.ndim == 1 for c in columns
+    ) or any(c.strides != first.strides or len(c) != len(first) for c in columns):
+        return None
+    addresses = [c.__array_interface__["data"][0] for c in columns]
+    gap = addresses[1] - addresses[0] if len(columns) > 1 else 8
+    if any(b - a != gap for a, b in itertools.pairwise(addresses)):
+        return None
+    return np.lib.stride_tricks.as_strided(
+        first, shape=(len(first), len(columns)), strides=(first.strides[0], gap)
+    )

@@ -14,16 +14,16 @@ assembles them and maps exceptions to exit codes:
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
+import importlib
+import importlib.util
 import os
 import sys
 import warnings
 from collections.abc import Sequence
 
 from .._version import __version__
-from ..errors import AllianceScoreError, AllianceScoreWarning
-from . import _common
-from ._common import EXIT_USAGE
 
 EXIT_BROKEN_PIPE = 141
 """Exit code when standard output is closed by its reader (128 + SIGPIPE, as a shell
@@ -43,7 +43,14 @@ COMMANDS: tuple[str, ...] = (
 """Modules under ``alliance_score.cli`` that register a subcommand, in help order."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``alliance-score`` parser.
+
+    With ``command=None`` every command module is imported and registers its command.
+    With a command name, only the module that provides it is imported; the others'
+    commands are listed from their source (name and help line, read without importing
+    them), so ``--help`` and the light commands start without pandas, pyarrow or scipy.
+    """
     parser = argparse.ArgumentParser(
         prog="alliance-score",
         description="Score validated therapeutic-alliance questionnaires.",
@@ -52,15 +59,66 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"alliance-score {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        module = __import__(f"{__name__}.{name}", fromlist=["register"])
-        module.register(subparsers)
+        listed = None if command is None else _declared_commands(name)
+        if listed is None or command in dict(listed):
+            module = importlib.import_module(f"{__name__}.{name}")
+            module.register(subparsers)
+        else:
+            for sub, help_line in listed:
+                subparsers.add_parser(sub, help=help_line, add_help=False)
     return parser
+
+
+def _declared_commands(module: str) -> list[tuple[str, str]] | None:
+    """``(command, help line)`` for each ``subparsers.add_parser`` call in a command
+    module's source, or None when they are not all plain text (then the module is imported)."""
+    spec = importlib.util.find_spec(f"{__name__}.{module}")
+    loader = getattr(spec, "loader", None) if spec is not None else None
+    try:
+        source = loader.get_source(spec.name) if loader is not None and spec else None
+    except (ImportError, OSError):  # pragma: no cover - a module without source
+        source = None
+    if source is None:  # pragma: no cover - compiled-only installs
+        return None
+    found: list[tuple[str, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "add_parser"
+            # top-level commands only: ``subparsers.add_parser``, not a command's own
+            # sub-commands (``fhir score``), which are added to another object
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "subparsers"
+        ):
+            continue
+        name = node.args[0] if node.args else None
+        help_text = next((k.value for k in node.keywords if k.arg == "help"), None)
+        if not (
+            isinstance(name, ast.Constant)
+            and isinstance(name.value, str)
+            and isinstance(help_text, ast.Constant)
+            and isinstance(help_text.value, str)
+        ):
+            return None
+        found.append((name.value, help_text.value))
+    return found or None
+
+
+def _command_word(argv: Sequence[str]) -> str:
+    """The command named on the command line ("" when none is)."""
+    return next((word for word in argv if not word.startswith("-")), "")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_word(words))
+    args = parser.parse_args(words)
+    # imported only now, so that ``--help`` and usage errors never load them
+    from ..errors import AllianceScoreError, AllianceScoreWarning
+    from . import _common
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default", AllianceScoreWarning)  # shown, once each
@@ -68,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             code: int = args.handler(args)
     except AllianceScoreError as exc:
         _common.error(str(exc))
-        return EXIT_USAGE
+        return _common.EXIT_USAGE
     except KeyboardInterrupt:
         _common.error("Interrupted.")
         return 130
