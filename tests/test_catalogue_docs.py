@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from alliance_score import score_response
+from alliance_score import load_instrument, score_response
 
 from .catalogue_docs_runner import blocks, run_page
 
@@ -50,7 +50,9 @@ def test_example_cutoff_boundary(
     answers = {str(i + 1): a for i, a in enumerate(trust_answers)}
     answers |= {"5": "4", "6": "4", "7": "4", "8": "4"}
     result = score_response(
-        str(ROOT / "examples" / "recovery-alliance.toml"), answers, allow_provisional=True
+        load_instrument(ROOT / "examples" / "recovery-alliance.toml"),
+        answers,
+        allow_provisional=True,
     )
     assert result.scores["trust"] == trust
     assert result.flags["trust_low"] is flag

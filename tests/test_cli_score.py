@@ -19,7 +19,7 @@ from alliance_score.io.writers import to_text
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 MESSY = EXAMPLES / "messy_wai_sr.csv"
-CLI_ONLY = ("input", "keep", "elapsed_seconds")
+CLI_ONLY = ("input", "keep", "elapsed_seconds", "definition")
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -368,11 +368,16 @@ def test_without_pyarrow_the_results_are_the_same(
 def test_sigterm_is_handled_like_ctrl_c_and_restored() -> None:
     import signal
 
-    from alliance_score.cli.score import _interrupt, _terminate_as_interrupt
+    from alliance_score.cli._common import (
+        TERMINATING_SIGNALS,
+        _interrupt,
+        terminate_as_interrupt,
+    )
 
-    before = signal.getsignal(signal.SIGTERM)
-    with _terminate_as_interrupt():
-        assert signal.getsignal(signal.SIGTERM) is _interrupt
+    before = [signal.getsignal(s) for s in TERMINATING_SIGNALS]
+    assert signal.SIGTERM in TERMINATING_SIGNALS and signal.SIGHUP in TERMINATING_SIGNALS
+    with terminate_as_interrupt():
+        assert all(signal.getsignal(s) is _interrupt for s in TERMINATING_SIGNALS)
         with pytest.raises(KeyboardInterrupt):
             _interrupt(signal.SIGTERM, None)
-    assert signal.getsignal(signal.SIGTERM) is before
+    assert [signal.getsignal(s) for s in TERMINATING_SIGNALS] == before

@@ -30,7 +30,15 @@ from alliance_score.io import (
         pytest.param("=1+1", "'=1+1", id="equals"),
         pytest.param("+cmd", "'+cmd", id="plus"),
         pytest.param("-2+3", "'-2+3", id="minus"),
-        pytest.param("-99", "'-99", id="text-that-is-a-negative-number"),
+        pytest.param("-99", "-99", id="text-that-is-exactly-a-number"),
+        pytest.param("+3.5", "+3.5", id="signed-decimal-is-a-number"),
+        pytest.param("-1e3", "-1e3", id="exponent-number"),
+        pytest.param("-1-1", "'-1-1", id="number-then-formula"),
+        pytest.param("\0=1", "'\0=1", id="leading-nul"),
+        pytest.param("  =1+1", "'  =1+1", id="spaces-before-equals"),
+        pytest.param("\u3000=1", "'\u3000=1", id="ideographic-space-before-equals"),
+        pytest.param("\uff1dSUM(A1)", "'\uff1dSUM(A1)", id="full-width-equals"),
+        pytest.param("\uff20x", "'\uff20x", id="full-width-at"),
         pytest.param("@SUM(A1)", "'@SUM(A1)", id="at"),
         pytest.param("\t=1", "'\t=1", id="tab"),
         pytest.param("\r=1", "'\r=1", id="carriage-return"),
@@ -47,7 +55,10 @@ def test_neutralise(cell: str, expected: str) -> None:
 @given(st.one_of(st.text(), st.text(alphabet="=+-@\t\r.eE0123456789 ", max_size=8)))
 def test_neutralised_text_never_starts_with_a_trigger(text: str) -> None:
     safe = neutralise(text)
-    assert not safe.startswith(FORMULA_TRIGGERS)
+    if re.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", text):
+        assert safe == text  # a number is never a formula
+    else:
+        assert not safe.lstrip(" \u00a0\u3000").startswith(FORMULA_TRIGGERS)
     assert safe.removeprefix("'") == text or safe == text
 
 

@@ -15,12 +15,14 @@ import pytest
 
 from alliance_score import (
     ColumnMappingError,
+    DataError,
     Instrument,
     MissingDependencyError,
     ProvisionalScaleError,
     load_instrument,
 )
 from alliance_score.cli import main
+from alliance_score.errors import ArgumentError
 from alliance_score.psychometrics import (
     FREQUENCY_COLUMNS,
     ITEM_COLUMNS,
@@ -35,6 +37,7 @@ from alliance_score.psychometrics import (
     reliability,
 )
 from alliance_score.psychometrics._moments import moments
+from alliance_score.sessions import two_way_icc
 
 WAI_COLUMNS = [f"wai_{i}" for i in range(1, 13)]
 
@@ -147,8 +150,13 @@ def test_reliability_without_ci_needs_no_scipy(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setitem(sys.modules, "scipy.stats", None)
     table = reliability(wai_s_frame(), "wai-s", ci=None)
     assert table[["alpha_ci_lower", "alpha_ci_upper", "ci_level"]].isna().all(axis=None)
+    assert (table["note"] == "").all()
+    # asked for an interval without scipy: the estimates, no interval, and the reason
+    without = reliability(wai_s_frame(), "wai-s")
+    pd.testing.assert_frame_equal(without.drop(columns="note"), table.drop(columns="note"))
+    assert without["note"].str.contains(r"alliance-score\[stats\]").all()
     with pytest.raises(MissingDependencyError, match=r"alliance-score\[stats\]"):
-        reliability(wai_s_frame(), "wai-s")
+        two_way_icc([[1, 2], [2, 3], [3, 5]], ci=0.95)
 
 
 @pytest.mark.parametrize("level", [0.0, 1.0, 1.5], ids=["zero", "one", "above-one"])
@@ -180,11 +188,21 @@ def test_listwise_drops_incomplete_rows_per_scale() -> None:
     assert n_rows == {"task": 290, "goal": 300, "bond": 300, "total": 290}
 
 
-def test_a_constant_item_gives_undefined_statistics_without_warnings() -> None:
+def test_a_constant_item_is_left_out_and_named_as_psych_does() -> None:
     frame = wai_s_frame()
     frame["wai_1"] = 4.0
-    table = reliability(frame, "wai-s")
-    assert table.loc[[0], ["alpha_std", "omega_total"]].isna().all(axis=None)
+    table = reliability(frame, "wai-s", allow_provisional=True).set_index("scale")
+    # item 1 belongs to task and total: both are computed without it, and say so
+    assert table.loc["task", "dropped_items"] == "1"
+    assert "had no variance" in str(table.loc["task", "note"])
+    assert table.loc["task", "n_items"] == 3
+    assert (
+        table.loc[["task", "total"], ["alpha", "alpha_std", "omega_total"]].notna().all(axis=None)
+    )
+    assert table.loc["goal", "dropped_items"] == ""
+    items = item_analysis(frame, "wai-s", allow_provisional=True).set_index(["scale", "item"])
+    assert items["r_drop"].loc[[("task", "1")]].isna().all()
+    assert items.loc[("task", "1"), "alpha_if_dropped"] == pytest.approx(table.loc["task", "alpha"])
     checks = check_keying(frame, "wai-s")
     assert set(checks.loc[checks["item"] == "1", "status"]) == {"pass", "skipped"}
 
@@ -477,3 +495,96 @@ def test_cli_min_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit):
         main(["check", str(path), "-i", "wai-sr", "--min-rows", "1"])
     assert "2 or more" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "call",
+    [reliability, item_analysis, check_keying, item_frequencies, psychometric_report],
+)
+def test_an_unknown_scale_is_a_library_error_with_a_suggestion(call: Any) -> None:
+    with pytest.raises(ArgumentError, match=r"has no scale 'totl'.*Did you mean 'total'"):
+        call(wai_s_frame(), "wai-s", scales=["totl"])
+
+
+def test_check_exits_2_for_an_unknown_scale(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "export.csv"
+    wai_s_frame().to_csv(path, index=False)
+    assert main(["check", str(path), "-i", "wai-s", "--scale", "nope"]) == 2
+    assert "has no scale 'nope'" in capsys.readouterr().err
+
+
+def test_psychometric_tables_are_rounded_to_ten_decimals() -> None:
+    report = psychometric_report(wai_s_frame(), "wai-s", allow_provisional=True)
+    for table in (report.reliability, report.items, report.frequencies, report.keying):
+        floats = table.select_dtypes("float").to_numpy(dtype=np.float64).ravel()
+        floats = floats[np.isfinite(floats)]
+        assert floats.size > 0
+        np.testing.assert_array_equal(floats, np.round(floats, 10))
+
+
+def test_item_matrix_takes_scales_and_allow_provisional_as_documented() -> None:
+    frame = wai_s_frame()
+    task = item_matrix(frame, "wai-s", scales=["task"], allow_provisional=True)
+    assert list(task.columns) == ["1", "2", "8", "12"]
+    pd.testing.assert_frame_equal(task, item_matrix(frame, "wai-s")[["1", "2", "8", "12"]])
+    with pytest.raises(ProvisionalScaleError):
+        item_matrix(frame, "wai-s", scales=["task"])
+
+
+def test_ci_defaults_to_95_percent_everywhere() -> None:
+    import inspect
+
+    from alliance_score.sessions import intraclass_correlations, rater_agreement
+
+    for function in (reliability, two_way_icc, rater_agreement, intraclass_correlations):
+        assert inspect.signature(function).parameters["ci"].default == 0.95, function
+
+
+def test_report_repr_is_one_line_and_notes_are_printed() -> None:
+    frame = wai_s_frame()
+    frame["wai_1"] = 4.0
+    report = psychometric_report(frame, "wai-s", allow_provisional=True)
+    text = repr(report)
+    assert "\n" not in text and text.startswith("<PsychometricReport wai-s@")
+    assert "had no variance" in report.to_text()
+
+
+SRS_COLUMNS = ["relationship", "goals", "approach", "overall"]
+
+
+@pytest.mark.parametrize(
+    ("keys", "options", "error", "match"),
+    [
+        ({"a": ["goals", "-approach"], "b": ["approach"]}, {}, ArgumentError, "one direction"),
+        ({"a": ["goals", "nope"]}, {}, DataError, "not in the data"),
+        ({"a b": ["goals"]}, {}, ArgumentError, "Scale names"),
+        ({"a": "goals"}, {}, ArgumentError, "list of item columns"),
+        ({"a": ["goals", "goals"]}, {}, ArgumentError, "twice"),
+        ({"a": ["goals", 3]}, {}, ArgumentError, "not a column name"),
+        ({"a": ["goals"]}, {"min": 5, "max": 5}, ArgumentError, "below max"),
+        ({"a": ["goals"]}, {"min": "1", "max": 6}, ArgumentError, "min must be a number"),
+        ({"a": ["goals"]}, {"min": 1, "max": float("inf")}, ArgumentError, "finite"),
+        ([("a", ["goals"])], {}, ArgumentError, "keys must map"),
+        ({"status": ["goals"]}, {}, ArgumentError, "Scale names"),
+        ({"a": ["goals"]}, {"instrument": "srs"}, ArgumentError, "instead of an instrument"),
+        ({"a": ["go als"]}, {}, ArgumentError, "rename it first"),
+    ],
+)
+def test_psych_style_keys_are_checked(
+    keys: Any, options: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    data = pd.DataFrame({c: [1.0, 2.0, 3.0, 4.0] for c in SRS_COLUMNS})
+    with pytest.raises(error, match=match):
+        reliability(data, keys=keys, **options)
+
+
+def test_keys_need_numbers_for_their_range_and_instruments_refuse_min_max() -> None:
+    words = pd.DataFrame({"goals": ["a", "b"], "approach": ["c", "d"]})
+    with pytest.raises(DataError, match="no numbers"):
+        reliability(words, keys={"a": ["goals", "approach"]})
+    with pytest.raises(ArgumentError, match="go with keys"):
+        reliability(wai_s_frame(), "wai-s", min=1, max=7)
+    with pytest.raises(ArgumentError, match="Give an instrument"):
+        reliability(wai_s_frame())

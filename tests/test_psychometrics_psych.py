@@ -9,24 +9,38 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from alliance_score.psychometrics import item_analysis, item_frequencies, reliability
+from alliance_score.psychometrics import (
+    check_keying,
+    item_analysis,
+    item_frequencies,
+    reliability,
+)
 
 REFERENCE = Path(__file__).parent / "reference"
 TOL = 1e-6
-DATASETS = {"wai_s": "wai-s", "wai_sr": "wai-sr", "srs": "srs"}
+DATASETS = {
+    "wai_s": "wai-s",
+    "wai_sr": "wai-sr",
+    "srs": "srs",
+    "constant": "wai-sr",
+    "keys": "keys",
+}
+KEYS = {"agree": ["-A1", "A2", "A3", "A4", "A5"], "conscientious": ["C1", "C2", "C3", "-C4", "-C5"]}
 Missing = Literal["pairwise", "listwise"]
 
 SCALE_STATS = {
     "n": "n_rows",
+    "n_items": "n_items",
     "alpha": "alpha",
     "alpha_std": "alpha_std",
     "average_r": "average_r",
+    "lambda6": "lambda6",
     "feldt_lower": "alpha_ci_lower",
     "feldt_upper": "alpha_ci_upper",
     "omega_total": "omega_total",
@@ -56,9 +70,12 @@ def raw(dataset: str) -> pd.DataFrame:
 
 @cache
 def ours(dataset: str, missing: Missing, ci: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    ins = DATASETS[dataset]
-    rel = reliability(raw(dataset), ins, missing=missing, ci=ci, allow_provisional=True)
-    items = item_analysis(raw(dataset), ins, missing=missing, allow_provisional=True)
+    if dataset == "keys":  # psych-style keys, no definition: psych::reverse.code(keys, x, 1, 6)
+        options: dict[str, Any] = {"keys": KEYS, "min": 1, "max": 6}
+    else:
+        options = {"instrument": DATASETS[dataset], "allow_provisional": True}
+    rel = reliability(raw(dataset), missing=missing, ci=ci, **options)
+    items = item_analysis(raw(dataset), missing=missing, **options)
     return rel.set_index("scale"), items.set_index(["scale", "item"])
 
 
@@ -141,6 +158,29 @@ def test_response_frequencies_match_psych(dataset: str) -> None:
         else:
             got = float(answers.get((str(item), float(label)), 0.0))
         assert got == pytest.approx(value, abs=TOL), (item, label)
+
+
+def test_check_keying_with_keys_uses_psych_r_drop() -> None:
+    checks = check_keying(raw("keys"), keys=KEYS, min=1, max=6)
+    assert (checks["status"] == "pass").all()
+    r_drop = checks[checks["check"] == "item_total"].set_index(["scale", "item"])["value"]
+    table = expected()
+    rows = table[(table["dataset"] == "keys") & (table["missing"] == "pairwise")]
+    want = rows[rows["statistic"] == "r_drop"].set_index(["scale", "item"])["value"]
+    np.testing.assert_allclose(r_drop.loc[want.index], want, rtol=0, atol=TOL)
+
+
+def test_keys_without_min_and_max_take_the_range_of_the_data_as_psych_alpha() -> None:
+    given = reliability(raw("keys"), keys=KEYS, min=1, max=6)
+    observed = reliability(raw("keys"), keys=KEYS)
+    pd.testing.assert_frame_equal(given, observed)  # the data use 1 to 6
+
+
+def test_a_constant_item_is_dropped_as_psych_alpha_drops_it() -> None:
+    rel, items = ours("constant", "pairwise", 0.95)
+    assert rel.loc["bond", "dropped_items"] == "5"
+    assert rel.loc["task", "dropped_items"] == ""
+    assert items["r_drop"].loc[[("bond", "5")]].isna().all()
 
 
 def test_reference_data_has_reverse_keyed_items_and_missing_values() -> None:

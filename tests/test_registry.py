@@ -88,8 +88,12 @@ def test_user_folder_from_argument_and_environment(
 
 
 def test_same_id_and_version_first_folder_wins(tmp_path: Path) -> None:
-    _user_copy(tmp_path, "1.0", name="Agency copy")
-    assert load_instrument("wai-sr", search_path=[tmp_path]).name == "Agency copy"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    _user_copy(tmp_path / "a", "2.0", name="Agency copy")
+    _user_copy(tmp_path / "b", "2.0", name="Other copy")
+    found = load_instrument("wai-sr", search_path=[tmp_path / "a", tmp_path / "b"])
+    assert found.name == "Agency copy"
 
 
 def test_edited_file_is_reloaded(tmp_path: Path) -> None:

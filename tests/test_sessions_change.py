@@ -8,7 +8,15 @@ import pandas as pd
 import pytest
 from pandas.api.extensions import ExtensionDtype
 
-from alliance_score import Cutoff, DataError, Evidence, Instrument, Norm, load_instrument
+from alliance_score import (
+    Cutoff,
+    DataError,
+    Evidence,
+    Instrument,
+    Norm,
+    ProvisionalScaleError,
+    load_instrument,
+)
 from alliance_score.sessions import (
     EVENT_COLUMNS,
     RCI_COLUMNS,
@@ -57,7 +65,7 @@ def test_rci_by_hand() -> None:
     rc = reliable_change(PAIRS, sd=0.8, reliability=0.84).set_index("client")
     assert list(rc.columns) == list(RCI_COLUMNS)
     assert rc.loc["a", "se_difference"] == pytest.approx(0.45254834, abs=1e-8)
-    assert rc.loc["a", "rci"] == pytest.approx(1.2 / S_DIFF, abs=1e-12)
+    assert rc.loc["a", "rci"] == pytest.approx(1.2 / S_DIFF, abs=1e-10)
     assert list(rc["change"].astype(object).fillna("NA")) == [
         "improved",
         "deteriorated",
@@ -159,7 +167,7 @@ def test_recovered_uses_cutoff_and_reliable_improvement() -> None:
         reliability=0.84,
         dysfunctional=_norm("clinic", 4.0, 1.0),
         functional=_norm("community", 6.0, 0.5),
-        cutoff="b",
+        clinical_cutoff="b",
     ).set_index("client")
     assert rc.loc["a", "cutoff"] == 5.0
     assert bool(rc.loc["a", "past_cutoff"]) and bool(rc.loc["a", "recovered"])
@@ -213,7 +221,7 @@ SRS = pd.DataFrame(
             id="drop-from-running-mean",
         ),
         pytest.param(
-            {"items": ["relationship", "goals"], "item_below": 8.0},
+            {"item_columns": ["relationship", "goals"], "item_below": 8.0},
             [
                 ("a", 4, "item_low", 4),
                 ("a", 4, "item_low", 4),
@@ -245,14 +253,18 @@ def test_cutoff_events_references() -> None:
     ev = cutoff_events(SRS, drop=5.0, drop_from="running_mean")
     # session 4 of client a: mean of 38, 35, 39 = 37.333..., drop 7.333 >= 5
     assert ev.loc[0, "reference"] == pytest.approx(112 / 3)
-    items = cutoff_events(SRS, items=["relationship", "goals"], item_below=8.0)
+    items = cutoff_events(SRS, item_columns=["relationship", "goals"], item_below=8.0)
     assert list(items.loc[items["session"] == 4, "column"]) == ["goals", "relationship"]
 
 
 def test_cutoff_events_with_instrument_cutoff() -> None:
     cut: Cutoff = load_instrument("srs").cutoffs[0]
     assert (cut.comparison, cut.value) == ("<", 36)
-    by_object = cutoff_events(SRS, cutoff=cut)
+    # the SRS cut-off is provisional: it needs the same opt-in as in score_frame
+    assert cut.status == "provisional"
+    with pytest.raises(ProvisionalScaleError, match="allow_provisional"):
+        cutoff_events(SRS, cutoff=cut)
+    by_object = cutoff_events(SRS, cutoff=cut, allow_provisional=True)
     by_value = cutoff_events(SRS, cutoff=36.0, comparison="<")
     pd.testing.assert_frame_equal(by_object, by_value)
 
@@ -266,7 +278,7 @@ def test_cutoff_events_items_with_nullable_dtypes(dtype: ExtensionDtype) -> None
     # A missing item is not low; only client b's 7 (< 8) at session 1 fires.
     goals = pd.Series([9, 9, None, 9, 9, 7, None, 8], dtype="Int64").astype(dtype)
     srs = SRS.assign(goals=goals)
-    events = cutoff_events(srs, items=["goals"], item_below=8.0)
+    events = cutoff_events(srs, item_columns=["goals"], item_below=8.0)
     assert list(zip(events["client"], events["session"], events["value"], strict=True)) == [
         ("b", 1, 7.0)
     ]
@@ -282,7 +294,7 @@ def test_cutoff_events_empty_table_has_columns() -> None:
     "options",
     [
         pytest.param({}, id="nothing-to-flag"),
-        pytest.param({"items": ["goals"]}, id="items-without-threshold"),
+        pytest.param({"item_columns": ["goals"]}, id="items-without-threshold"),
         pytest.param({"drop": -1.0}, id="negative-drop"),
         pytest.param({"cutoff": 36.0, "comparison": "=="}, id="bad-comparison"),
         pytest.param({"drop": 1.0, "drop_from": "baseline"}, id="bad-reference"),

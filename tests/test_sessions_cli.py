@@ -87,7 +87,7 @@ def test_cli_early_window_and_stdout(tmp_path: Path, capsys: pytest.CaptureFixtu
     pd.testing.assert_frame_equal(got, expected, check_exact=False, check_dtype=False, rtol=1e-12)
 
 
-def test_cli_reports_duplicates_with_exit_1(
+def test_cli_refuses_duplicates_with_exit_2_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     src = tmp_path / "scores.csv"
@@ -104,11 +104,11 @@ def test_cli_reports_duplicates_with_exit_1(
             str(tmp_path / "s.csv"),
         ]
     )
-    assert code == 1
-    assert (tmp_path / "s.csv").exists()
+    assert code == 2
+    assert not (tmp_path / "s.csv").exists()
     err = capsys.readouterr().err
     assert "Row 16 repeats the identifiers ['client', 'session'] of row 0." in err
-    assert "1 layout problem(s) found" in err
+    assert "nothing was written" in err
 
 
 def test_cli_leaves_out_rows_without_a_session_and_exits_1(

@@ -106,8 +106,8 @@ def test_episode_columns_and_depth_by_hand() -> None:
 def test_sample_sd_uses_every_rating() -> None:
     data = _long(a=[5, 5, 4.5, 5, 5, 5], b=[1.0] * 6, c=[7.0] * 6)
     within = detect_ruptures(data, method="strauss2006")
-    sample = detect_ruptures(data, method="strauss2006", sd="sample")
-    larger = detect_ruptures(data, method="strauss2006", sd="larger")
+    sample = detect_ruptures(data, method="strauss2006", sd_basis="sample")
+    larger = detect_ruptures(data, method="strauss2006", sd_basis="larger")
     assert list(within["client"]) == ["a"]  # a's own SD is tiny, 4.5 is > 1 SD below
     assert sample.empty and larger.empty  # against the sample's SD it is a wobble
 
@@ -137,7 +137,7 @@ def test_named_methods() -> None:
     [
         pytest.param({"method": "safran"}, id="unknown-method"),
         pytest.param({"threshold": 0.0}, id="zero-threshold"),
-        pytest.param({"sd": "pooled"}, id="bad-sd"),
+        pytest.param({"sd_basis": "pooled"}, id="bad-sd"),
         pytest.param({"reference": "mode"}, id="bad-reference"),
         pytest.param({"repair": "never"}, id="bad-repair"),
         pytest.param({"window": 0}, id="zero-window"),

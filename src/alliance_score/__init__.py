@@ -17,10 +17,12 @@ if TYPE_CHECKING:  # imported on first use (below), so that the package starts f
     from . import sessions
     from .errors import (
         AllianceScoreError,
+        ArgumentError,
         ColumnMappingError,
         DataError,
         InstrumentDefinitionError,
         MissingDependencyError,
+        OutputError,
         Problem,
         ProblemCode,
         ProvisionalScaleError,
@@ -57,10 +59,12 @@ if TYPE_CHECKING:  # imported on first use (below), so that the package starts f
 _MODULES: dict[str, tuple[str, ...]] = {
     "errors": (
         "AllianceScoreError",
+        "ArgumentError",
         "ColumnMappingError",
         "DataError",
         "InstrumentDefinitionError",
         "MissingDependencyError",
+        "OutputError",
         "Problem",
         "ProblemCode",
         "ProvisionalScaleError",
@@ -121,6 +125,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "AllianceScoreError",
     "Anchor",
+    "ArgumentError",
     "ColumnMappingError",
     "Cutoff",
     "DataError",
@@ -133,6 +138,7 @@ __all__ = [
     "Licence",
     "MissingDependencyError",
     "Norm",
+    "OutputError",
     "Problem",
     "ProblemCode",
     "ProvisionalScaleError",

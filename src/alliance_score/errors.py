@@ -23,10 +23,13 @@ from pydantic import BaseModel, ConfigDict
 
 __all__ = [
     "AllianceScoreError",
+    "AllianceScoreWarning",
+    "ArgumentError",
     "ColumnMappingError",
     "DataError",
     "InstrumentDefinitionError",
     "MissingDependencyError",
+    "OutputError",
     "Problem",
     "ProblemCode",
     "ProvisionalScaleError",
@@ -51,10 +54,26 @@ class ProblemCode(StrEnum):
     """A cell of a type that cannot hold an answer (a boolean, a date, a list)."""
     UNKNOWN_ITEM = "unknown_item"
     """An answer given for an item id the instrument does not have."""
+    SEVERAL_ANSWERS = "several_answers"
+    """A FHIR QuestionnaireResponse answers a single-answer item more than once."""
+    UNKNOWN_CODING = "unknown_coding"
+    """A FHIR coded answer from another code system, or a code the system does not have."""
+    RESPONSE_STATUS = "response_status"
+    """A FHIR QuestionnaireResponse whose status is not ``completed`` or ``amended``."""
+    NOT_A_RESPONSE = "not_a_response"
+    """A record of a FHIR input that is not a readable QuestionnaireResponse."""
+    UNKNOWN_QUESTIONNAIRE = "unknown_questionnaire"
+    """A FHIR QuestionnaireResponse for a questionnaire no known definition has."""
+    PROVISIONAL_ONLY = "provisional_only"
+    """A response to an instrument whose every scale is provisional, scored in bulk
+    without ``allow_provisional``."""
     DUPLICATE_ROW = "duplicate_row"
     """Two rows share the same identifiers (reported, never dropped)."""
     RAGGED_LINE = "ragged_line"
     """A line of a delimited file with more or fewer fields than its header."""
+    UNDECODABLE = "undecodable"
+    """A cell of a text file holds bytes that are not valid in the file's encoding; they
+    are read as U+FFFD and every other cell is read intact."""
 
 
 class Problem(BaseModel):
@@ -77,6 +96,11 @@ class Problem(BaseModel):
 
 class AllianceScoreError(Exception):
     """Root of every exception raised by alliance-score."""
+
+
+class AllianceScoreWarning(UserWarning):
+    """Root of the warnings alliance-score gives (the command line prints them as one
+    ``alliance-score: warning:`` line each)."""
 
 
 class InstrumentDefinitionError(AllianceScoreError, ValueError):
@@ -134,6 +158,14 @@ class DataError(AllianceScoreError, ValueError):
     """The data as a whole cannot be scored (as opposed to problems in single cells)."""
 
 
+class ArgumentError(DataError, TypeError):
+    """An argument of a library function has a wrong type or value; the message names it.
+
+    A :class:`DataError` (and so a ``ValueError``) and a ``TypeError``, so that code that
+    caught either before keeps working.
+    """
+
+
 class ColumnMappingError(DataError):
     """The data's columns cannot be matched unambiguously to the instrument's items."""
 
@@ -144,6 +176,12 @@ class ProvisionalScaleError(AllianceScoreError, ValueError):
 
 class UnreadableFileError(AllianceScoreError, OSError):
     """An input file cannot be opened, decoded or parsed."""
+
+
+class OutputError(UnreadableFileError):
+    """An output cannot be written (disk full, a closed pipe, a cell the format cannot
+    hold); nothing half-written is left and an older file of the same name is intact.
+    (A subclass of :class:`UnreadableFileError`, which such failures raised before.)"""
 
 
 class MissingDependencyError(AllianceScoreError, ImportError):

@@ -20,7 +20,6 @@ library version, the scales scored and which of them are provisional.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
@@ -34,7 +33,7 @@ from .errors import ColumnMappingError, DataError, Problem, ProblemCode
 from .instrument import Cutoff, Instrument, Scale
 from .mapping import ColumnMap, resolve_columns
 from .parsing import CODES, CellRules, numeric_values, parse_column
-from .registry import load_instrument
+from .registry import resolve_instrument
 from .scoring import STATUS_ORDER, KernelResult, score_columns, select_scales
 
 __all__ = ["PROBLEM_COLUMNS", "FrameResult", "OnInvalid", "score_frame"]
@@ -74,10 +73,18 @@ class FrameResult:
             "library_version": __version__,
             "rows": len(self.scores),
             "status": {s.value: int(status.get(s.value, 0)) for s in STATUS_ORDER},
-            "problems": dict(sorted(Counter(self.problems["code"]).items())),
+            "problems": {
+                str(k): int(v) for k, v in sorted(self.problems["code"].value_counts().items())
+            },
             "mapping": {item: str(col) for item, col in self.mapping.items()},
             "provisional": list(self.provisional),
         }
+
+    def _repr_html_(self) -> str:
+        """A compact table for notebooks (see ``alliance_score._html``)."""
+        from ._html import frame_result_html
+
+        return frame_result_html(self)
 
 
 @overload
@@ -194,7 +201,7 @@ def score_frame(
         raise TypeError(f"data must be a pandas DataFrame; got {type(data).__name__}")
     if on_invalid not in ("reject", "missing"):
         raise ValueError(f"on_invalid must be 'reject' or 'missing'; got {on_invalid!r}")
-    ins = load_instrument(instrument)
+    ins = resolve_instrument(instrument)  # text from data is an id, never a path
     chosen, cutoffs = select_scales(ins, scales, allow_provisional=allow_provisional)
     mapping = resolve_columns(data.columns, ins, items)
     rules = CellRules.build(ins, missing_codes=missing_codes, labels=labels)
@@ -325,35 +332,107 @@ def _problems(
     n_problems: NDArray[np.int64],
     first_row: int,
 ) -> pd.DataFrame:
-    with_problems = np.flatnonzero(n_problems)  # only these rows are searched
+    """One record per problem cell, row by row, items in instrument order.
+
+    Built column by column from each column's distinct problem values (a column of a
+    million invalid cells holds a handful of distinct values), so that input where every
+    cell is invalid costs about as much per cell as valid input. Only the rows that have
+    a problem are searched.
+    """
+    with_problems = np.flatnonzero(n_problems)
     sub_rows, cols = np.nonzero(cell_codes[with_problems])
     rows = with_problems[sub_rows]
     order = np.lexsort((cols, rows))  # row by row, items in instrument order
     rows, cols = rows[order], cols[order]
+    n = len(rows)
     rule = rules.describe()
-    raw_columns = {j: _column(data, mapping[ins.item_ids[j]]) for j in set(cols.tolist())}
-    records: list[tuple[Any, ...]] = []
-    for r, j in zip(rows.tolist(), cols.tolist(), strict=True):
+    values = np.empty(n, dtype=object)
+    messages = np.empty(n, dtype=object)
+    items = np.empty(n, dtype=object)
+    columns = np.empty(n, dtype=object)
+    codes = np.empty(n, dtype=object)
+    for j in np.unique(cols).tolist():
+        sel = np.flatnonzero(cols == j)
         item = ins.item_ids[j]
         column = mapping[item]
-        raw = raw_columns[j].iloc[r]
-        code = CODES[cell_codes[r, j]]
-        if code is None:  # pragma: no cover - nonzero codes always name a problem
-            continue
-        value = str(raw)
-        records.append(
-            (
-                first_row + r,
-                str(data.index[r]),
-                str(column),
-                item,
-                value,
-                code.value,
-                _message(code, item, column, first_row + r, raw, rule, rules),
-            )
+        at = rows[sel]
+        cells = _column(data, column).iloc[at].to_numpy(dtype=object)
+        inverse, uniques = _distinct(cells)
+        head = f"Item {item!r} (column {str(column)!r}) in row "
+        first = np.zeros(len(uniques), dtype=np.int64)
+        first[inverse[::-1]] = np.arange(len(inverse))[::-1]
+        u_codes = [CODES[c] for c in cell_codes[at[first], j].tolist()]
+        u_tails = np.array(
+            [
+                _message(code, item, column, 0, raw, rule, rules)[len(head) + 1 :]
+                if code is not None
+                else ""
+                for code, raw in zip(u_codes, uniques, strict=True)
+            ],
+            dtype=object,
         )
-    problems = pd.DataFrame.from_records(records, columns=list(PROBLEM_COLUMNS))
+        u_values = np.array([_text(raw) for raw in uniques], dtype=object)
+        u_code_text = np.array([c.value if c else None for c in u_codes], dtype=object)
+        tails = u_tails[inverse]
+        messages[sel] = [
+            head + str(r) + t for r, t in zip((at + first_row).tolist(), tails, strict=True)
+        ]
+        values[sel] = u_values[inverse]
+        codes[sel] = u_code_text[inverse]
+        items[sel] = item
+        columns[sel] = str(column)
+    labels = data.index[rows]
+    index_text = (
+        (rows + _start(data.index)).astype(str).astype(object)
+        if _plain_range(data.index)
+        else np.asarray(labels.astype(str), dtype=object)
+    )
+    problems = pd.DataFrame(
+        {
+            "row": (rows + first_row).astype(np.int64),
+            "index": index_text,
+            "column": columns,
+            "item": items,
+            "value": values,
+            "code": codes,
+            "message": messages,
+        },
+        columns=list(PROBLEM_COLUMNS),
+    )
     return problems.astype({"row": np.int64})
+
+
+def _distinct(cells: NDArray[Any]) -> tuple[NDArray[np.intp], NDArray[Any]]:
+    """(position of each cell's value among the distinct values, the distinct values),
+    telling apart values that compare equal across types (``False == 0``)."""
+    try:
+        if len(set(map(type, cells))) == 1:
+            inverse, uniques = pd.factorize(cells, use_na_sentinel=False)
+            return np.asarray(inverse), np.asarray(uniques, dtype=object)
+        keys = np.empty(len(cells), dtype=object)
+        keys[:] = [(type(c).__name__, c) for c in cells]
+        inverse, _ = pd.factorize(keys, use_na_sentinel=False)
+    except TypeError:  # unhashable cells (lists, arrays): each is its own value
+        return np.arange(len(cells)), cells
+    first = np.zeros(int(inverse.max()) + 1 if len(inverse) else 0, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(inverse))[::-1]
+    return np.asarray(inverse), cells[first]
+
+
+def _plain_range(index: pd.Index) -> bool:
+    return isinstance(index, pd.RangeIndex) and index.step == 1
+
+
+def _start(index: pd.Index) -> int:
+    return int(index.start) if isinstance(index, pd.RangeIndex) else 0
+
+
+def _text(raw: object) -> str:
+    """A raw cell as text for the problems table (even an integer of 5000 digits)."""
+    try:
+        return str(raw)
+    except ValueError:  # int beyond str()'s digit limit
+        return f"<an integer of about {int(raw.bit_length() * 0.30103)} digits>"  # type: ignore[attr-defined]
 
 
 def _message(

@@ -436,6 +436,12 @@ class Instrument(_Model):
         """``id@version``, the exact reference recorded with every score."""
         return f"{self.id}@{self.version}"
 
+    def _repr_html_(self) -> str:
+        """A compact table for notebooks (see ``alliance_score._html``)."""
+        from ._html import instrument_html
+
+        return instrument_html(self)
+
 
 class DefinitionRuleError(ValueError):
     """Cross-field rules broken by a definition, each with its field path and value."""

@@ -136,7 +136,10 @@ class CellRules:
         if isinstance(raw, np.floating) and raw.itemsize < 8:
             return float(str(raw)), _OK  # a float32 9.1 is 9.1, as in _float64
         if isinstance(raw, numbers.Real | Decimal):
-            return float(raw), _OK
+            try:
+                return float(raw), _OK
+            except OverflowError:  # an integer beyond any float (10**400)
+                return np.nan, _OUT
         if isinstance(raw, str):
             text = raw.strip()
             folded = text.casefold()
@@ -224,7 +227,8 @@ def _float64(series: pd.Series) -> NDArray[np.float64]:
 
 
 class _NotAnAnswer:
-    """Stands in for a boolean or complex cell, which is never an answer."""
+    """Stands in for a boolean, complex or container cell (a list, dict, set or array),
+    which is never an answer."""
 
 
 _NOT_AN_ANSWER: Final = _NotAnAnswer()
@@ -233,18 +237,21 @@ _TYPE_OF: Final = np.frompyfunc(type, 1, 1)
 
 
 def _distinct_types(series: pd.Series) -> pd.Series:
-    """``series`` with boolean and complex cells replaced by one marker object.
+    """``series`` with boolean, complex and container cells replaced by one marker object.
 
     ``True == 1 == 1+0j`` (and they hash alike), so factorising a column that holds both
     would read every such cell as whichever came first: a boolean would count as 1, or a
-    1 as a boolean. Only columns that mix types are scanned.
+    1 as a boolean. Lists, dicts, sets and arrays cannot be factorised at all (they are
+    not hashable); each is a ``wrong_type`` cell. Only columns that mix types are scanned.
     """
     if series.dtype != object or pd.api.types.infer_dtype(series, skipna=True) not in _MIXED_TYPES:
         return series
     cells = series.to_numpy()
     types = _TYPE_OF(cells)
     odd = [
-        t for t in pd.unique(types) if issubclass(t, bool | np.bool_ | complex | np.complexfloating)
+        t
+        for t in pd.unique(types)
+        if issubclass(t, bool | np.bool_ | complex | np.complexfloating) or t.__hash__ is None
     ]
     if not odd:
         return series

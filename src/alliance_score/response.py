@@ -1,28 +1,40 @@
 """One administration: the :class:`Response` model and :func:`score_response`.
 
-A single response is scored as a batch of one through :func:`score_frame` and the same
-kernel, so the scalar and batch paths cannot disagree.
+A single response is a batch of one through the same kernel: its answers are read by the
+same cell rules as :func:`score_frame` and scored by :func:`score_matrix` on a one-row
+matrix, without a DataFrame (a property test shows both paths agree).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Final
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from numpy.typing import NDArray
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+)
 
 from ._version import __version__
 from .errors import DataError, Problem, ProblemCode, UnknownInstrumentError
-from .frame import OnInvalid, score_frame
-from .instrument import Instrument
-from .registry import load_instrument
-from .scoring import Status
+from .frame import OnInvalid, _message, score_frame
+from .instrument import Instrument, Scale
+from .parsing import _MISSING, _OK, CODES, CellRules
+from .registry import INSTRUMENT_REF, resolve_instrument
+from .scoring import STATUS_ORDER, Status, score_matrix, select_scales
 
-__all__ = ["Answer", "Response", "ScoreResult", "score_response"]
+__all__ = ["Answer", "Response", "ScoreResult", "score_answers", "score_response"]
 
 Answer = StrictInt | StrictFloat | StrictStr | None
 """An answer as given: a number, text (parsed by the cell rules) or None for missing.
@@ -34,8 +46,9 @@ class Response(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    instrument: str | None = Field(
-        default=None, description="Instrument id (or id@version) the answers belong to."
+    instrument: Annotated[str, StringConstraints(pattern=INSTRUMENT_REF)] | None = Field(
+        default=None,
+        description="Instrument id (or id@version) the answers belong to; never a path.",
     )
     answers: dict[str, Answer]
     administered_at: datetime | None = None
@@ -61,6 +74,12 @@ class ScoreResult(BaseModel):
     provisional: tuple[str, ...]
     """Scales and flags in this result that are provisional (scored only on request)."""
     problems: tuple[Problem, ...]
+
+    def _repr_html_(self) -> str:
+        """A compact table for notebooks (see ``alliance_score._html``)."""
+        from ._html import score_result_html
+
+        return score_result_html(self)
 
 
 def score_response(
@@ -92,7 +111,7 @@ def score_response(
     >>> r.scores["total"], r.prorated["total"], r.flags, r.provisional
     (36.0, True, {'total_below_36': False}, ('total_below_36',))
     """
-    ins = load_instrument(instrument)
+    ins = resolve_instrument(instrument)
     if isinstance(answers, Response):
         if answers.instrument is not None and not _names(answers.instrument, ins):
             raise DataError(
@@ -103,14 +122,223 @@ def score_response(
         given = answers
     else:
         raise TypeError(f"answers must be a Response or a mapping; got {type(answers).__name__}")
-    unknown = [k for k in given if k not in set(ins.item_ids)]
+    return score_answers(
+        ins,
+        given,
+        scales=scales,
+        missing_codes=missing_codes,
+        labels=labels,
+        on_invalid=on_invalid,
+        allow_provisional=allow_provisional,
+    )
+
+
+def score_answers(
+    ins: Instrument,
+    given: Mapping[Any, Any],
+    *,
+    scales: Sequence[str] | None = None,
+    missing_codes: Sequence[float | str] = (),
+    labels: bool = False,
+    on_invalid: OnInvalid = "reject",
+    allow_provisional: bool = False,
+    extra_problems: Sequence[Problem] = (),
+) -> ScoreResult:
+    """Score one administration of a loaded instrument (the engine of :func:`score_response`).
+
+    Answers that are numbers, text or missing take the fast path: each is read by
+    :meth:`CellRules.interpret` and checked by :meth:`CellRules.check_numbers` (the rules
+    :func:`score_frame` applies), and the one-row matrix is scored by
+    :func:`~alliance_score.scoring.score_matrix`, without building a DataFrame. Any other
+    kind of value goes through :func:`score_frame` itself, so both give the same result.
+    ``extra_problems`` (found by an adapter such as the FHIR reader) are added after the
+    cell problems and, like unknown items, make the response invalid unless
+    ``on_invalid="missing"``.
+    """
+    if on_invalid not in ("reject", "missing"):
+        raise ValueError(f"on_invalid must be 'reject' or 'missing'; got {on_invalid!r}")
+    chosen, cutoffs = select_scales(ins, scales, allow_provisional=allow_provisional)
+    plan = _plan(ins, missing_codes, labels)
+    parsed = _parse_fast(plan, given)
+    if parsed is None:
+        result = _score_with_frame(
+            ins, given, chosen, missing_codes, labels, on_invalid, allow_provisional
+        )
+        kernel_status, scores, n_answered, prorated, flags, provisional, problems = result
+    else:
+        matrix, invalid, problems = parsed
+        kernel = score_matrix(
+            matrix,
+            ins,
+            scales=chosen,
+            cutoffs=cutoffs,
+            invalid=invalid if on_invalid == "reject" else None,
+        )
+        kernel_status = STATUS_ORDER[int(kernel.status[0])]
+        ids = [s.id for s in kernel.scales]
+        scores = dict(zip(ids, kernel.scores[0].tolist(), strict=True))
+        n_answered = dict(zip(ids, kernel.n_answered[0].tolist(), strict=True))
+        prorated = dict(zip(ids, kernel.prorated[0].tolist(), strict=True))
+        known = kernel.flags_known[0].tolist()
+        fired = kernel.flags[0].tolist()
+        flags = {c.flag: fired[k] if known[k] else None for k, c in enumerate(kernel.cutoffs)}
+        provisional = tuple(
+            [s.id for s in chosen if s.status == "provisional"]
+            + [c.flag for c in cutoffs if c.status == "provisional"]
+        )
+    unknown = [k for k in given if k not in plan.positions]
+    problems += [
+        Problem(
+            row=0,
+            index="0",
+            column=None,
+            item=str(k),
+            value=_text(given[k]),
+            code=ProblemCode.UNKNOWN_ITEM,
+            message=f"Answer given for item {k!r}, which {ins.ref} does not have "
+            f"(its items are {', '.join(ins.item_ids)}).{_key_hint(k, ins)}",
+        )
+        for k in unknown
+    ]
+    problems += extra_problems
+    status = kernel_status
+    if (unknown or extra_problems) and on_invalid == "reject":
+        status = Status.INVALID
+    valid = status is not Status.INVALID
+    return ScoreResult.model_construct(
+        instrument_id=ins.id,
+        instrument_version=ins.version,
+        definition_origin=plan.origin,
+        definition_hash=plan.content_hash,
+        library_version=__version__,
+        status=status,
+        scores={s: (None if math.isnan(x) else x) if valid else None for s, x in scores.items()},
+        n_answered=n_answered,
+        prorated={s: p and valid for s, p in prorated.items()},
+        flags={f: v if valid else None for f, v in flags.items()},
+        provisional=provisional,
+        problems=tuple(problems),
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the fast path needs for one instrument and set of options."""
+
+    instrument: Instrument
+    rules: CellRules
+    item_ids: tuple[str, ...]
+    positions: frozenset[str]
+    rule: str
+    origin: str
+    content_hash: str
+
+
+_plans: dict[tuple[int, tuple[float | str, ...], bool], _Plan] = {}
+
+
+def _plan(ins: Instrument, missing_codes: Sequence[float | str], labels: bool) -> _Plan:
+    """The cell rules for ``ins`` under these options, built once and remembered."""
+    key = (id(ins), tuple(missing_codes), labels)
+    plan = _plans.get(key)
+    if plan is None or plan.instrument is not ins:
+        rules = CellRules.build(ins, missing_codes=missing_codes, labels=labels)
+        plan = _Plan(
+            ins,
+            rules,
+            ins.item_ids,
+            frozenset(ins.item_ids),
+            rules.describe(),
+            ins.origin,
+            ins.content_hash,
+        )
+        if len(_plans) >= 256:
+            _plans.clear()
+        _plans[key] = plan
+    return plan
+
+
+_FAST_TYPES: Final = frozenset({int, float, str})
+
+
+def _parse_fast(
+    plan: _Plan, given: Mapping[Any, Any]
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], list[Problem]] | None:
+    """One row parsed by the cell rules: (1 x items matrix, invalid flag, problems).
+
+    ``None`` when an answer is of a kind the fast path leaves to :func:`score_frame`.
+    """
+    rules = plan.rules
+    interpret = rules.interpret
+    values: list[float] = []
+    pre: list[int] = []
+    raws: list[Any] = []
+    for item in plan.item_ids:
+        raw = given.get(item)
+        raws.append(raw)
+        if raw is None:
+            values.append(math.nan)
+            pre.append(_OK)
+            continue
+        if type(raw) not in _FAST_TYPES:
+            return None
+        try:
+            value, code = interpret(raw)
+        except (OverflowError, ValueError):
+            return None
+        values.append(value)
+        pre.append(code)
+    checked, codes = rules.check_numbers(np.array(values, dtype=np.float64))
+    if any(pre):  # missing tokens and text that is not a number: as parse_column does
+        pre_codes = np.array(pre, dtype=np.int8)
+        codes = np.where(pre_codes == _OK, codes, np.where(pre_codes == _MISSING, _OK, pre_codes))
+        checked = np.where(pre_codes == _OK, checked, np.nan)
+    matrix = checked.reshape(1, len(values))
+    problems: list[Problem] = []
+    for j in np.flatnonzero(codes).tolist():
+        code = CODES[codes[j]]
+        if code is None:  # pragma: no cover - nonzero codes always name a problem
+            continue
+        item, raw = plan.item_ids[j], raws[j]
+        problems.append(
+            Problem(
+                row=0,
+                index="0",
+                column=item,
+                item=item,
+                value=str(raw),
+                code=code,
+                message=_message(code, item, item, 0, raw, plan.rule, rules),
+            )
+        )
+    return matrix, np.array([bool(problems)]), problems
+
+
+def _score_with_frame(
+    ins: Instrument,
+    given: Mapping[Any, Any],
+    chosen: Sequence[Scale],
+    missing_codes: Sequence[float | str],
+    labels: bool,
+    on_invalid: OnInvalid,
+    allow_provisional: bool,
+) -> tuple[
+    Status,
+    dict[str, float],
+    dict[str, int],
+    dict[str, bool],
+    dict[str, bool | None],
+    tuple[str, ...],
+    list[Problem],
+]:
+    """The same row scored as a one-row DataFrame by :func:`score_frame`."""
     row = {item: given.get(item) for item in ins.item_ids}
     frame = pd.DataFrame([row], columns=list(ins.item_ids), dtype=object)
     result = score_frame(
         frame,
         ins,
         items={i: i for i in ins.item_ids},
-        scales=scales,
+        scales=[s.id for s in chosen],
         missing_codes=missing_codes,
         labels=labels,
         on_invalid=on_invalid,
@@ -118,45 +346,21 @@ def score_response(
         return_problems=True,
     )
     out = result.scores.iloc[0]
-    problems = result.problem_records()
-    status = Status(out["status"])
-    if unknown:
-        problems += [
-            Problem(
-                row=0,
-                index="0",
-                column=None,
-                item=str(k),
-                value=_text(given[k]),
-                code=ProblemCode.UNKNOWN_ITEM,
-                message=f"Answer given for item {k!r}, which {ins.ref} does not have "
-                f"(its items are {', '.join(ins.item_ids)}).{_key_hint(k, ins)}",
-            )
-            for k in unknown
-        ]
-        if on_invalid == "reject":
-            status = Status.INVALID
-    valid = status is not Status.INVALID
-    chosen: list[str] = list(result.scores.attrs["alliance_score"]["scales"])
+    ids = [s.id for s in chosen]
     cut_flags = [c.flag for c in ins.cutoffs if c.flag in result.scores.columns]
-    return ScoreResult(
-        instrument_id=ins.id,
-        instrument_version=ins.version,
-        definition_origin=ins.origin,
-        definition_hash=ins.content_hash,
-        library_version=__version__,
-        status=status,
-        scores={s: _float(out[s]) if valid else None for s in chosen},
-        n_answered={s: int(out[f"{s}_n_answered"]) for s in chosen},
-        prorated={s: bool(out[f"{s}_prorated"]) and valid for s in chosen},
-        flags={f: _flag(out[f]) if valid else None for f in cut_flags},
-        provisional=result.provisional,
-        problems=tuple(problems),
+    return (
+        Status(out["status"]),
+        {s: float(out[s]) for s in ids},
+        {s: int(out[f"{s}_n_answered"]) for s in ids},
+        {s: bool(out[f"{s}_prorated"]) for s in ids},
+        {f: _flag(out[f]) for f in cut_flags},
+        result.provisional,
+        result.problem_records(),
     )
 
 
 def _names(ref: str, ins: Instrument) -> bool:
-    """Whether a response's ``instrument`` (``id``, ``id@version`` or a path) is ``ins``.
+    """Whether a response's ``instrument`` (``id`` or ``id@version``) is ``ins``.
 
     The id is read from the text first, so a definition that is not on the search path
     (passed to :func:`score_response` as an :class:`Instrument`) matches responses naming
@@ -165,7 +369,7 @@ def _names(ref: str, ins: Instrument) -> bool:
     if ref.partition("@")[0] == ins.id:
         return True
     try:
-        return load_instrument(ref).id == ins.id
+        return resolve_instrument(ref).id == ins.id
     except UnknownInstrumentError:
         return False
 
@@ -175,11 +379,6 @@ def _key_hint(key: object, ins: Instrument) -> str:
     if not isinstance(key, str) and str(key) in ins.item_ids:
         return f" Item ids are text: {str(key)!r}, not {key!r}."
     return ""
-
-
-def _float(value: Any) -> float | None:
-    x = float(value)
-    return None if math.isnan(x) else x
 
 
 def _flag(value: Any) -> bool | None:

@@ -80,7 +80,26 @@ x <- inject_missing(x, 0.03, list(srs_items))
 datasets$srs <- list(raw = x, lo = 0, hi = 10, reverse = character(0),
                      scales = list(total = srs_items))
 
-prefix <- c(wai_s = "wai_", wai_sr = "wai_", srs = "srs_")
+# --- WAI-SR layout with a constant item: item 5 answered 3 by everyone -------------------
+# psych::alpha drops an item without variance (with a warning) and computes every
+# statistic on the other items; psych::omega stops on it, so omega is that of the others.
+x <- datasets$wai_sr$raw
+x[, "5"] <- 3
+datasets$constant <- list(raw = x, lo = 1, hi = 5, reverse = character(0),
+                          scales = datasets$wai_sr$scales)
+
+# --- psych-style keys without a definition: two 6-point scales, items A1, C4 and C5
+# reverse-keyed (stored as answered), about 4% of cells missing. alliance-score is given
+# keys = list(agree = c("-A1", "A2", ...), conscientious = ...), min = 1, max = 6;
+# psych::reverse.code(keys, x, mini = 1, maxi = 6) is the same recoding.
+keys_scales <- list(agree = paste0("A", 1:5), conscientious = paste0("C", 1:5))
+x <- simulate(300, keys_scales, c(0.55, 0.5), 1, 6, 3.8, 1.2)
+x[, c("A1", "C4", "C5")] <- 7 - x[, c("A1", "C4", "C5")]
+x <- inject_missing(x, 0.04, keys_scales)
+datasets$keys <- list(raw = x, lo = 1, hi = 6, reverse = c("A1", "C4", "C5"),
+                      scales = keys_scales)
+
+prefix <- c(wai_s = "wai_", wai_sr = "wai_", srs = "srs_", constant = "wai_", keys = "")
 rows <- list()
 add <- function(dataset, missing, scale, item, statistic, value) {
   rows[[length(rows) + 1]] <<- data.frame(
@@ -102,7 +121,7 @@ for (name in names(datasets)) {
   # response frequencies of every item as answered (before reverse keying, as in
   # psych::alpha): proportions of answered values; `miss` is the proportion of rows
   # missing. psych gives them for items with at most `max` distinct values.
-  if (name != "srs") {
+  if (name %in% c("wai_s", "wai_sr")) {
     freq <- response.frequencies(raw, max = 10)
     for (i in rownames(freq)) for (v in colnames(freq)) {
       add(name, "", "", i, paste0("freq_", v), freq[i, v])
@@ -113,20 +132,23 @@ for (name in names(datasets)) {
     for (scale in names(d$scales)) {
       xs <- keyed[, d$scales[[scale]], drop = FALSE]
       if (missing == "listwise") xs <- na.omit(xs)
-      a <- alpha(xs, warnings = FALSE)
+      a <- suppressWarnings(alpha(xs, warnings = FALSE))
+      varies <- apply(xs, 2, sd, na.rm = TRUE) > 0
       add(name, missing, scale, "", "n", nrow(xs))
+      add(name, missing, scale, "", "n_items", sum(varies))
+      add(name, missing, scale, "", "lambda6", a$total[["G6(smc)"]])
       add(name, missing, scale, "", "alpha", a$total$raw_alpha)
       add(name, missing, scale, "", "alpha_std", a$total$std.alpha)
       add(name, missing, scale, "", "average_r", a$total$average_r)
       add(name, missing, scale, "", "feldt_lower", a$feldt$lower.ci)
       add(name, missing, scale, "", "feldt_upper", a$feldt$upper.ci)
-      a90 <- alpha.ci(a$total$raw_alpha, nrow(xs), ncol(xs), p.val = 0.10)
+      a90 <- alpha.ci(a$total$raw_alpha, nrow(xs), sum(varies), p.val = 0.10)
       add(name, missing, scale, "", "feldt_lower_90", a90$lower.ci)
       add(name, missing, scale, "", "feldt_upper_90", a90$upper.ci)
       om <- suppressWarnings(suppressMessages(
-        omega(xs, nfactors = 1, fm = "minres", plot = FALSE)))
+        omega(xs[, varies, drop = FALSE], nfactors = 1, fm = "minres", plot = FALSE)))
       add(name, missing, scale, "", "omega_total", om$omega.tot)
-      for (i in colnames(xs)) {
+      for (i in colnames(xs)[varies]) {
         add(name, missing, scale, i, "r_drop", a$item.stats[i, "r.drop"])
         add(name, missing, scale, i, "alpha_if_dropped", a$alpha.drop[i, "raw_alpha"])
         add(name, missing, scale, i, "mean", a$item.stats[i, "mean"])
@@ -138,7 +160,7 @@ for (name in names(datasets)) {
     # scoreItems: every scale at once, keys all positive (items already keyed)
     keys <- d$scales
     xs <- keyed
-    if (missing == "listwise") xs <- NULL
+    if (missing == "listwise" || name == "constant") xs <- NULL
     if (!is.null(xs)) {
       si <- scoreItems(keys, xs, impute = "none")
       for (scale in names(keys)) {

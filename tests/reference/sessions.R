@@ -74,6 +74,17 @@ sf_expected <- list(
   icc_c1_upper = icc_sf["Single_fixed_raters", "upper bound"]
 )
 
+# every ICC psych reports (single and average measures), for four judges and for the
+# first three: type, ICC, F, df1, df2, p, lower and upper bound
+icc_rows <- function(x) {
+  res <- ICC(x, lmer = FALSE, alpha = 0.05)$results
+  lapply(seq_len(nrow(res)), function(i) list(
+    type = res$type[i], icc = res$ICC[i], f = res$F[i], df1 = res$df1[i], df2 = res$df2[i],
+    p = res$p[i], lower = res[i, "lower bound"], upper = res[i, "upper bound"]
+  ))
+}
+sf_all <- list(judges4 = icc_rows(sf), judges3 = icc_rows(sf[, 1:3]))
+
 # --- statsBy: sessions nested in clients (client ratings) -----------------------------
 # (statsBy needs two or more variables; session is carried along and not used)
 sb_client <- statsBy(cl[, c("client", "total", "session")], group = "client")
@@ -108,6 +119,7 @@ expected <- list(
   r_version = R.version.string,
   pairs = pairs,
   shrout_fleiss = sf_expected,
+  shrout_fleiss_all = sf_all,
   nested = nested,
   slopes = slopes
 )

@@ -20,6 +20,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from .._version import __version__
@@ -30,7 +31,15 @@ reports a pipeline member that died of a broken pipe)."""
 
 __all__ = ["main"]
 
-COMMANDS: tuple[str, ...] = ("score", "check", "sessions", "catalogue")
+COMMANDS: tuple[str, ...] = (
+    "score",
+    "check",
+    "sessions",
+    "catalogue",
+    "report",
+    "fhir",
+    "serve",
+)
 """Modules under ``alliance_score.cli`` that register a subcommand, in help order."""
 
 
@@ -61,8 +70,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _declared_commands(module: str) -> list[tuple[str, str]] | None:
-    """``(command, help line)`` for each ``add_parser`` call in a command module's
-    source, or None when they are not all plain text (then the module is imported)."""
+    """``(command, help line)`` for each command a module's ``register(subparsers)``
+    adds (``subparsers.add_parser(NAME, help=TEXT)``), read from its source; None when
+    they are not all plain text (then the module is imported)."""
     spec = importlib.util.find_spec(f"{__name__}.{module}")
     loader = getattr(spec, "loader", None) if spec is not None else None
     try:
@@ -71,12 +81,25 @@ def _declared_commands(module: str) -> list[tuple[str, str]] | None:
         source = None
     if source is None:  # pragma: no cover - compiled-only installs
         return None
+    register = next(
+        (
+            node
+            for node in ast.parse(source).body
+            if isinstance(node, ast.FunctionDef) and node.name == "register" and node.args.args
+        ),
+        None,
+    )
+    if register is None:
+        return None
+    receiver = register.args.args[0].arg  # the top-level parser's subparsers
     found: list[tuple[str, str]] = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(register):
         if not (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr == "add_parser"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == receiver
         ):
             continue
         name = node.args[0] if node.args else None
@@ -103,11 +126,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(_command_word(words))
     args = parser.parse_args(words)
     # imported only now, so that ``--help`` and usage errors never load them
-    from ..errors import AllianceScoreError
+    from ..errors import AllianceScoreError, AllianceScoreWarning
     from . import _common
 
     try:
-        code: int = args.handler(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default", AllianceScoreWarning)  # shown, once each
+            warnings.showwarning = _common.show_warning
+            code: int = args.handler(args)
     except AllianceScoreError as exc:
         _common.error(str(exc))
         return _common.EXIT_USAGE

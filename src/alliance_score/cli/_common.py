@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Hashable, Iterator
@@ -31,6 +33,9 @@ __all__ = [
     "mapping_options",
     "open_input",
     "reads_labels",
+    "safe_text",
+    "show_warning",
+    "terminate_as_interrupt",
     "value_labels_to_apply",
     "whole_number",
 ]
@@ -40,15 +45,44 @@ EXIT_PROBLEMS: Final = 1
 EXIT_USAGE: Final = 2
 
 
+_CONTROL = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]"
+)
+
+
+def safe_text(message: str) -> str:
+    r"""``message`` with control characters escaped (``\x1b``, ``\r``, ``\u202e``...),
+    so that a column name or a value from a file cannot move the cursor, recolour the
+    terminal, hide text or reorder it; line breaks are kept.
+
+    >>> safe_text("col\x1b[31mred\rX\u202eY")
+    'col\\x1b[31mred\\rX\\u202eY'
+    """
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), message)
+
+
 def error(message: str) -> None:
     """Print an error to stderr (never stdout, which may carry scores)."""
-    print(f"alliance-score: error: {message}", file=sys.stderr)  # noqa: T201
+    print(f"alliance-score: error: {safe_text(message)}", file=sys.stderr)  # noqa: T201
 
 
 def info(message: str, *, quiet: bool = False) -> None:
     """Print a message to stderr unless ``quiet``."""
     if not quiet:
-        print(message, file=sys.stderr)  # noqa: T201
+        print(safe_text(message), file=sys.stderr)  # noqa: T201
+
+
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """``warnings.showwarning`` for the command line: one ``alliance-score: warning:``
+    line on standard error (no source line, no traceback)."""
+    print(f"alliance-score: warning: {safe_text(str(message))}", file=sys.stderr)  # noqa: T201
 
 
 def add_sheet_option(parser: argparse.ArgumentParser) -> None:
@@ -236,14 +270,50 @@ def input_path(path: str) -> Iterator[str]:
     stdin = sys.stdin
     if stdin is None or stdin.isatty():
         raise DataError("INPUT is '-' but nothing is piped to standard input.")
-    fd, name = tempfile.mkstemp(prefix="alliance-score-stdin-", suffix=".csv")
+    from ..io.writers import remove_stale_parts
+
+    prefix = "alliance-score-stdin-"
+    remove_stale_parts(tempfile.gettempdir(), "", prefix=prefix, suffix=".csv")  # killed runs
+    with terminate_as_interrupt():  # a SIGTERM while input still arrives removes the copy
+        fd, name = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}.", suffix=".csv")
+        try:
+            with os.fdopen(fd, "wb") as spool:
+                shutil.copyfileobj(stdin.buffer, spool, 1 << 20)
+            yield name
+        except (UnreadableFileError, DataError) as exc:
+            text = str(exc).replace(repr(name), "standard input").replace(name, "standard input")
+            raise type(exc)(text) from None
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name)
+
+
+TERMINATING_SIGNALS: Final = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGQUIT") if hasattr(signal, name)
+)
+"""Signals that end a run like Ctrl-C does: temporary files are removed, exit code 130."""
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM, SIGHUP (the terminal closed) and SIGQUIT like Ctrl-C inside the
+    block, so that no temporary file (a ``.part`` output, a copy of standard input) is
+    left behind. Outside the main thread signals are left alone."""
+    previous: list[tuple[int, Any]] = []
     try:
-        with os.fdopen(fd, "wb") as spool:
-            shutil.copyfileobj(stdin.buffer, spool, 1 << 20)
-        yield name
-    except (UnreadableFileError, DataError) as exc:
-        text = str(exc).replace(repr(name), "standard input").replace(name, "standard input")
-        raise type(exc)(text) from None
+        for number in TERMINATING_SIGNALS:
+            previous.append((number, signal.signal(number, _interrupt)))
+    except ValueError:  # not the main thread
+        for number, handler in previous:
+            signal.signal(number, handler)
+        yield
+        return
+    try:
+        yield
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
+        for number, handler in previous:
+            signal.signal(number, handler)

@@ -11,10 +11,8 @@ identifiers; reported, never dropped).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import os
-import signal
 import sys
 import time
 from collections import Counter
@@ -23,13 +21,14 @@ from typing import Any
 
 from ..errors import DataError
 from ..frame import score_frame
-from ..io import CHUNK_BYTES, RestartRequired, TableSource, TableWriter
+from ..io import CHUNK_BYTES, Chunk, RestartRequired, TableSource, TableWriter
 from ..io.accounting import PROBLEM_FILE_COLUMNS, DuplicateFinder, account
 from ..io.value_labels import relabel
-from ..io.writers import output_format
+from ..io.writers import output_format, writing
 from ..mapping import ColumnMap, resolve_columns
 from ..registry import load_instrument
 from ..scoring import STATUS_ORDER
+from . import _dask_score
 from ._common import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -39,6 +38,7 @@ from ._common import (
     mapping_options,
     open_input,
     reads_labels,
+    terminate_as_interrupt,
     value_labels_to_apply,
     whole_number,
 )
@@ -108,6 +108,7 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help=f"read delimited text in chunks of about N bytes (default {CHUNK_BYTES})",
     )
+    _dask_score.add_options(parser)
     parser.set_defaults(handler=run)
 
 
@@ -136,7 +137,9 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``score`` for parsed arguments; returns the exit code."""
-    with input_path(args.input) as path:
+    if getattr(args, "engine", "local") == "dask":
+        return _dask_score.run(args)
+    with terminate_as_interrupt(), input_path(args.input) as path:
         return _run(args, path)
 
 
@@ -149,8 +152,15 @@ def _run(args: argparse.Namespace, path: str) -> int:
     source = open_input(path, args.sheet, quiet=quiet)
     mapping = resolve_columns(source.columns, instrument, options["items"])
     labels = reads_labels(source, bool(options["labels"]), quiet=quiet)
-    if source.kind == "qualtrics":
-        info("Qualtrics export: its two extra header rows are skipped.", quiet=quiet)
+    if source.kind == "qualtrics" and source.layout is not None:
+        first = source.layout.header_lines - source.layout.extra_header_rows + 1
+        last = source.layout.header_lines
+        lines = f"line {last}" if first == last else f"lines {first}-{last}"
+        info(
+            f"Qualtrics export: {lines} (question text and ImportId header rows) skipped as "
+            "header rows.",
+            quiet=quiet,
+        )
     value_labels = value_labels_to_apply(
         source.value_labels, mapping, instrument, labels=labels, quiet=quiet
     )
@@ -179,12 +189,11 @@ def _run(args: argparse.Namespace, path: str) -> int:
         quiet=quiet,
     )
     engine: Any = "python" if args.output in (None, "-") else "auto"
-    with _terminate_as_interrupt():
-        try:
-            report = _score_file(settings, instrument, engine, None)
-        except RestartRequired as restart:
-            info(f"Reading again with the exact reader: {restart.reason}.", quiet=quiet)
-            report = _score_file(settings, instrument, "python", restart.encoding)
+    try:
+        report = _score_file(settings, instrument, engine, None)
+    except RestartRequired as restart:
+        info(f"Reading again with the exact reader: {restart.reason}.", quiet=quiet)
+        report = _score_file(settings, instrument, "python", restart.encoding)
     elapsed = time.perf_counter() - started
     report["elapsed_seconds"] = round(elapsed, 3)
     _print_summary(report, args, quiet)
@@ -193,24 +202,6 @@ def _run(args: argparse.Namespace, path: str) -> int:
 
         print(json.dumps(report, indent=2))  # noqa: T201 - the report is the command's output
     return EXIT_PROBLEMS if sum(report["problems"].values()) else EXIT_OK
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C while files are written, so temporary files are removed."""
-    try:
-        previous = signal.signal(signal.SIGTERM, _interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _keep_columns(
@@ -269,7 +260,9 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
     duplicates = DuplicateFinder(s.identity)
     total = _Totals()
     progress = _Progress(s.quiet)
-    problems_writer: Any = TableWriter(s.problems, None) if s.problems else contextlib.nullcontext()
+    writers = [TableWriter(s.output, s.format)]
+    if s.problems:
+        writers.append(TableWriter(s.problems, None))
     chunks = s.source.chunks(
         columns,
         categorical=[c for c in items if c not in s.keep],
@@ -278,8 +271,11 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
         encoding=encoding,
     )
     last_line = None
-    with TableWriter(s.output, s.format) as scores_out, problems_writer as problems_out:
-        for chunk in chunks:
+    with writing(*writers):
+        scores_out = writers[0]
+        problems_out = writers[1] if s.problems else None
+        slicer = _Slicer()
+        for chunk in slicer.slices(chunks):
             if len(chunk.lines):
                 last_line = int(chunk.lines[-1])
             frame = relabel(chunk.frame, s.value_labels) if s.value_labels else chunk.frame
@@ -295,6 +291,7 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
             result = account(
                 result, chunk, duplicates, s.score_options["on_invalid"], len(s.source.columns)
             )
+            slicer.observe(len(result.scores), len(result.problems))
             scores_out.write(result.scores)
             if problems_out is not None:
                 problems_out.write(result.problems)
@@ -309,11 +306,74 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
         "encoding": layout.encoding if layout else None,
         "delimiter": layout.delimiter if layout else None,
         "header_lines": layout.header_lines if layout else None,
+        "skipped_header_lines": (
+            list(range(layout.header_lines - layout.extra_header_rows + 1, layout.header_lines + 1))
+            if layout
+            else []
+        ),
         "last_row_line": last_line,
         "value_labels": "scored as anchor labels" if s.value_labels else None,
     }
     report["keep"] = list(s.keep)
+    report["definition"] = {
+        "id": instrument.id,
+        "version": instrument.version,
+        "origin": instrument.origin,
+        "hash": instrument.content_hash,
+    }
     return report
+
+
+SLICE_ROWS = 16_384
+"""Rows scored first in each chunk, and at least at a time, while problems are many."""
+PROBLEM_BUDGET = 200_000
+"""About how many problem records a slice may produce: a chunk is scored in slices sized
+from the problems per row seen so far, so that memory stays bounded when every cell is
+invalid (a problem record is about 100 times the size of its cell), while valid input is
+scored a whole chunk at a time."""
+
+
+class _Slicer:
+    """Cuts chunks into slices whose size follows the problems per row seen so far."""
+
+    def __init__(self) -> None:
+        self.rate: float | None = None
+
+    def observe(self, rows: int, problems: int) -> None:
+        if rows:
+            self.rate = problems / rows
+
+    def slices(self, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+        for chunk in chunks:
+            n = len(chunk.frame)
+            if not n:
+                yield chunk
+                continue
+            start = 0
+            while start < n:
+                if self.rate is None:
+                    size = SLICE_ROWS
+                elif self.rate * (n - start) <= PROBLEM_BUDGET:
+                    size = n - start
+                else:
+                    size = max(SLICE_ROWS, int(PROBLEM_BUDGET / self.rate))
+                stop = min(start + size, n)
+                yield chunk if (start, stop) == (0, n) else _piece(chunk, start, stop)
+                start = stop
+
+
+def _piece(chunk: Chunk, start: int, stop: int) -> Chunk:
+    ragged = (chunk.ragged >= start) & (chunk.ragged < stop)
+    return Chunk(
+        chunk.frame.iloc[start:stop],
+        chunk.lines[start:stop],
+        chunk.ragged[ragged] - start,
+        chunk.ragged_fields[ragged],
+        progress=chunk.progress,
+        undecodable=tuple(
+            (pos - start, col) for pos, col in chunk.undecodable if start <= pos < stop
+        ),
+    )
 
 
 class _Totals:
@@ -378,6 +438,12 @@ def _print_summary(report: dict[str, Any], args: argparse.Namespace, quiet: bool
         lines.append(f"  problems: {sum(problems.values()):,} ({detail})")
     else:
         lines.append("  problems: none")
+    definition = report.get("definition")
+    if definition:
+        where = definition["origin"]
+        if where != "shipped":  # a user file: which one, and which text of it
+            where += f", {definition['hash'][:19]}"
+        lines.append(f"  definition: {definition['id']}@{definition['version']} ({where})")
     if report["provisional"]:
         lines.append(f"  provisional (marked): {', '.join(report['provisional'])}")
     target = args.output or "standard output"

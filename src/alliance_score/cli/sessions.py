@@ -12,6 +12,7 @@ from ..errors import DataError
 from ..io import read_table, write_table
 from ..sessions import (
     RUPTURE_METHODS,
+    LongProblemCode,
     cutoff_events,
     detect_ruptures,
     summarize_clients,
@@ -39,9 +40,10 @@ score_frame(df, "wai-sr", keep=["client", "session"]).to_csv("scores.csv")):
 The summary has one row per client (and rater): n_sessions, first and last session,
 first, last, mean, min, max, OLS slope and its SE, early alliance (session 3 unless
 --early-session/--early-window say otherwise) and change from early to last. Exit code 1
-when the table has duplicate sessions or other layout problems (reported on stderr;
-outputs are still written, without the rows that lack a client, session or rater), 2 when
-it cannot be read.
+when the table has layout problems (reported on stderr; outputs are still written,
+without the rows that lack a client, session or rater), 2 when it cannot be read, when a
+session is entered twice (the duplicates are listed; nothing is written) or when a column
+is named like an output column.
 """
 
 
@@ -65,6 +67,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--rater", metavar="COL", help="rater column (summaries per rater)")
     p.add_argument("--score", default="total", metavar="COL", help="score column (total)")
     p.add_argument("--date", metavar="COL", help="session date column, checked to increase")
+    p.add_argument(
+        "--date-format",
+        metavar="FMT",
+        help="how --date is written, e.g. %%d/%%m/%%Y (day first); needed when the dates can "
+        "be read day first and month first",
+    )
     p.add_argument("-o", "--output", default="-", metavar="OUT", help="summary CSV (stdout)")
     early = p.add_mutually_exclusive_group()
     early.add_argument(
@@ -171,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
     if args.date is not None and args.date in frame.columns:  # a date not recorded
         frame[args.date] = frame[args.date].mask(_empty(frame[args.date])[1].to_numpy(dtype=bool))
     cols = {"client": args.client, "session": args.session, "rater": args.rater}
-    problems = validate_long(frame, date=args.date, **cols)
+    problems = validate_long(frame, date=args.date, date_format=args.date_format, **cols)
     # rows without a client, session or rater are reported above and cannot be placed
     frame = frame.loc[frame[[c for c in cols.values() if c is not None]].notna().all(axis=1)]
     early = (
@@ -179,14 +187,25 @@ def run(args: argparse.Namespace) -> int:
         if args.early_window is not None
         else {"early": "session", "early_session": args.early_session or 3}
     )
+    duplicates = problems.loc[problems["code"] == LongProblemCode.DUPLICATE_ROW.value]
+    if len(duplicates):
+        for message in duplicates["message"].head(20):
+            info(f"  {message}", quiet=args.quiet)
+        error(
+            f"{len(duplicates)} row(s) repeat the client, session (and rater) of an earlier "
+            "row: a session entered twice has no single score. Remove or merge the "
+            "duplicates; nothing was written."
+        )
+        return EXIT_USAGE
+    # every table is computed before any is written, so a refusal leaves no file behind
     summary = summarize_clients(frame, score=args.score, **cols, **early)
-    _write(summary, args.output)
-    if args.ruptures:
-        episodes = detect_ruptures(frame, score=args.score, method=args.rupture_method, **cols)
-        _write(episodes, args.ruptures)
-        info(f"{len(episodes)} rupture episode(s) written to {args.ruptures}", quiet=args.quiet)
-    if args.events:
-        events = cutoff_events(
+    episodes = (
+        detect_ruptures(frame, score=args.score, method=args.rupture_method, **cols)
+        if args.ruptures
+        else None
+    )
+    events = (
+        cutoff_events(
             frame,
             score=args.score,
             cutoff=args.cutoff,
@@ -195,6 +214,14 @@ def run(args: argparse.Namespace) -> int:
             drop_from=args.drop_from,
             **cols,
         )
+        if args.events
+        else None
+    )
+    _write(summary, args.output)
+    if episodes is not None:
+        _write(episodes, args.ruptures)
+        info(f"{len(episodes)} rupture episode(s) written to {args.ruptures}", quiet=args.quiet)
+    if events is not None:
         _write(events, args.events)
         info(f"{len(events)} event(s) written to {args.events}", quiet=args.quiet)
     info(f"Summarised {len(summary)} client trajectories.", quiet=args.quiet)

@@ -29,17 +29,21 @@ from .source import (
 )
 from .writers import (
     FORMULA_TRIGGERS,
+    PROVENANCE_SUFFIX,
     OutputFormat,
     TableWriter,
     neutralise,
     neutralise_frame,
     output_format,
+    plain_cell,
     write_table,
+    writing,
 )
 
 __all__ = [
     "CHUNK_BYTES",
     "FORMULA_TRIGGERS",
+    "PROVENANCE_SUFFIX",
     "Chunk",
     "Engine",
     "OutputFormat",
@@ -53,9 +57,11 @@ __all__ = [
     "neutralise_frame",
     "open_table",
     "output_format",
+    "plain_cell",
     "read_table",
     "sniff_layout",
     "write_table",
+    "writing",
 ]
 
 

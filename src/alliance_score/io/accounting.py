@@ -4,7 +4,8 @@ the problems only a file has.
 :func:`alliance_score.score_frame` knows rows of a DataFrame; a file has lines, chunks
 and more than one chunk's worth of rows. :func:`account` adds each problem's input
 ``line``, counts rows from the start of the file, and reports ragged lines
-(``ragged_line``) and duplicate administrations (``duplicate_row``, found across chunks
+(``ragged_line``), cells with bytes invalid in the file's encoding (``undecodable``)
+and duplicate administrations (``duplicate_row``, found across chunks
 by :class:`DuplicateFinder`).
 """
 
@@ -81,6 +82,22 @@ def account(
                 f"{width}; {then}.",
             )
         )
+    for pos, column in chunk.undecodable:
+        line = int(chunk.lines[pos])
+        extra.append(
+            (
+                line,
+                offset + pos,
+                str(offset + pos),
+                column,
+                None,
+                str(frame[column].iloc[pos]),
+                ProblemCode.UNDECODABLE.value,
+                f"Row {offset + pos} (line {line}), column {column!r}, holds bytes that are "
+                "not valid in the file's encoding; they are read as U+FFFD (\ufffd) and the "
+                "rest of the file is read as it is.",
+            )
+        )
     for pos, first_line in duplicates.check(frame, chunk.lines):
         line = int(chunk.lines[pos])
         extra.append(
@@ -133,6 +150,12 @@ def _reject_rows(
     return out
 
 
+def _hashable(value: Any) -> Any:
+    from .writers import plain_cell
+
+    return plain_cell(value)
+
+
 class DuplicateFinder:
     """Finds rows whose identifier columns repeat an earlier row's, across chunks.
 
@@ -162,6 +185,9 @@ class DuplicateFinder:
         if not self.columns or not len(frame):
             return
         ids = frame[self.columns].astype(object)
+        for name in self.columns:  # list, dict or array cells (parquet) compared as text
+            if pd.api.types.infer_dtype(ids[name], skipna=True) == "mixed":
+                ids[name] = ids[name].map(_hashable)
         blank = ids.apply(lambda c: c.isna() | c.astype(str).str.strip().eq("")).all(axis=1)
         usable = np.flatnonzero(~blank.to_numpy())
         if not len(usable):

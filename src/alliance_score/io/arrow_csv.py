@@ -3,13 +3,17 @@
 Cells are read as text (item columns then dictionary-encoded, so a column of a million
 answers is a million small integers and a handful of distinct strings). The physical
 line of each row is the header's lines plus the rows before it plus the line breaks
-inside their quoted fields. A ragged or blank line, or bytes that are not UTF-8, raise
-:class:`~alliance_score.io.source.RestartRequired` so that the exact engine reads the
-file instead: the two engines always give the same chunks.
+inside their quoted fields. A file whose quoting the strict reader refuses (pyarrow
+accepts text after a closing quote, and so can merge two records) or that holds a lone
+carriage return, a ragged or blank line, bytes that are not UTF-8 or a record longer
+than a block raise :class:`~alliance_score.io.source.RestartRequired` so that the exact
+engine reads the file instead: the two engines always give the same chunks.
 """
 
 from __future__ import annotations
 
+import collections
+import csv
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -17,11 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import UnreadableFileError
 from .layout import TextLayout
-from .source import Chunk, RestartRequired, check_closed_quotes, require
+from .source import Chunk, RestartRequired, require
 
-__all__ = ["arrow_chunks"]
+__all__ = ["arrow_chunks", "has_quote"]
 
 
 def arrow_chunks(
@@ -48,6 +51,9 @@ def arrow_chunks(
 
     total = max(os.path.getsize(path), 1)
     block = max(chunk_bytes, 1 << 10)
+    quoted = has_quote(path)
+    if quoted and not strictly_quoted(path, layout.delimiter):
+        raise RestartRequired("the file's quoting needs the exact reader")
     batches = 0
     try:
         reader = pacsv.open_csv(
@@ -60,7 +66,8 @@ def arrow_chunks(
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=layout.delimiter,
-                newlines_in_values=True,
+                quote_char='"' if quoted else False,
+                newlines_in_values=quoted,
                 ignore_empty_lines=False,
                 invalid_row_handler=on_invalid,
             ),
@@ -81,22 +88,15 @@ def arrow_chunks(
             arrays = list(batch.columns)
             for p in dictionary:  # items hold a few distinct values: encode them once
                 arrays[p] = pc.dictionary_encode(arrays[p])
-            breaks = np.zeros(n, dtype=np.int64)
-            for column in arrays:
-                if isinstance(column, pa.DictionaryArray):
-                    per_value = pc.count_substring(column.dictionary, "\n").to_numpy()
-                    if per_value.any():
-                        breaks += per_value[column.indices.to_numpy(zero_copy_only=False)]
-                else:
-                    counts = pc.count_substring(column, "\n")
-                    if pc.max(counts).as_py():
-                        breaks += counts.to_numpy(zero_copy_only=False)
             if _has_blank_row(arrays, pc, pa):
                 raise RestartRequired("the file has blank lines")
             starts = line + np.arange(n, dtype=np.int64)
-            starts[1:] += np.cumsum(breaks[:-1])
-            line = int(starts[-1] + breaks[-1] + 1)
-            last_start = starts[-1]
+            if quoted:  # a line break inside a quoted field moves the next rows down
+                breaks = _line_breaks(arrays, n, pa, pc)
+                starts[1:] += np.cumsum(breaks[:-1])
+                line = int(starts[-1] + breaks[-1] + 1)
+            else:
+                line += n
             data = {
                 i: (
                     arrays[p].to_pandas()
@@ -111,9 +111,7 @@ def arrow_chunks(
             offset += n
             yielded = True
             yield Chunk(frame, starts, progress=min(1.0, batches * block / total))
-        if yielded:
-            check_closed_quotes(path, layout.encoding, int(last_start), line - 1)
-        else:
+        if not yielded:
             frame = pd.DataFrame(
                 {
                     i: pd.Series([], dtype="category" if cat else object)
@@ -126,8 +124,64 @@ def arrow_chunks(
         if bad_rows:
             raise RestartRequired("a line has more or fewer fields than the header") from exc
         if "UTF8" in str(exc) or "utf8" in str(exc).lower():
-            raise RestartRequired("the file is not UTF-8", encoding="cp1252") from exc
-        raise UnreadableFileError(f"Cannot read {path!r}: {exc}.") from exc
+            raise RestartRequired("some bytes are not valid UTF-8") from exc
+        # a record longer than a block, or anything else pyarrow does not read: the
+        # exact engine reads it or says precisely why not
+        raise RestartRequired(f"the fast reader stopped ({_first_line(exc)})") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:120] if text else type(exc).__name__
+
+
+def _line_breaks(arrays: list[Any], n: int, pa: Any, pc: Any) -> Any:
+    """Line breaks inside each row's fields (a ``\r\n`` is one; lone ``\r`` never
+    reaches this engine, see :func:`strictly_quoted`)."""
+    breaks = np.zeros(n, dtype=np.int64)
+    for column in arrays:
+        if isinstance(column, pa.DictionaryArray):
+            per_value = pc.count_substring(column.dictionary, "\n").to_numpy()
+            if per_value.any():
+                breaks += per_value[column.indices.to_numpy(zero_copy_only=False)]
+        else:
+            counts = pc.count_substring(column, "\n")
+            if pc.max(counts).as_py():
+                breaks += counts.to_numpy(zero_copy_only=False)
+    return breaks
+
+
+def strictly_quoted(path: str, delimiter: str) -> bool:
+    """Whether the fast engine reads this quoted file exactly as the strict reader does.
+
+    True when Python's :mod:`csv` with ``strict=True`` accepts the whole file (every
+    closing quote is followed by the delimiter or a line end, and no quote is left open)
+    and no carriage return stands alone (the csv module counts it as a line, pyarrow
+    does not). Otherwise the exact engine reads the file and reports the line at fault.
+    """
+    previous = b""
+    with open(path, "rb") as fh:
+        while block := fh.read(16 << 20):
+            joined = previous + block
+            cut = len(joined) - 1 if joined.endswith(b"\r") else len(joined)
+            if joined.count(b"\r", 0, cut) != joined.count(b"\r\n", 0, cut):
+                return False
+            previous = joined[cut:]
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as text:
+            collections.deque(csv.reader(text, delimiter=delimiter, strict=True), maxlen=0)
+    except (csv.Error, UnicodeDecodeError):
+        return False
+    return True
+
+
+def has_quote(path: str) -> bool:
+    """Whether the file holds a ``"`` anywhere (a fast scan of its bytes)."""
+    with open(path, "rb") as fh:
+        while block := fh.read(16 << 20):
+            if b'"' in block:
+                return True
+    return False
 
 
 def _has_blank_row(arrays: list[Any], pc: Any, pa: Any) -> bool:

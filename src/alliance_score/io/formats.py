@@ -8,8 +8,10 @@ ranges, Excel row by row.
 
 * Excel: the first sheet, or the one chosen by name (or number, from 1); the first row
   is the header; cells keep their types (a date
-  in an item column is reported as ``wrong_type``); rows that are entirely empty are
-  skipped; a row's line is its row number in the sheet.
+  in an item column is reported as ``wrong_type``); a formula without a stored value
+  (as programs write them) is read as its formula text (``not_a_number`` in an item),
+  never as an empty cell; rows that are entirely empty are skipped; a row's line is its
+  row number in the sheet.
 * SPSS and Stata: item values are the stored codes; user-defined missing values count
   as missing; value labels are kept in :attr:`TableSource.value_labels` (checked
   against the anchors, and applied on request, by :mod:`alliance_score.io.value_labels`);
@@ -19,6 +21,8 @@ ranges, Excel row by row.
 
 from __future__ import annotations
 
+import re
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -120,19 +124,74 @@ def _xlsx_columns(path: str, sheet_name: str | None) -> list[str]:
         book.close()
 
 
+_FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
+
+
+def _has_formulas(path: str) -> bool:
+    """Whether any sheet of the workbook holds a formula (a scan of its XML)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                    continue
+                with archive.open(name) as member:
+                    tail = b""
+                    while block := member.read(1 << 20):
+                        if _FORMULA.search(tail + block):
+                            return True
+                        tail = block[-8:]
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return False  # openpyxl reports a damaged workbook
+    return False
+
+
+def _formula_rows(path: str, book: Any, sheet: Any) -> tuple[Iterator[tuple[Any, ...]], Any]:
+    """The sheet's rows as formulas (``"=2+2"``) where it has formulas, else ``None``.
+
+    A workbook written by a program (openpyxl, pandas) holds formulas without the value
+    Excel would store with them; read for values alone, such a cell is empty, and an
+    answer computed by a formula would silently count as missing. Returns the rows (none
+    when the workbook has no formula) and the workbook to close (or ``None``).
+    """
+    if not _has_formulas(path):
+        return iter(()), None
+    openpyxl = require("openpyxl", "Reading Excel files", "excel")
+    formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    other = formulas.worksheets[book.worksheets.index(sheet)]
+    rows: Iterator[tuple[Any, ...]] = _xlsx_rows(other)
+    next(rows, None)  # the header
+    return rows, formulas
+
+
+def _with_formulas(row: tuple[Any, ...], formulas: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    """``row`` with each empty cell that holds a formula (no stored value) as its formula
+    text, so that an item reads ``not_a_number`` (``got '=2+2'``) instead of missing."""
+    if not formulas or all(c is not None for c in row):
+        return row
+    cells = list(row) + [None] * max(0, len(formulas) - len(row))
+    for j, formula in enumerate(formulas):
+        if cells[j] is None and isinstance(formula, str) and formula.startswith("="):
+            cells[j] = formula
+    return tuple(cells)
+
+
 def _xlsx_chunks(
     path: str, sheet_name: str | None, positions: list[int], names: list[str], size: int
 ) -> Iterator[_Piece]:
     book = _open_book(path)
+    formula_book: Any = None
     try:
         sheet = _choose_sheet(book, path, sheet_name)
         total = sheet.max_row or 0
         rows = _xlsx_rows(sheet)
         width = len(_xlsx_header(path, book, sheet, sheet_name, rows))
+        formula_rows, formula_book = _formula_rows(path, book, sheet)
         data: list[tuple[Any, ...]] = []
         lines: list[int] = []
         pieces = 0
         for number, row in enumerate(rows, start=2):
+            if formula_book is not None:
+                row = _with_formulas(row, next(formula_rows, None))
             if all(c is None for c in row):
                 continue
             data.append(tuple(row[:width]) + (None,) * (width - len(row)))
@@ -145,6 +204,8 @@ def _xlsx_chunks(
             yield _xlsx_piece(data, lines, positions, names, 1.0)
     finally:
         book.close()
+        if formula_book is not None:
+            formula_book.close()
 
 
 def _xlsx_piece(

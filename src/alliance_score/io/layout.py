@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -29,7 +30,10 @@ _REDCAP_RAW: Final = (
     "redcap_repeat_instance",
 )
 _REDCAP_LABELS: Final = ("Record ID", "Event Name", "Repeat Instrument", "Repeat Instance")
-_IMPORT_ID = re.compile(r'^\{"ImportId":')
+_UNDECODED = re.compile("[\udc80-\udcff]")
+_MULTIBYTE = re.compile("[\u0080-\udbff\ue000-\U0010ffff]")
+SAMPLE_LIMIT: Final = 64 << 20
+"""The longest header row read (a longer one is refused rather than cut)."""
 
 
 @dataclass(frozen=True)
@@ -62,12 +66,16 @@ def _detect_encoding(head: bytes) -> str:
         return "utf-16-le"
     if len(head) >= 4 and head[0::2][:64].count(0) > len(head[0::2][:64]) // 2:
         return "utf-16-be"
-    try:
-        # an incomplete multi-byte character at the end of the sample is not an error
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return "cp1252"
-    return "utf-8"
+    # an incomplete multi-byte character at the end of the sample is not an error
+    text = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(head, final=False)
+    invalid = len(_UNDECODED.findall(text))
+    if not invalid:
+        return "utf-8"
+    # a few stray bytes in text that is otherwise UTF-8 (valid multi-byte characters
+    # outnumber them) are odd cells of a UTF-8 file, not a sign of another encoding:
+    # reading the whole file as cp1252 would turn every "ë" into "Ã«"
+    multibyte = len(_MULTIBYTE.findall(text))
+    return "utf-8" if multibyte > invalid else "cp1252"
 
 
 _MAGIC: Final = (
@@ -155,9 +163,31 @@ def detect_identifiers(header: tuple[str, ...], kind: ExportKind = "csv") -> tup
     return tuple(c for c in header if c.strip().casefold() == "id" or pattern.search(c.strip()))
 
 
+def _is_import_id_row(header: tuple[str, ...], row: list[str]) -> bool:
+    """Qualtrics' third header row: one ``{"ImportId":...}`` object per column, for every
+    column of the header. A single cell of that form is data, never a header."""
+    return len(row) == len(header) and all(_is_import_id(cell) for cell in row)
+
+
+def _is_import_id(cell: str) -> bool:
+    """``{"ImportId":"QID1"}`` (Qualtrics may add text fields such as ``timeZone``).
+
+    >>> _is_import_id('{"ImportId":"startDate","timeZone":"UTC"}'), _is_import_id('{"x":1}')
+    (True, False)
+    """
+    text = cell.strip()
+    if not text.startswith('{"ImportId":'):
+        return False
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+
 def _kind(header: tuple[str, ...], rows: list[list[str]]) -> tuple[ExportKind, int]:
     for n, row in enumerate(rows[:2], start=1):
-        if row and any(_IMPORT_ID.match(cell) for cell in row):
+        if _is_import_id_row(header, row):
             return "qualtrics", n
     names = set(header)
     if "redcap_event_name" in names or "redcap_repeat_instrument" in names:
@@ -202,11 +232,22 @@ def sniff_layout(path: str | os.PathLike[str]) -> TextLayout:
     try:
         with open(name, "rb") as fh:
             head = fh.read(SAMPLE_BYTES)
+            encoding = _detect_encoding(head)
+            _refuse_binary(head, name, encoding)
+            sample = _decode_sample(head, encoding)
+            # a header row longer than the sample is read whole, never cut
+            while len(head) < SAMPLE_LIMIT and _first_record(sample) == sample:
+                more = fh.read(len(head))
+                if not more:
+                    break
+                head += more
+                sample = _decode_sample(head, encoding)
     except OSError as exc:
         raise UnreadableFileError(f"Cannot read {name!r}: {exc.strerror or exc}.") from exc
-    encoding = _detect_encoding(head)
-    _refuse_binary(head, name, encoding)
-    sample = _decode_sample(head, encoding)
+    if _first_record(sample) == sample and len(head) >= SAMPLE_LIMIT:
+        raise UnreadableFileError(
+            f"Cannot read {name!r}: its header row is longer than {SAMPLE_LIMIT >> 20} MiB."
+        )
     if sample.startswith("\ufeff"):
         sample = sample[1:]
     delimiter = _sniff_delimiter(sample, name)

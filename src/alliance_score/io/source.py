@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import csv
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -87,6 +88,9 @@ class Chunk:
     """Number of fields found on each ragged line."""
     progress: float = 1.0
     """Fraction of the input read so far (for progress displays)."""
+    undecodable: tuple[tuple[int, str], ...] = ()
+    """Cells (position within the chunk, column name) that held bytes invalid in the
+    file's encoding; each such byte is read as U+FFFD, every other cell intact."""
 
 
 def detect_format(path: str | os.PathLike[str]) -> TableFormat:
@@ -276,7 +280,8 @@ def _python_chunks(
 ) -> Iterator[Chunk]:
     width = len(layout.header)
     total = max(os.path.getsize(path), 1)
-    errors = _CP1252_UNDEFINED if layout.encoding == "cp1252" else "strict"
+    errors = _CP1252_UNDEFINED if layout.encoding == "cp1252" else _BAD_BYTES
+    bad_before = _BAD_BYTE_COUNT[0]
     try:
         fh = open(path, encoding=layout.encoding, errors=errors, newline="")  # noqa: SIM115
     except OSError as exc:  # pragma: no cover - sniff_layout opened it a moment ago
@@ -285,19 +290,22 @@ def _python_chunks(
         # the standard limit (128 KiB per field) would make this engine refuse files the
         # fast engine reads; a field is bounded by the file anyway
         csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
-        reader = csv.reader(fh, delimiter=layout.delimiter)
+        # strict: a quote that closes a field must be followed by the delimiter or the
+        # line's end, and a file must not end inside quotes; otherwise the reader would
+        # merge records silently (a broken quote takes the next line's cells)
+        reader = csv.reader(fh, delimiter=layout.delimiter, strict=True)
+        previous = 0
         try:
             for _ in range(1 + layout.extra_header_rows):
                 next(reader)
             offset = 0
             yielded = False
-            last_start = 0
-            last_record: list[str] = []
             while True:
                 cells: list[list[str]] = [[] for _ in positions]
                 lines: list[int] = []
                 ragged: list[int] = []
                 fields: list[int] = []
+                undecodable: list[tuple[int, str]] = []
                 size = 0
                 previous = reader.line_num
                 for record in reader:
@@ -308,7 +316,10 @@ def _python_chunks(
                         ragged.append(len(lines))
                         fields.append(len(record))
                         record = (record + [""] * width)[:width]
-                    last_record = record
+                    if _BAD_BYTE_COUNT[0] != bad_before:  # some bytes were not decodable
+                        record = _mark_undecodable(
+                            record, positions, names, len(lines), undecodable
+                        )
                     for out, p in zip(cells, positions, strict=True):
                         out.append(record[p])
                     lines.append(start)
@@ -316,14 +327,7 @@ def _python_chunks(
                     if size >= chunk_bytes:
                         break
                 if not lines and yielded:
-                    end = _end(reader, last_record)
-                    check_closed_quotes(path, layout.encoding, last_start, end)
                     return
-                if lines:
-                    last_start = lines[-1]
-                if size < chunk_bytes:
-                    end = _end(reader, last_record)
-                    check_closed_quotes(path, layout.encoding, last_start, end)
                 frame = pd.DataFrame(
                     {
                         i: pd.Series(col, dtype="category" if cat else object)
@@ -340,39 +344,70 @@ def _python_chunks(
                     np.asarray(ragged, dtype=np.int64),
                     np.asarray(fields, dtype=np.int64),
                     progress=min(1.0, _position_of(fh) / total) if size else 1.0,
+                    undecodable=tuple(undecodable),
                 )
                 if size < chunk_bytes:
                     return
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except csv.Error as exc:
+            raise _quoting_error(path, previous + 1, str(exc)) from exc
+        except UnicodeDecodeError as exc:  # pragma: no cover - every codec used has a handler
             raise UnreadableFileError(
                 f"Cannot read {path!r} as {layout.encoding} text near line "
                 f"{reader.line_num + 1}: {exc}."
             ) from exc
 
 
-def _end(reader: Any, record: list[str]) -> int:
-    """The last physical line of the last record (the csv module does not count a line
-    break that the file ends with inside a quoted field)."""
-    ends_open = bool(record) and record[-1].endswith(("\n", "\r"))
-    return int(reader.line_num) + int(ends_open)
-
-
-def check_closed_quotes(path: str, encoding: str, start: int, end: int) -> None:
-    """Raise when the last record (physical lines ``start`` to ``end``) ends inside a
-    quoted field: a ``"`` that is never closed makes the reader take every line after it
-    as part of one field, so those rows would be lost without a trace."""
-    if start < 1 or end <= start:
-        return  # one physical line: no quoted line break, nothing was swallowed
-    with open(path, encoding=encoding, newline="", errors="replace") as fh:
-        for _ in range(start - 1):
-            fh.readline()
-        tail = fh.read()
-    if tail.count('"') % 2:
-        raise UnreadableFileError(
-            f"Cannot read {path!r}: the quoted field on line {start} is never closed (a '\"' "
+def _quoting_error(path: str, line: int, reason: str) -> UnreadableFileError:
+    """The refusal of a file whose quoting breaks the CSV rules (RFC 4180)."""
+    if "unexpected end of data" in reason:
+        return UnreadableFileError(
+            f"Cannot read {path!r}: the quoted field on line {line} is never closed (a '\"' "
             "is missing), so every line from there to the end of the file would be read as "
             "one row; close the quote and run again."
         )
+    if "expected after" in reason:
+        return UnreadableFileError(
+            f"Cannot read {path!r}: on line {line} a quoted field is followed by more text "
+            "before the next delimiter (a '\"' inside a quoted field must be doubled); "
+            "records would be merged. Fix the quoting and run again."
+        )
+    return UnreadableFileError(f"Cannot read {path!r} near line {line}: {reason}.")
+
+
+def _mark_undecodable(
+    record: list[str],
+    positions: list[int],
+    names: list[str],
+    row: int,
+    found: list[tuple[int, str]],
+) -> list[str]:
+    """``record`` with undecodable bytes (read as lone surrogates) as U+FFFD; the cells
+    read that held some are added to ``found``."""
+    if not any(_SURROGATES.search(cell) for cell in record):
+        return record
+    for p, name in zip(positions, names, strict=True):
+        if _SURROGATES.search(record[p]):
+            found.append((row, name))
+    return [_SURROGATES.sub("\ufffd", cell) for cell in record]
+
+
+_SURROGATES: Final = re.compile("[\udc80-\udcff]")
+_BAD_BYTE_COUNT: list[int] = [0]
+"""How many times a byte invalid in a file's encoding was met (in any file)."""
+
+
+def _bad_bytes(exc: UnicodeError) -> tuple[str, int]:
+    """Read a byte that is invalid in the encoding as a lone surrogate (as
+    ``surrogateescape`` does) and count it, so the reader marks the cell."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    _BAD_BYTE_COUNT[0] += 1
+    bad = exc.object[exc.start : exc.end]
+    return "".join(chr(0xDC00 + b) for b in bad), exc.end
+
+
+_BAD_BYTES: Final = "alliance-score-bad-bytes"
+codecs.register_error(_BAD_BYTES, _bad_bytes)
 
 
 def _windows_undefined(exc: UnicodeError) -> tuple[str, int]:

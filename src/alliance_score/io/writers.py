@@ -1,46 +1,91 @@
 """Writers: tables to CSV, TSV, parquet or Excel, safely.
 
-* **Atomic**: a file is written under a temporary name in the target's folder and
-  renamed into place only when complete, so an interrupted run leaves no half-written
-  file (and an older file of the same name intact).
+* **Atomic**: a regular file is written under a temporary name in the target's folder
+  and renamed into place only when complete, so a failed or interrupted run leaves no
+  half-written file (and an older file of the same name intact). A symbolic link is
+  written through: the file it points to is replaced (atomically, beside it) and the
+  link stays. A target that is not a regular file (``/dev/stdout``, a named pipe, a
+  shell's ``>(gzip > s.gz)``, a device) is opened and written in place, never replaced.
+* **Private**: a new file is created readable and writable by its owner only (``0600``,
+  whatever the umask: scores are health data); a file that is replaced keeps its
+  permissions.
+* **Every failure is one error**: a write that fails (disk full, a closed pipe, a cell
+  the format cannot hold) raises :class:`~alliance_score.errors.OutputError`; cells a
+  format cannot hold are escaped first (see :func:`plain_cell`).
 * **Formula injection**: in CSV, TSV and Excel output every text cell that starts with
-  ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with ``'`` so that a
-  spreadsheet shows it as text instead of evaluating it (OWASP's advice for CSV
-  injection). Numbers are never changed; parquet is not a spreadsheet format and is
-  written as is.
+  ``=``, ``+``, ``-``, ``@``, a tab, a carriage return or a NUL (optionally after spaces,
+  and in their full-width forms) is prefixed with ``'`` so that a spreadsheet shows it
+  as text instead of evaluating it (OWASP's advice, ASVS 5.0 V1.2.10). Text that is
+  exactly a number (``-1``, ``+3.5``) cannot carry a formula and is written unchanged;
+  numbers are never changed; parquet is not a spreadsheet format and is written as is.
+* **Provenance**: a table whose ``attrs["alliance_score"]`` say which definition scored
+  it (:func:`alliance_score.score_frame` sets them) carries them into the file: parquet
+  schema metadata, an Excel sheet named ``alliance_score``, and for CSV and TSV a sidecar
+  file ``<name>.provenance.json`` beside the output.
 * **Chunked**: :class:`TableWriter` takes the table in pieces, with the header once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
+import json
+import math
 import os
+import re
+import stat
 import sys
 import tempfile
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import IO, Any, Final, Literal
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, UnreadableFileError
+from ..errors import AllianceScoreWarning, DataError, OutputError, UnreadableFileError
 from .source import require
 
 __all__ = [
     "FORMULA_TRIGGERS",
+    "PROVENANCE_SUFFIX",
     "OutputFormat",
     "TableWriter",
     "neutralise",
     "neutralise_frame",
     "output_format",
+    "plain_cell",
     "write_table",
+    "writing",
 ]
 
 OutputFormat = Literal["csv", "tsv", "parquet", "xlsx"]
-FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_TRIGGERS: Final = (
+    "=",
+    "+",
+    "-",
+    "@",
+    "\t",
+    "\r",
+    "\0",
+    "\uff1d",  # full-width =
+    "\uff0b",  # full-width +
+    "\uff0d",  # full-width -
+    "\uff20",  # full-width @
+)
+"""Characters that make a spreadsheet read a text cell as a formula (after spaces)."""
+_SPACES: Final = " \u00a0\u3000"
+_PLAIN_NUMBER: Final = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_ARROW_TRIGGER: Final = (
+    "^[ \\x{a0}\\x{3000}]*[=+\\-@\\t\\r\\x00\\x{ff1d}\\x{ff0b}\\x{ff0d}\\x{ff20}]"
+)
+_ARROW_NUMBER: Final = "^[+-]?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 _XLSX_MAX_ROWS: Final = 1_048_576
+_XLSX_ESCAPE: Final = re.compile(r"[\x00-\x08\x0b-\x1f]|_(?=x[0-9A-Fa-f]{4}_)")
+PROVENANCE_SUFFIX: Final = ".provenance.json"
+"""Suffix of the sidecar file that carries a CSV or TSV output's provenance."""
 _FOREIGN_SUFFIXES: Final = frozenset(
     {"xls", "xlsm", "xlsb", "ods", "json", "sav", "zsav", "dta", "gz", "zip", "xml", "html"}
 )
@@ -50,18 +95,55 @@ _FOREIGN_SUFFIXES: Final = frozenset(
 def neutralise(value: str) -> str:
     """Make a text cell safe to open in a spreadsheet.
 
-    A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
-    leading ``'``, as OWASP and ASVS (V1.2.10) ask; text that happens to be a signed
-    number (``-99``) is prefixed too. Numeric cells are never text, so never changed.
+    A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab, a carriage return or a NUL
+    (ASVS 5.0 V1.2.10 lists them), also after leading spaces and in the full-width forms
+    (``\uff1d`` ...), gets a leading ``'``. Text that is exactly a number (``-99``,
+    ``+3.5``) is a number to a spreadsheet, never a formula, and is left as it is.
 
     Examples
     --------
     >>> neutralise("=HYPERLINK(\\"http://x\\")")
     '\\'=HYPERLINK("http://x")'
-    >>> neutralise("-2+3"), neutralise("-99"), neutralise("A-17")
-    ("'-2+3", "'-99", 'A-17')
+    >>> neutralise("-2+3"), neutralise("-99"), neutralise("A-17"), neutralise("  =1")
+    ("'-2+3", '-99', 'A-17', "'  =1")
     """
-    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+    if _PLAIN_NUMBER.fullmatch(value):
+        return value
+    if value.startswith(FORMULA_TRIGGERS) or value.lstrip(_SPACES).startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def plain_cell(value: Any) -> Any:
+    """A cell as a value every output format holds: containers (list, dict, set, array)
+    as JSON text, other objects that are not numbers, text, booleans or dates as text.
+
+    >>> plain_cell([1, 2]), plain_cell({"a": 1}), plain_cell(3), plain_cell(None)
+    ('[1, 2]', '{"a": 1}', 3, None)
+    """
+    if value is None or isinstance(value, str | bool | int | float | np.generic):
+        return value
+    if isinstance(value, dt.datetime | dt.date | dt.time | pd.Timestamp):
+        return value
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, set | frozenset):
+        value = sorted(value, key=repr)
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return str(value)
+
+
+def _text_cell(value: Any) -> str | None:
+    """A cell as CSV text (``None`` for missing)."""
+    value = plain_cell(value)
+    if value is None:
+        return None
+    if isinstance(value, float | np.floating) and math.isnan(value):
+        return None
+    return value if isinstance(value, str) else str(value)
 
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -84,13 +166,7 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         is_text = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
         if not is_text.any():
             continue
-        flagged = is_text.copy()
-        text = values[is_text].astype(str)
-        starts = np.char.startswith(text, FORMULA_TRIGGERS[0])
-        for trigger in FORMULA_TRIGGERS[1:]:
-            starts |= np.char.startswith(text, trigger)
-        flagged[is_text] = starts
-        values[flagged] = ["'" + v for v in values[flagged]]
+        values[is_text] = [neutralise(v) for v in values[is_text]]
         out.isetitem(j, _object_column(values, out.index))
     return out
 
@@ -133,23 +209,82 @@ def output_format(path: str | None, requested: str | None) -> OutputFormat:
     return names.get(suffix, "csv")
 
 
-def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
-    """Plain column types shared by every format: text, float, int, nullable bool."""
+def _prepare(frame: pd.DataFrame, fmt: OutputFormat) -> pd.DataFrame:
+    """Plain column types every format holds: text, numbers, booleans, dates.
+
+    Categorical columns become their values; cells a format cannot hold are escaped (see
+    :func:`plain_cell`); for parquet a column of objects that mixes types is written as
+    text; for Excel, dates with a time zone are written as ISO 8601 text (Excel has no
+    time zones) and control characters are escaped as Excel does (``_x000D_``).
+    """
     out = frame.copy()
     for j in range(out.shape[1]):
         col = out.iloc[:, j]
         if isinstance(col.dtype, pd.CategoricalDtype):
             values = col.to_numpy(dtype=object, copy=True)
             values[col.isna().to_numpy()] = None
-            out.isetitem(j, _object_column(values, out.index))
+        elif isinstance(col.dtype, pd.DatetimeTZDtype) and fmt == "xlsx":
+            values = np.array([None if pd.isna(v) else v.isoformat() for v in col], dtype=object)
+        elif col.dtype == object:
+            values = col.to_numpy(dtype=object, copy=True)
+        else:
+            continue
+        plain = pd.api.types.infer_dtype(values, skipna=True) in _PLAIN_KINDS
+        if not plain:
+            values = np.array([plain_cell(v) for v in values], dtype=object)
+        if fmt == "xlsx":
+            values = np.array([_xlsx_value(v) for v in values], dtype=object)
+        elif fmt == "parquet" and not plain and _mixed(values):
+            values = np.array([_text_cell(v) for v in values], dtype=object)
+        out.isetitem(j, _object_column(values, out.index))
     return out
+
+
+_PLAIN_KINDS: Final = frozenset({"string", "empty", "integer", "floating", "boolean"})
+"""Columns of one plain kind of cell, which every format holds as they are."""
+
+
+def _mixed(values: np.ndarray[Any, Any]) -> bool:
+    """Whether a column of objects holds cells of several kinds (or of no plain kind)."""
+    kinds = {_kind(v) for v in values if v is not None}
+    return len(kinds) > 1 or "other" in kinds
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return "datetime"
+    return "other"
+
+
+def _xlsx_value(value: Any) -> Any:
+    """A cell as an Excel cell holds it: see :func:`_prepare`."""
+    if isinstance(value, str):
+        return _XLSX_ESCAPE.sub(lambda m: f"_x{ord(m.group(0)):04X}_", value)
+    if isinstance(value, dt.datetime | pd.Timestamp) and value.tzinfo is not None:
+        return value.isoformat()
+    if isinstance(value, dt.time) and value.tzinfo is not None:
+        return value.isoformat()
+    if isinstance(value, float | np.floating) and math.isinf(value):
+        return "inf" if value > 0 else "'-inf"
+    return value
 
 
 class TableWriter:
     """Write a table in pieces to ``path`` (``None`` or ``"-"``: standard output).
 
     Use as a context manager: the file appears under its name only when the block ends
-    without an exception; otherwise the temporary file is removed.
+    without an exception; otherwise the temporary file is removed and a file that had
+    the name before is left as it was. Any failure to write raises
+    :class:`~alliance_score.errors.OutputError`.
+
+    ``metadata`` (text keys and values) is the output's provenance; by default the
+    ``attrs["alliance_score"]`` of the first table written (see the module docs).
 
     Examples
     --------
@@ -162,10 +297,16 @@ class TableWriter:
     id,total
     '=cmd,4.25
     b,
+    >>> oct(out.stat().st_mode & 0o777)
+    '0o600'
     """
 
     def __init__(
-        self, path: str | os.PathLike[str] | None, fmt: OutputFormat | None = None
+        self,
+        path: str | os.PathLike[str] | None,
+        fmt: OutputFormat | None = None,
+        *,
+        metadata: Mapping[str, Any] | None = None,
     ) -> None:
         self.path = None if path is None or path == "-" else os.fspath(path)
         self.format: OutputFormat = fmt or output_format(self.path, None)
@@ -173,47 +314,118 @@ class TableWriter:
             raise DataError(
                 f"{self.format} output cannot go to standard output; name a file with -o."
             )
+        self.metadata: dict[str, Any] | None = dict(metadata) if metadata is not None else None
+        self._target: str | None = None
+        """The file replaced (the path, or the file a symbolic link points to)."""
+        self._in_place = False
         self._tmp: str | None = None
+        self._sidecar: TableWriter | None = None
         self._fh: IO[Any] | None = None
+        self._raw: IO[bytes] | None = None
         self._state: Any = None
+        self._sheet: Any = None
         self.rows = 0
 
+    # -- opening -------------------------------------------------------------------------
     def __enter__(self) -> TableWriter:
+        self.open()
+        return self
+
+    def open(self) -> None:
+        """Create the temporary file (or open a target that is not a regular file)."""
         if self.path is None:
             if sys.stdout is None:
                 raise DataError("Standard output is closed; name an output file with -o.")
             self._fh = sys.stdout
-            return self
+            return
         if os.path.isdir(self.path) or self.path.endswith((os.sep, "/")):
             raise UnreadableFileError(
                 f"Cannot write {self.path!r}: it names a folder; give a file name."
             )
-        folder = os.path.dirname(os.path.abspath(self.path))
-        base = os.path.basename(self.path)
         try:
-            fd, self._tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".part", dir=folder)
+            info: os.stat_result | None = os.stat(self.path)  # follows symbolic links
+        except FileNotFoundError:
+            info = None
         except OSError as exc:
-            raise UnreadableFileError(
-                f"Cannot write {self.path!r}: {exc.strerror or exc}."
-            ) from exc
-        os.close(fd)
+            raise self._failure(exc) from exc
+        if info is not None and not stat.S_ISREG(info.st_mode):
+            self._open_in_place(self.path)  # also /dev/fd/N, a link to a pipe
+            return
+        target = os.path.realpath(self.path) if os.path.islink(self.path) else self.path
+        self._target = target
+        folder = os.path.dirname(os.path.abspath(target))
+        base = os.path.basename(target)
+        left = remove_stale_parts(folder, base)
+        if left:
+            warnings.warn(
+                f"Temporary files left by a killed run could not be removed from {folder!r}: "
+                f"{', '.join(left[:5])}; remove them by hand.",
+                AllianceScoreWarning,
+                stacklevel=3,
+            )
+        try:
+            fd, self._tmp = tempfile.mkstemp(
+                prefix=f".{base}.{os.getpid()}.", suffix=".part", dir=folder
+            )
+            if info is not None and hasattr(os, "fchmod"):  # a replaced file keeps its mode
+                os.fchmod(fd, stat.S_IMODE(info.st_mode))
+        except OSError as exc:
+            raise self._failure(exc) from exc
         if self.format in ("csv", "tsv"):
-            self._fh = open(self._tmp, "w", encoding="utf-8", newline="")
-        return self
+            self._fh = open(  # noqa: SIM115 - closed in finish() or abandon()
+                fd, "w", encoding="utf-8", errors="backslashreplace", newline=""
+            )
+        else:
+            os.close(fd)
 
+    def _open_in_place(self, target: str) -> None:
+        """A pipe, a device or ``/dev/stdout``: written where it is, never replaced."""
+        self._in_place = True
+        try:
+            if self.format in ("csv", "tsv"):
+                self._fh = open(  # noqa: SIM115 - closed in finish() or abandon()
+                    target, "w", encoding="utf-8", errors="backslashreplace", newline=""
+                )
+            else:
+                self._raw = open(target, "wb")  # noqa: SIM115 - closed in finish()
+        except OSError as exc:
+            raise self._failure(exc) from exc
+
+    def _failure(self, exc: BaseException) -> OutputError:
+        what = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        where = "standard output" if self.path is None else repr(self.path)
+        return OutputError(f"Cannot write {where}: {what}.")
+
+    # -- writing -------------------------------------------------------------------------
     def write(self, frame: pd.DataFrame) -> None:
         """Append rows (the header is written with the first call)."""
-        if self.format in ("csv", "tsv"):
-            if self._fh is None:  # pragma: no cover - guarded by the context manager
-                raise RuntimeError("TableWriter used outside its with block")
-            sep = "\t" if self.format == "tsv" else ","
-            render = _arrow_csv if _has_arrow() else _pandas_csv
-            self._fh.write(render(frame, sep, header=self._state is None))
-            self._state = True
-        elif self.format == "parquet":
-            self._write_parquet(_prepare(frame))
-        else:
-            self._write_xlsx(neutralise_frame(_prepare(frame)))
+        if self.metadata is None and frame.attrs.get("alliance_score"):
+            self.metadata = _provenance(frame.attrs["alliance_score"])
+        try:
+            if self.format in ("csv", "tsv"):
+                if self._fh is None:  # pragma: no cover - guarded by the context manager
+                    raise RuntimeError("TableWriter used outside its with block")
+                sep = "\t" if self.format == "tsv" else ","
+                render = _arrow_csv if _has_arrow() else _pandas_csv
+                self._fh.write(render(frame, sep, header=self._state is None))
+                self._state = True
+            elif self.format == "parquet":
+                self._write_parquet(_prepare(frame, "parquet"))
+            else:
+                self._write_xlsx(_prepare(neutralise_frame(frame), "xlsx"))
+        except (DataError, UnreadableFileError, OutputError, KeyboardInterrupt):
+            raise
+        except BrokenPipeError:
+            if self.path is None:
+                raise
+            raise self._failure(BrokenPipeError(32, "the reader closed the pipe")) from None
+        except OSError as exc:
+            raise self._failure(exc) from exc
+        except Exception as exc:  # a cell the format's library refuses: never a traceback
+            raise OutputError(
+                f"Cannot write {self.path or 'standard output'!r} as {self.format}: "
+                f"{type(exc).__name__}: {_first_line(exc)}"
+            ) from exc
         self.rows += len(frame)
 
     def _write_parquet(self, data: pd.DataFrame) -> None:
@@ -221,9 +433,23 @@ class TableWriter:
         pq = require("pyarrow.parquet", "Writing parquet files", "parquet")
         table = pa.Table.from_pandas(data, preserve_index=False)
         if self._state is None:
-            self._state = pq.ParquetWriter(self._tmp, table.schema)
+            schema = table.schema
+            if self.metadata:
+                schema = schema.with_metadata(
+                    {**(schema.metadata or {}), b"alliance_score": _metadata_json(self.metadata)}
+                )
+            table = table.cast(schema)
+            sink = self._raw if self._raw is not None else self._tmp
+            self._state = pq.ParquetWriter(sink, schema)
         else:
-            table = table.cast(self._state.schema)
+            try:
+                table = table.cast(self._state.schema)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+                raise OutputError(
+                    f"Cannot write {self.path!r} as parquet: a column holds values of "
+                    "another type than in the rows before (parquet keeps one type per "
+                    "column); write CSV, or make the column text in the input."
+                ) from exc
         self._state.write_table(table)
 
     def _write_xlsx(self, data: pd.DataFrame) -> None:
@@ -231,7 +457,7 @@ class TableWriter:
         if self._state is None:
             self._state = openpyxl.Workbook(write_only=True)
             self._sheet = self._state.create_sheet()
-            self._sheet.append([neutralise(str(c)) for c in data.columns])
+            self._sheet.append([_xlsx_value(neutralise(str(c))) for c in data.columns])
         if self.rows + len(data) >= _XLSX_MAX_ROWS:
             raise DataError(
                 f"An Excel sheet holds at most {_XLSX_MAX_ROWS - 1} data rows; this output "
@@ -240,62 +466,228 @@ class TableWriter:
         for row in data.itertuples(index=False, name=None):
             self._sheet.append([_cell(v) for v in row])
 
+    # -- closing -------------------------------------------------------------------------
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self.path is None:
-            if sys.stdout is not None:
-                sys.stdout.flush()
+        if exc_type is not None:
+            self.abandon()
             return
         try:
-            if exc_type is None:
-                self._finish()
-                if self._tmp is not None:
-                    try:
-                        os.replace(self._tmp, self.path)
-                    except OSError as exc:
-                        raise UnreadableFileError(
-                            f"Cannot write {self.path!r}: {exc.strerror or exc}."
-                        ) from exc
-                    self._tmp = None
-            else:
-                self._abandon()
-        finally:
-            if self._fh is not None and not self._fh.closed:
-                self._fh.close()
-            if self._tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.remove(self._tmp)
+            self.finish()
+        except BaseException:
+            self.abandon()
+            raise
+        self.commit()
 
-    def _abandon(self) -> None:
-        """Close a half-written workbook or parquet file before its temporary file goes
-        (left to the garbage collector, an open Excel sheet writes to a closed file and
-        prints a traceback at exit)."""
-        closers = {"xlsx": "_sheet", "parquet": "_state"}
-        part = getattr(self, closers.get(self.format, ""), None) if self._state else None
-        if part is not None:
+    def finish(self) -> None:
+        """Complete the file under its temporary name (nothing replaced yet)."""
+        if self.path is None:
+            if sys.stdout is not None:
+                try:
+                    sys.stdout.flush()
+                except BrokenPipeError:
+                    raise
+                except OSError as exc:
+                    raise self._failure(exc) from exc
+            return
+        try:
+            if self.format in ("csv", "tsv"):
+                if self._fh is not None:
+                    self._fh.flush()
+                    _sync(self._fh)
+                    self._fh.close()
+            elif self.format == "parquet":
+                if self._state is None:  # no rows and no columns written: an empty table
+                    self._write_parquet(pd.DataFrame())
+                self._state.close()
+            else:
+                if self._state is None:
+                    self._write_xlsx(pd.DataFrame())
+                self._save_xlsx()
+            if self._raw is not None:
+                self._raw.close()
+        except OutputError:
+            raise
+        except OSError as exc:
+            raise self._failure(exc) from exc
+        except Exception as exc:  # the format's library failed to complete the file
+            raise OutputError(
+                f"Cannot write {self.path!r} as {self.format}: {type(exc).__name__}: "
+                f"{_first_line(exc)}"
+            ) from exc
+        if self.format in ("csv", "tsv") and self.metadata and not self._in_place:
+            self._sidecar = _SidecarWriter(self.path + PROVENANCE_SUFFIX, self.metadata)
+            self._sidecar.open()
+            self._sidecar.finish()
+
+    def _save_xlsx(self) -> None:
+        if self.metadata:
+            sheet = self._state.create_sheet("alliance_score")
+            sheet.append(["key", "value"])
+            for key, value in self.metadata.items():
+                sheet.append([key, _xlsx_value(neutralise(_scalar_text(value)))])
+        self._state.save(self._raw if self._raw is not None else self._tmp)
+
+    def commit(self) -> None:
+        """Move the completed file into place (atomic for a regular file)."""
+        if self._tmp is not None and self._target is not None:
+            try:
+                os.replace(self._tmp, self._target)
+            except OSError as exc:
+                self.abandon()
+                raise self._failure(exc) from exc
+            self._tmp = None
+        if self._sidecar is not None:
+            try:
+                self._sidecar.commit()
+            except OutputError:
+                # never leave an older run's provenance beside the new file
+                if self._sidecar.path is not None:
+                    with contextlib.suppress(OSError):
+                        os.remove(self._sidecar.path)
+                raise
+
+    def abandon(self) -> None:
+        """Remove the temporary file, leaving any older file of the name as it was."""
+        if self._sidecar is not None:
+            self._sidecar.abandon()
+        if self._state is not None and self.format in ("xlsx", "parquet"):
+            # close a half-written workbook or parquet file before its temporary file
+            # goes (left to the garbage collector, an open Excel sheet writes to a closed
+            # file and prints a traceback at exit)
+            part = self._sheet if self.format == "xlsx" else self._state
             with contextlib.suppress(Exception):  # the file is discarded either way
                 part.close()
+            self._state = None
+        for handle in (self._fh, self._raw):
+            if handle is not None and handle is not sys.stdout and not handle.closed:
+                with contextlib.suppress(OSError):
+                    handle.close()
+        if self._tmp is not None:
+            with contextlib.suppress(OSError):
+                os.remove(self._tmp)
+            self._tmp = None
 
-    def _finish(self) -> None:
-        if self.format in ("csv", "tsv") and self._fh is not None:
+
+class _SidecarWriter(TableWriter):
+    """The provenance of a CSV or TSV output, as JSON beside it (written atomically)."""
+
+    def __init__(self, path: str, metadata: Mapping[str, Any]) -> None:
+        super().__init__(path, "csv", metadata=metadata)
+
+    def finish(self) -> None:
+        if self._fh is None:  # pragma: no cover - opened just before
+            return
+        try:
+            json.dump({"alliance_score": dict(self.metadata or {})}, self._fh, indent=2)
+            self._fh.write("\n")
             self._fh.close()
-        elif self.format == "parquet" and self._state is not None:
-            self._state.close()
-        elif self.format == "xlsx" and self._state is not None:
-            self._state.save(self._tmp)
+        except OSError as exc:
+            raise self._failure(exc) from exc
+
+
+@contextlib.contextmanager
+def writing(*writers: TableWriter) -> Iterator[tuple[TableWriter, ...]]:
+    """Open several writers; commit them all only when every one is complete.
+
+    A failure while writing or completing any of them leaves none of them written (and
+    every older file of their names intact).
+    """
+    opened: list[TableWriter] = []
+    try:
+        for writer in writers:
+            writer.open()
+            opened.append(writer)
+        yield writers
+        for writer in writers:
+            writer.finish()
+    except BaseException:
+        for writer in opened:
+            writer.abandon()
+        raise
+    for writer in writers:
+        writer.commit()
+
+
+def remove_stale_parts(
+    folder: str, base: str, *, prefix: str | None = None, suffix: str = ".part"
+) -> list[str]:
+    """Remove the temporary files an earlier run left for ``base`` when it was killed.
+
+    Temporary files are named ``.<base>.<pid>.<random>.part`` (or ``<prefix><pid>.<random>
+    <suffix>``); one whose process no longer runs is removed. Returns the names of those
+    that could not be removed.
+    """
+    left: list[str] = []
+    prefix = f".{base}." if prefix is None else prefix
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return left
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(suffix)):
+            continue
+        pid_text = name[len(prefix) :].split(".", 1)[0]
+        if not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        try:
+            os.remove(os.path.join(folder, name))
+        except OSError:
+            left.append(name)
+    return left
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def _sync(fh: IO[Any]) -> None:
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.fsync(fh.fileno())
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0][:200] if text else "") + "."
+
+
+def _provenance(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    keys = ("instrument", "definition_origin", "definition_hash", "library_version")
+    out = {k: attrs[k] for k in keys if k in attrs}
+    if attrs.get("provisional"):
+        out["provisional"] = list(attrs["provisional"])
+    return out
+
+
+def _metadata_json(metadata: Mapping[str, Any]) -> bytes:
+    return json.dumps(dict(metadata), ensure_ascii=False).encode("utf-8")
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    return str(value)
 
 
 def _cell(value: Any) -> Any:
-    if value is None or value is pd.NA:
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, float) and np.isnan(value):
         return None
     if isinstance(value, np.generic):
-        return value.item()
+        return _cell(value.item())
     return value
 
 
@@ -331,8 +723,9 @@ def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
 
     def safe_text(array: Any) -> tuple[Any, bool]:
         """(neutralised text, whether some cell needs quoting)."""
-        hit = pc.match_substring_regex(array, "^[=+\\-@\\t\\r]")
+        hit = pc.match_substring_regex(array, _ARROW_TRIGGER)
         if pc.any(hit).as_py():
+            hit = pc.and_(hit, pc.invert(pc.match_substring_regex(array, _ARROW_NUMBER)))
             array = pc.if_else(hit, pc.binary_join_element_wise("'", array, ""), array)
         needs = pc.match_substring_regex(array, special)
         return array, bool(pc.any(needs).as_py())
@@ -349,7 +742,8 @@ def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
         dtype = col.dtype
         if isinstance(dtype, pd.CategoricalDtype):
             categories = pa.array(
-                dtype.categories.to_numpy(dtype=object), type=pa.string(), from_pandas=True
+                [_text_cell(v) for v in dtype.categories.to_numpy(dtype=object)],
+                type=pa.string(),
             )
             categories, needs = safe_text(categories)
             codes = col.cat.codes.to_numpy()
@@ -362,9 +756,8 @@ def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
             values = col.to_numpy(dtype=object)
             try:
                 array = pa.array(values, type=pa.string(), from_pandas=True)
-            except (pa.ArrowInvalid, pa.ArrowTypeError):
-                cells = [None if pd.isna(v) else str(v) for v in values]
-                array = pa.array(cells, type=pa.string())
+            except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError):
+                array = pa.array([_text_cell(v) for v in values], type=pa.string())
             array, needs = safe_text(array)
         quoting = quoting or needs
         columns.append(array)
@@ -439,7 +832,7 @@ def _arrow_floats(col: pd.Series, pa: Any, pc: Any) -> Any:
 
 def _pandas_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
     """The same text as :func:`_arrow_csv`, without pyarrow (slower)."""
-    out = neutralise_frame(_prepare(frame))
+    out = neutralise_frame(_prepare(frame, "csv"))
     texts: list[list[str]] = []
     for j in range(out.shape[1]):
         col = out.iloc[:, j]

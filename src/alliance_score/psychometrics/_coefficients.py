@@ -8,12 +8,15 @@ R's ``psych`` (Revelle) and names it.
 from __future__ import annotations
 
 import importlib
+import math
+from collections.abc import Hashable, Iterable
 from typing import Any, Final
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
-from ..errors import MissingDependencyError
+from ..errors import ArgumentError, MissingDependencyError
 
 __all__ = [
     "alpha_from_cov",
@@ -21,15 +24,57 @@ __all__ = [
     "average_r",
     "feldt_interval",
     "first_component",
+    "guttman_lambda6",
+    "has_variance",
     "item_rest_correlations",
     "omega_total",
     "one_factor_minres",
+    "round_frame",
+    "round_values",
 ]
+
+OUTPUT_DECIMALS: Final = 10
+"""Decimal places of every statistic the analysis functions return (as of scores)."""
 
 _MINRES_TOL: Final = 1e-12
 _MINRES_MAX_ITER: Final = 10_000
 _MAX_COMMUNALITY: Final = 0.995  # psych's minres bounds uniquenesses at 0.005
 _SIGN_TOLERANCE: Final = 1e-8  # loadings summing to less than this share of sum(|l|): a tie
+
+
+def round_values(values: dict[str, Any]) -> dict[str, Any]:
+    """The float values of a result dictionary rounded to :data:`OUTPUT_DECIMALS`."""
+    return {
+        k: round(v, OUTPUT_DECIMALS) if isinstance(v, float) and math.isfinite(v) else v
+        for k, v in values.items()
+    }
+
+
+def round_frame(frame: pd.DataFrame, keep: Iterable[Hashable] = ()) -> pd.DataFrame:
+    """``frame`` with its float columns rounded to :data:`OUTPUT_DECIMALS` decimal places.
+
+    The one rounding rule of the analysis functions: statistics carry no float noise
+    (``4.0045454545200005`` is ``4.00454545452``), as scores are rounded. Columns in
+    ``keep`` (identifiers and values passed through from the input) are left as given.
+    """
+    kept = set(keep)
+    for column in frame.columns:
+        if column in kept:
+            continue
+        dtype = frame[column].dtype
+        if pd.api.types.is_float_dtype(dtype):
+            frame[column] = frame[column].round(OUTPUT_DECIMALS)
+    return frame
+
+
+def has_variance(cov: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Items whose variance (the diagonal of ``cov``) is a positive number.
+
+    psych's ``alpha`` deletes the others ("had no variance and was deleted").
+    """
+    diag = np.diag(cov)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(diag) & (diag > 0)
 
 
 def alpha_from_cov(cov: NDArray[np.float64]) -> float:
@@ -59,6 +104,27 @@ def average_r(cor: NDArray[np.float64]) -> float:
     return float((cor.sum() - np.trace(cor)) / (k * (k - 1)))
 
 
+def guttman_lambda6(cor: NDArray[np.float64]) -> float:
+    """Guttman's lambda 6: ``1 - sum(1 - smc) / sum(R)`` (psych ``G6(smc)``).
+
+    ``smc`` are the squared multiple correlations ``1 - 1 / diag(R^+)`` of each item on
+    the others, with ``R^+`` the pseudo-inverse (singular values below ``sqrt(eps)`` times
+    the largest dropped) and the results clipped to 0..1, as psych's ``smc`` computes them.
+    """
+    k = cor.shape[0]
+    total = float(cor.sum())
+    if k < 2 or not np.isfinite(cor).all() or total <= 0:
+        return float("nan")
+    values, vectors = np.linalg.eigh(cor)
+    keep = np.abs(values) > np.sqrt(np.finfo(np.float64).eps) * np.abs(values).max()
+    inverse = (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        smc = np.clip(1.0 - 1.0 / np.diag(inverse), 0.0, 1.0)
+    if not np.isfinite(smc).all():
+        return float("nan")
+    return float(1.0 - (k - float(smc.sum())) / total)
+
+
 def item_rest_correlations(cov: NDArray[np.float64]) -> NDArray[np.float64]:
     """Corrected item-total correlations (psych ``r.drop``) from the covariance matrix.
 
@@ -83,8 +149,8 @@ def feldt_interval(alpha: float, n: int, k: int, level: float) -> tuple[float, f
     quantiles of the F distribution on ``n - 1`` and ``(n - 1)(k - 1)`` degrees of
     freedom and ``a = 1 - level``. Needs scipy (the ``stats`` extra) for the quantiles.
     """
-    if not 0 < level < 1:
-        raise ValueError(f"the confidence level must be between 0 and 1; got {level!r}")
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
+        raise ArgumentError(f"ci (the confidence level) must be between 0 and 1; got {level!r}.")
     stats = _scipy_stats()
     if not (np.isfinite(alpha) and n > 1 and k > 1):
         return float("nan"), float("nan")

@@ -10,6 +10,7 @@ the numbers they held are kept separately so that the range check can see a scal
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,12 +18,13 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ..errors import ColumnMappingError
+from ..errors import ArgumentError, ColumnMappingError
 from ..instrument import Instrument, Scale
 from ..mapping import ColumnMap, resolve_columns
 from ..parsing import CellRules, parse_column
 from ..registry import load_instrument
 from ..scoring import select_scales
+from ._keys import keys_instrument
 
 __all__ = ["Prepared", "prepare"]
 
@@ -57,18 +59,45 @@ class Prepared:
 
 def prepare(
     data: pd.DataFrame,
-    instrument: Instrument | str,
+    instrument: Instrument | str | None,
     *,
     scales: Sequence[str] | None = None,
     items: Mapping[str, Hashable] | str | None = None,
     missing_codes: Sequence[float | str] = (),
     labels: bool = False,
     allow_provisional: bool = False,
+    keys: Mapping[str, Sequence[str]] | None = None,
+    lo: float | None = None,
+    hi: float | None = None,
 ) -> Prepared:
-    """Map, parse and key ``data`` for ``instrument`` (see :func:`item_matrix`)."""
+    """Map, parse and key ``data`` for ``instrument``, or for psych-style ``keys`` with
+    the response range ``lo``..``hi`` (see :func:`item_matrix`)."""
     if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame; got {type(data).__name__}")
+        raise ArgumentError(f"data must be a pandas DataFrame; got {type(data).__name__}.")
+    if keys is not None:
+        if instrument is not None or items is not None:
+            raise ArgumentError(
+                "keys= names the scales and their columns: give it instead of an "
+                "instrument and items=, not with them."
+            )
+        instrument, items = keys_instrument(data, keys, lo, hi)
+        allow_provisional = True
+    elif instrument is None:
+        raise ArgumentError(
+            "Give an instrument (an id such as 'wai-sr', a definition or a path), or "
+            "psych-style keys= with min= and max=."
+        )
+    elif lo is not None or hi is not None:
+        raise ArgumentError(
+            "min= and max= go with keys=; an instrument's definition has its own range."
+        )
+    for name, flag in (("labels", labels), ("allow_provisional", allow_provisional)):
+        if not isinstance(flag, bool | np.bool_):
+            raise ArgumentError(f"{name} must be True or False; got {flag!r}.")
+    if isinstance(missing_codes, str) or not isinstance(missing_codes, Sequence):
+        raise ArgumentError(f"missing_codes must be a list of codes; got {missing_codes!r}.")
     ins = load_instrument(instrument)
+    check_scales(ins, scales)
     chosen, _ = select_scales(ins, scales, allow_provisional=allow_provisional)
     mapping = resolve_columns(data.columns, ins, items)
     rules = CellRules.build(ins, missing_codes=missing_codes, labels=labels)
@@ -86,6 +115,35 @@ def prepare(
     keyed = raw.copy()
     keyed[:, reverse] = (ins.response.min + ins.response.max) - keyed[:, reverse]
     return Prepared(ins, chosen, mapping, raw, keyed, invalid, numbers)
+
+
+def check_options(*, missing: object = "pairwise", ci: object = None) -> None:
+    """The missing-data policy and the confidence level, checked before any work."""
+    if not isinstance(missing, str) or missing not in ("pairwise", "listwise"):
+        raise ArgumentError(f"missing must be 'pairwise' or 'listwise'; got {missing!r}.")
+    if ci is not None and (
+        isinstance(ci, bool) or not isinstance(ci, int | float) or not 0 < ci < 1
+    ):
+        raise ArgumentError(
+            f"ci (the confidence level) must be between 0 and 1 or None; got {ci!r}."
+        )
+
+
+def check_scales(ins: Instrument, scales: object) -> None:
+    """Every requested scale id is one of the instrument's (``scales=None``: all)."""
+    if scales is None:
+        return
+    wanted = [scales] if isinstance(scales, str) else scales
+    if not isinstance(wanted, list | tuple) or not all(isinstance(s, str) for s in wanted):
+        raise ArgumentError(f"scales must be a list of scale ids; got {scales!r}.")
+    for scale in wanted:
+        if scale not in ins.scale_ids:
+            close = difflib.get_close_matches(scale, ins.scale_ids, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ArgumentError(
+                f"{ins.ref} has no scale {scale!r} (scales=, --scale); its scales are "
+                f"{', '.join(ins.scale_ids)}.{hint}"
+            )
 
 
 def _column(data: pd.DataFrame, label: Hashable) -> pd.Series:

@@ -19,6 +19,8 @@ from typing import Final, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from ..errors import ArgumentError
+
 __all__ = ["MissingPolicy", "Moments", "moments"]
 
 MissingPolicy = Literal["pairwise", "listwise"]
@@ -70,11 +72,11 @@ def moments(x: NDArray[np.float64], missing: MissingPolicy = "pairwise") -> Mome
     >>> round(float(m.cov[0, 1]), 6), round(float(m.cov[0, 0]), 6)
     (1.833333, 1.666667)
     """
-    if missing not in ("pairwise", "listwise"):
-        raise ValueError(f"missing must be 'pairwise' or 'listwise'; got {missing!r}")
+    if not isinstance(missing, str) or missing not in ("pairwise", "listwise"):
+        raise ArgumentError(f"missing must be 'pairwise' or 'listwise'; got {missing!r}.")
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2:
-        raise ValueError(f"the item matrix must be two-dimensional; got shape {x.shape}")
+        raise ArgumentError(f"the item matrix must be two-dimensional; got shape {x.shape}.")
     absent = np.isnan(x)
     keep = ~absent.any(axis=1) if missing == "listwise" else ~absent.all(axis=1)
     if not keep.all():

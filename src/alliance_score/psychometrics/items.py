@@ -8,10 +8,12 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from ..errors import ArgumentError
 from ..instrument import Instrument
-from ._coefficients import alpha_from_cov, item_rest_correlations
-from ._data import Prepared, prepare
+from ._coefficients import alpha_from_cov, item_rest_correlations, round_frame
+from ._data import Prepared, check_options, prepare
 from ._moments import MissingPolicy, moments
+from .reliability import kept_items
 
 __all__ = [
     "FREQUENCY_COLUMNS",
@@ -30,6 +32,7 @@ ITEM_COLUMNS: Final[tuple[str, ...]] = (
     "sd",
     "r_drop",
     "alpha_if_dropped",
+    "note",
 )
 FREQUENCY_COLUMNS: Final[tuple[str, ...]] = ("item", "kind", "value", "n", "proportion")
 
@@ -38,17 +41,21 @@ def item_matrix(
     data: pd.DataFrame,
     instrument: Instrument | str,
     *,
+    scales: Sequence[str] | None = None,
     items: Mapping[str, Hashable] | str | None = None,
     reverse: bool = True,
     missing_codes: Sequence[float | str] = (),
     labels: bool = False,
+    allow_provisional: bool = False,
 ) -> pd.DataFrame:
     """The parsed answers as a float DataFrame, one column per item in instrument order.
 
     Cells are matched and parsed as :func:`~alliance_score.score_frame` does; missing and
     invalid cells are NaN. With ``reverse=True`` (default) reverse-keyed items are
     recoded ``min + max - x``, so the matrix is ready for a reliability analysis in any
-    package.
+    package. ``scales=None`` (default) gives every item of the instrument; naming scales
+    gives their items only (a provisional scale needs ``allow_provisional=True``, as for
+    :func:`~alliance_score.score_frame`).
 
     Examples
     --------
@@ -63,23 +70,27 @@ def item_matrix(
     >>> item_matrix(df, "wai-s", reverse=False).loc[0, "4"]
     np.float64(7.0)
     """
+    if not isinstance(reverse, bool | np.bool_):
+        raise ArgumentError(f"reverse must be True or False; got {reverse!r}.")
     prep = prepare(
         data,
         instrument,
+        scales=scales,
         items=items,
         missing_codes=missing_codes,
         labels=labels,
-        allow_provisional=True,
+        allow_provisional=True if scales is None else allow_provisional,
     )
     values = prep.keyed if reverse else prep.raw
-    return pd.DataFrame(
-        values.copy(), index=data.index.copy(), columns=pd.Index(prep.instrument.item_ids)
-    )
+    ids = prep.instrument.item_ids if scales is None else prep.used_items
+    position = {item: j for j, item in enumerate(prep.instrument.item_ids)}
+    chosen = values[:, [position[i] for i in ids]]
+    return pd.DataFrame(chosen.copy(), index=data.index.copy(), columns=pd.Index(ids))
 
 
 def item_analysis(
     data: pd.DataFrame,
-    instrument: Instrument | str,
+    instrument: Instrument | str | None = None,
     *,
     scales: Sequence[str] | None = None,
     items: Mapping[str, Hashable] | str | None = None,
@@ -87,6 +98,9 @@ def item_analysis(
     missing_codes: Sequence[float | str] = (),
     labels: bool = False,
     allow_provisional: bool = False,
+    keys: Mapping[str, Sequence[str]] | None = None,
+    min: float | None = None,  # noqa: A002 (psych's name)
+    max: float | None = None,  # noqa: A002 (psych's name)
 ) -> pd.DataFrame:
     """Item statistics within each scale, after reverse keying.
 
@@ -97,7 +111,10 @@ def item_analysis(
     pandas.DataFrame
         One row per item of each scale: ``scale``, ``item``, ``reverse`` (declared key),
         ``n_answered``, ``mean`` and ``sd`` (after reverse keying), ``r_drop`` (corrected
-        item-total correlation) and ``alpha_if_dropped``.
+        item-total correlation), ``alpha_if_dropped`` and ``note``. An item without
+        variance is left out of its scale's statistics, as ``psych::alpha`` does: its
+        ``r_drop`` is NaN, its ``alpha_if_dropped`` the scale's alpha, and ``note`` says
+        so.
 
     Notes
     -----
@@ -130,6 +147,7 @@ def item_analysis(
     2      approach  7.125   0.984             0.972
     3       overall  7.400   0.955             0.975
     """
+    check_options(missing=missing)
     prep = prepare(
         data,
         instrument,
@@ -138,6 +156,9 @@ def item_analysis(
         missing_codes=missing_codes,
         labels=labels,
         allow_provisional=allow_provisional,
+        keys=keys,
+        lo=min,
+        hi=max,
     )
     return item_table(prep, missing=missing)
 
@@ -147,37 +168,51 @@ def item_table(prep: Prepared, *, missing: MissingPolicy = "pairwise") -> pd.Dat
     reverse = {i.id: i.reverse for i in prep.instrument.items}
     rows: list[dict[str, Any]] = []
     for scale in prep.scales:
-        m = moments(prep.keyed[:, prep.columns(scale)], missing)
+        kept, _, m = kept_items(prep, scale, missing)
         r_drop = item_rest_correlations(m.cov)
-        keep = np.ones(len(scale.items), dtype=bool)
-        for j, item in enumerate(scale.items):
-            keep[j] = False
-            dropped = alpha_from_cov(m.cov[np.ix_(keep, keep)])
-            keep[j] = True
+        alpha = alpha_from_cov(m.cov)
+        position = {item: j for j, item in enumerate(kept)}
+        every = moments(prep.keyed[:, prep.columns(scale)], missing)
+        keep = np.ones(len(kept), dtype=bool)
+        for i, item in enumerate(scale.items):
+            j = position.get(item)
+            note = ""
+            if j is None:  # no variance: left out, so dropping it changes nothing
+                r, dropped_alpha = float("nan"), alpha
+                note = "no variance: left out of the scale's statistics (as psych::alpha)"
+            else:
+                keep[j] = False
+                dropped_alpha = alpha_from_cov(m.cov[np.ix_(keep, keep)])
+                keep[j] = True
+                r = float(r_drop[j])
             rows.append(
                 {
                     "scale": scale.id,
                     "item": item,
                     "reverse": reverse[item],
-                    "n_answered": int(m.n_answered[j]),
-                    "mean": float(m.mean[j]),
-                    "sd": float(m.sd[j]),
-                    "r_drop": float(r_drop[j]),
-                    "alpha_if_dropped": dropped,
+                    "n_answered": int(every.n_answered[i]),
+                    "mean": float(every.mean[i]),
+                    "sd": float(every.sd[i]),
+                    "r_drop": r,
+                    "alpha_if_dropped": dropped_alpha,
+                    "note": note,
                 }
             )
-    return pd.DataFrame.from_records(rows, columns=list(ITEM_COLUMNS))
+    return round_frame(pd.DataFrame.from_records(rows, columns=list(ITEM_COLUMNS)))
 
 
 def item_frequencies(
     data: pd.DataFrame,
-    instrument: Instrument | str,
+    instrument: Instrument | str | None = None,
     *,
     scales: Sequence[str] | None = None,
     items: Mapping[str, Hashable] | str | None = None,
     missing_codes: Sequence[float | str] = (),
     labels: bool = False,
     allow_provisional: bool = False,
+    keys: Mapping[str, Sequence[str]] | None = None,
+    min: float | None = None,  # noqa: A002 (psych's name)
+    max: float | None = None,  # noqa: A002 (psych's name)
 ) -> pd.DataFrame:
     """How often each answer, missing cell and invalid cell occurs, per item.
 
@@ -213,6 +248,9 @@ def item_frequencies(
         missing_codes=missing_codes,
         labels=labels,
         allow_provisional=allow_provisional,
+        keys=keys,
+        lo=min,
+        hi=max,
     )
     return frequency_table(prep)
 
@@ -233,4 +271,4 @@ def frequency_table(prep: Prepared) -> pd.DataFrame:
         share = 1.0 / n_rows if n_rows else float("nan")
         rows.append((item, "missing", float("nan"), n_missing, n_missing * share))
         rows.append((item, "invalid", float("nan"), n_invalid, n_invalid * share))
-    return pd.DataFrame.from_records(rows, columns=list(FREQUENCY_COLUMNS))
+    return round_frame(pd.DataFrame.from_records(rows, columns=list(FREQUENCY_COLUMNS)))

@@ -20,9 +20,16 @@ import numpy as np
 import pandas as pd
 
 from ..instrument import Instrument
-from ._coefficients import alpha_from_cov, first_component, item_rest_correlations
-from ._data import Prepared, prepare
-from ._moments import MissingPolicy, moments
+from ..sessions._columns import check_number
+from ._coefficients import (
+    alpha_from_cov,
+    first_component,
+    item_rest_correlations,
+    round_frame,
+)
+from ._data import Prepared, check_options, prepare
+from ._moments import MissingPolicy
+from .reliability import dropped_note, kept_items
 
 __all__ = ["KEYING_COLUMNS", "CheckStatus", "check_keying"]
 
@@ -43,7 +50,7 @@ DEFAULT_MIN_ROWS: Final = 20
 
 def check_keying(
     data: pd.DataFrame,
-    instrument: Instrument | str,
+    instrument: Instrument | str | None = None,
     *,
     scales: Sequence[str] | None = None,
     items: Mapping[str, Hashable] | str | None = None,
@@ -53,6 +60,9 @@ def check_keying(
     missing_codes: Sequence[float | str] = (),
     labels: bool = False,
     allow_provisional: bool = False,
+    keys: Mapping[str, Sequence[str]] | None = None,
+    min: float | None = None,  # noqa: A002 (psych's name)
+    max: float | None = None,  # noqa: A002 (psych's name)
 ) -> pd.DataFrame:
     """Check that ``data`` agrees with the key ``instrument`` declares.
 
@@ -105,6 +115,7 @@ def check_keying(
     18       item_total  total    7
     30  first_component  total    7
     """
+    check_options(missing=missing)
     prep = prepare(
         data,
         instrument,
@@ -113,6 +124,9 @@ def check_keying(
         missing_codes=missing_codes,
         labels=labels,
         allow_provisional=allow_provisional,
+        keys=keys,
+        lo=min,
+        hi=max,
     )
     return keying_table(prep, missing=missing, norm_margin=norm_margin, min_rows=min_rows)
 
@@ -125,10 +139,8 @@ def keying_table(
     min_rows: int = DEFAULT_MIN_ROWS,
 ) -> pd.DataFrame:
     """:func:`check_keying` on already prepared data."""
-    if not 0 <= norm_margin < 1:
-        raise ValueError(f"norm_margin must be from 0 to below 1; got {norm_margin!r}")
-    if min_rows < 2:
-        raise ValueError(f"min_rows must be 2 or more; got {min_rows!r}")
+    check_number("norm_margin", norm_margin, minimum=0.0, below=1.0)
+    check_number("min_rows", min_rows, minimum=2, integer=True)
     rows = _range_checks(prep)
     for scale in prep.scales:
         if len(scale.items) < 2:
@@ -138,22 +150,36 @@ def keying_table(
             )
             rows.extend(_skip_scale(prep, scale.id, scale.items, message))
             continue
-        m = moments(prep.keyed[:, prep.columns(scale)], missing)
+        kept, dropped, m = kept_items(prep, scale, missing)
+        if dropped:
+            message = f"Scale {scale.id!r}: {dropped_note(dropped)}."
+            rows.extend(
+                _row(check, scale.id, item, "skipped", np.nan, 0.0, message)
+                for check in ("item_total", "first_component")
+                for item in dropped
+            )
+        if len(kept) < 2:
+            message = (
+                f"Scale {scale.id!r} has {len(kept)} item(s) with variance: there is "
+                "nothing to correlate."
+            )
+            rows.extend(_skip_scale(prep, scale.id, kept, message))
+            continue
         behind = int(m.n_pairs.min()) if m.n_pairs.size else 0
         if behind < min_rows:
-            rows.extend(_too_few(prep, scale.id, scale.items, behind, min_rows))
+            rows.extend(_too_few(prep, scale.id, kept, behind, min_rows))
             continue
         r_drop = item_rest_correlations(m.cov)
         loadings = first_component(m.cor)
-        for j, item in enumerate(scale.items):
+        for j, item in enumerate(kept):
             rows.append(_item_total(prep, scale.id, item, float(r_drop[j])))
-        for j, item in enumerate(scale.items):
+        for j, item in enumerate(kept):
             rows.append(_component(prep, scale.id, item, float(loadings[j])))
         alpha = alpha_from_cov(m.cov)
         for norm in prep.instrument.norms:
             if norm.scale == scale.id and norm.alpha is not None:
                 rows.append(_norm(scale.id, alpha, norm.alpha, norm_margin, norm.population))
-    return pd.DataFrame.from_records(rows, columns=list(KEYING_COLUMNS))
+    return round_frame(pd.DataFrame.from_records(rows, columns=list(KEYING_COLUMNS)))
 
 
 def _too_few(

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Final
 
 import pandas as pd
 
+from ..errors import MissingDependencyError
 from ..instrument import Instrument, Scale
 from ._coefficients import (
     alpha_from_cov,
     alpha_std_from_cor,
     average_r,
     feldt_interval,
+    guttman_lambda6,
+    has_variance,
     omega_total,
     one_factor_minres,
+    round_frame,
 )
-from ._data import Prepared, prepare
-from ._moments import MissingPolicy, moments
+from ._data import Prepared, check_options, prepare
+from ._moments import MissingPolicy, Moments, moments
 
 __all__ = ["RELIABILITY_COLUMNS", "reliability"]
 
@@ -33,12 +38,15 @@ RELIABILITY_COLUMNS: Final[tuple[str, ...]] = (
     "alpha_std",
     "omega_total",
     "average_r",
+    "lambda6",
+    "dropped_items",
+    "note",
 )
 
 
 def reliability(
     data: pd.DataFrame,
-    instrument: Instrument | str,
+    instrument: Instrument | str | None = None,
     *,
     scales: Sequence[str] | None = None,
     items: Mapping[str, Hashable] | str | None = None,
@@ -47,6 +55,9 @@ def reliability(
     missing_codes: Sequence[float | str] = (),
     labels: bool = False,
     allow_provisional: bool = False,
+    keys: Mapping[str, Sequence[str]] | None = None,
+    min: float | None = None,  # noqa: A002 (psych's name)
+    max: float | None = None,  # noqa: A002 (psych's name)
 ) -> pd.DataFrame:
     """Internal consistency of each scale of ``instrument`` in ``data``.
 
@@ -57,7 +68,8 @@ def reliability(
         :func:`~alliance_score.score_frame`). Reverse-keyed items are recoded
         ``min + max - x`` before any statistic; invalid cells count as missing.
     instrument
-        An :class:`~alliance_score.Instrument`, an id, ``id@version`` or a path.
+        An :class:`~alliance_score.Instrument`, an id, ``id@version`` or a path; or
+        ``None`` with ``keys=``.
     scales
         Scale ids; default every verified scale (and provisional ones when
         ``allow_provisional``).
@@ -73,13 +85,25 @@ def reliability(
         interval needs scipy (``pip install 'alliance-score[stats]'``).
     missing_codes, labels, allow_provisional
         As for :func:`~alliance_score.score_frame`.
+    keys, min, max
+        Scales without a definition file, as R's psych takes them:
+        ``keys={"agree": ["-A1", "A2", "A3"]}`` maps each scale to its item columns, a
+        leading ``-`` marking a reverse-keyed item, recoded ``min + max - x``. ``min``
+        and ``max`` are the response range (also the range check's); when omitted
+        they are the smallest and largest number in the key columns, as
+        ``psych::alpha`` takes them. The same as ``psych::alpha`` on
+        ``psych::reverse.code(keys, x, mini = min, maxi = max)``.
 
     Returns
     -------
     pandas.DataFrame
         One row per scale with columns ``scale``, ``n_items``, ``n_rows``, ``missing``,
         ``alpha``, ``alpha_ci_lower``, ``alpha_ci_upper``, ``ci_level``, ``alpha_std``,
-        ``omega_total`` and ``average_r``.
+        ``omega_total``, ``average_r``, ``lambda6`` (Guttman's lambda 6),
+        ``dropped_items`` (items left out for having no variance, comma-separated;
+        empty when none) and ``note`` (why a statistic is
+        missing or what was left out; empty when nothing needs a word). ``n_items``
+        counts the items the statistics use.
 
     Raises
     ------
@@ -96,17 +120,24 @@ def reliability(
     * Cronbach's alpha: ``alpha = k / (k - 1) * (1 - tr(C) / sum(C))``;
     * standardised alpha: ``alpha_std = k / (k - 1) * (1 - k / sum(R))``;
     * average inter-item correlation: ``r_bar = (sum(R) - k) / (k (k - 1))``;
+    * Guttman's lambda 6: ``1 - sum(1 - smc_i) / sum(R)``, with ``smc_i`` the squared
+      multiple correlation of item ``i`` on the others (psych's ``G6(smc)``);
     * Feldt interval: ``1 - (1 - alpha) F(1 - a/2; n - 1, (n - 1)(k - 1))`` to
       ``1 - (1 - alpha) F(a/2; n - 1, (n - 1)(k - 1))`` with ``a = 1 - ci``;
     * omega total from a one-factor minimum-residual model of the pairwise correlation
       matrix ``R_p`` with loadings ``lambda``: ``omega_t = 1 - sum(1 - lambda^2) /
       sum(R_p)``.
 
+    An item without variance (every answer the same) is left out of every statistic of
+    its scale and named in ``dropped_items`` and ``note``, as ``psych::alpha`` drops it
+    with a warning; ``psych::omega`` stops on such an item, and omega here is that of the
+    remaining items.
+
     The covariance matrix is accumulated in one pass over the rows, so a million rows
     take about a second. The R equivalents (same numbers to 1e-6 or better; omega to
     1e-6 on the reference data, see ``docs/psychometrics.md``) are::
 
-        psych::alpha(x)                       # alpha, std.alpha, average_r, feldt
+        psych::alpha(x)                       # alpha, std.alpha, G6(smc), average_r, feldt
         psych::omega(x, nfactors = 1, fm = "minres")$omega.tot
 
     on ``x``, the scale's items after reverse keying.
@@ -139,7 +170,16 @@ def reliability(
     >>> table[["alpha_ci_lower", "alpha_ci_upper"]].round(3)
        alpha_ci_lower  alpha_ci_upper
     0           0.909           0.935
+
+    The same items as psych-style keys, item 4 stored reversed:
+
+    >>> df["wai_4"] = 6 - df["wai_4"]
+    >>> keys = {"all": [f"wai_{i}" if i != 4 else "-wai_4" for i in range(1, 13)]}
+    >>> reliability(df, keys=keys, min=1, max=5)[["scale", "alpha", "lambda6"]].round(3)
+      scale  alpha  lambda6
+    0   all  0.923     0.92
     """
+    check_options(missing=missing, ci=ci)
     prep = prepare(
         data,
         instrument,
@@ -148,6 +188,9 @@ def reliability(
         missing_codes=missing_codes,
         labels=labels,
         allow_provisional=allow_provisional,
+        keys=keys,
+        lo=min,
+        hi=max,
     )
     return reliability_table(prep, missing=missing, ci=ci)
 
@@ -157,20 +200,38 @@ def reliability_table(
 ) -> pd.DataFrame:
     """:func:`reliability` on already prepared data."""
     rows = [scale_reliability(prep, s, missing=missing, ci=ci) for s in prep.scales]
-    return pd.DataFrame.from_records(rows, columns=list(RELIABILITY_COLUMNS))
+    return round_frame(pd.DataFrame.from_records(rows, columns=list(RELIABILITY_COLUMNS)))
 
 
 def scale_reliability(
     prep: Prepared, scale: Scale, *, missing: MissingPolicy, ci: float | None
 ) -> dict[str, Any]:
     """One row of the reliability table."""
-    m = moments(prep.keyed[:, prep.columns(scale)], missing)
-    k = len(scale.items)
+    kept, dropped, m = kept_items(prep, scale, missing)
+    k = len(kept)
+    notes: list[str] = []
+    if dropped:
+        notes.append(dropped_note(dropped))
+    if k < 2:
+        notes.append(f"{k} item(s) with variance: no coefficient of internal consistency")
     alpha = alpha_from_cov(m.cov)
     scaled = m.scaled_cov()
     lower = upper = float("nan")
+    level = float("nan")
     if ci is not None:
-        lower, upper = feldt_interval(alpha, m.n_rows, k, ci)
+        try:
+            lower, upper = feldt_interval(alpha, m.n_rows, k, ci)
+            level = float(ci)
+        except MissingDependencyError:
+            notes.append(
+                "Feldt interval left out: it needs scipy (pip install 'alliance-score[stats]')"
+            )
+    omega = omega_total(m.cor, one_factor_minres(m.cor))
+    if k >= 2 and not math.isfinite(omega):
+        notes.append(
+            "omega_total missing: the one-factor model did not converge or is improper "
+            "(a Heywood case)"
+        )
     return {
         "scale": scale.id,
         "n_items": k,
@@ -179,8 +240,37 @@ def scale_reliability(
         "alpha": alpha,
         "alpha_ci_lower": lower,
         "alpha_ci_upper": upper,
-        "ci_level": float("nan") if ci is None else float(ci),
+        "ci_level": level,
         "alpha_std": alpha_std_from_cor(scaled),
-        "omega_total": omega_total(m.cor, one_factor_minres(m.cor)),
+        "omega_total": omega,
         "average_r": average_r(scaled),
+        "lambda6": guttman_lambda6(scaled),
+        "dropped_items": ",".join(dropped),
+        "note": "; ".join(notes),
     }
+
+
+def kept_items(
+    prep: Prepared, scale: Scale, missing: MissingPolicy
+) -> tuple[tuple[str, ...], tuple[str, ...], Moments]:
+    """The scale's items with variance, those without, and the moments of the kept ones.
+
+    As ``psych::alpha`` does, an item with no variance (every answer the same, or fewer
+    than two answers) is left out of every statistic of its scale.
+    """
+    columns = prep.columns(scale)
+    m = moments(prep.keyed[:, columns], missing)
+    varies = has_variance(m.cov)
+    if varies.all():
+        return tuple(scale.items), (), m
+    kept = tuple(i for i, v in zip(scale.items, varies, strict=True) if v)
+    dropped = tuple(i for i, v in zip(scale.items, varies, strict=True) if not v)
+    return kept, dropped, moments(prep.keyed[:, columns[varies]], missing)
+
+
+def dropped_note(dropped: Sequence[str]) -> str:
+    """The note saying which items were left out for having no variance."""
+    return (
+        f"item(s) {', '.join(dropped)} had no variance and were left out of the "
+        "statistics (as psych::alpha does)"
+    )

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .._version import __version__
 from ..instrument import Instrument
-from ._data import prepare
+from ._data import check_options, prepare
 from ._moments import MissingPolicy
 from .items import frequency_table, item_table
 from .keying import DEFAULT_MIN_ROWS, DEFAULT_NORM_MARGIN, keying_table
@@ -20,7 +20,7 @@ from .reliability import reliability_table
 __all__ = ["PsychometricReport", "psychometric_report"]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class PsychometricReport:
     """Reliability, item analysis, frequencies and keying checks of one data set."""
 
@@ -37,6 +37,16 @@ class PsychometricReport:
     keying: pd.DataFrame
     """See :func:`~alliance_score.psychometrics.check_keying`."""
     provisional: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        """One line: instrument, rows, scales and the keying result (not the tables)."""
+        counts = self.keying["status"].value_counts()
+        return (
+            f"<PsychometricReport {self.instrument.ref}: {self.n_rows} rows, "
+            f"{len(self.reliability)} scale(s), keying checks {int(counts.get('fail', 0))} "
+            f"failed / {int(counts.get('pass', 0))} passed / "
+            f"{int(counts.get('skipped', 0))} skipped>"
+        )
 
     @property
     def failed(self) -> bool:
@@ -67,12 +77,17 @@ class PsychometricReport:
         ]
         if self.provisional:
             lines.append(f"Provisional scales: {', '.join(self.provisional)}")
-        rel = self.reliability.drop(columns=["missing", "ci_level"])
+        rel = self.reliability.drop(columns=["missing", "ci_level", "dropped_items", "note"])
         level = self.reliability["ci_level"].dropna()
         title = "Reliability"
         if len(level):
             title += f" (alpha_ci: Feldt {float(level.iloc[0]):.0%} interval)"
         lines += ["", title, _table(rel)]
+        lines += [
+            f"  {scale}: {note}"
+            for scale, note in zip(self.reliability["scale"], self.reliability["note"], strict=True)
+            if note
+        ]
         lines += ["", "Item analysis (after reverse keying)", _table(self.items)]
         counts = self.keying["status"].value_counts()
         lines += [
@@ -90,10 +105,16 @@ class PsychometricReport:
         )
         return "\n".join(lines) + "\n"
 
+    def _repr_html_(self) -> str:
+        """A compact table for notebooks (see ``alliance_score._html``)."""
+        from .._html import psychometric_report_html
+
+        return psychometric_report_html(self)
+
 
 def psychometric_report(
     data: pd.DataFrame,
-    instrument: Instrument | str,
+    instrument: Instrument | str | None = None,
     *,
     scales: Sequence[str] | None = None,
     items: Mapping[str, Hashable] | str | None = None,
@@ -104,6 +125,9 @@ def psychometric_report(
     missing_codes: Sequence[float | str] = (),
     labels: bool = False,
     allow_provisional: bool = False,
+    keys: Mapping[str, Sequence[str]] | None = None,
+    min: float | None = None,  # noqa: A002 (psych's name)
+    max: float | None = None,  # noqa: A002 (psych's name)
 ) -> PsychometricReport:
     """Parse ``data`` once and compute every psychometric table.
 
@@ -124,6 +148,7 @@ def psychometric_report(
     >>> print(report.to_text().splitlines()[-1])
     Result: no keying problems
     """
+    check_options(missing=missing, ci=ci)
     prep = prepare(
         data,
         instrument,
@@ -132,6 +157,9 @@ def psychometric_report(
         missing_codes=missing_codes,
         labels=labels,
         allow_provisional=allow_provisional,
+        keys=keys,
+        lo=min,
+        hi=max,
     )
     return PsychometricReport(
         instrument=prep.instrument,

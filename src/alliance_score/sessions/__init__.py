@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from .agreement import (
     AGREEMENT_COLUMNS,
+    ICC_COLUMNS,
+    intraclass_correlations,
     pair_ratings,
     rater_agreement,
     response_surface_terms,
@@ -27,6 +29,7 @@ __all__ = [
     "AGREEMENT_COLUMNS",
     "EPISODE_COLUMNS",
     "EVENT_COLUMNS",
+    "ICC_COLUMNS",
     "LONG_PROBLEM_COLUMNS",
     "NESTED_COLUMNS",
     "RCI_COLUMNS",
@@ -38,6 +41,7 @@ __all__ = [
     "decompose",
     "detect_ruptures",
     "early_alliance",
+    "intraclass_correlations",
     "nested_icc",
     "one_way_icc",
     "pair_ratings",

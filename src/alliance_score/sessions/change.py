@@ -8,10 +8,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import ArgumentError, DataError
 from ..instrument import Instrument, Norm
+from ..psychometrics._coefficients import round_frame, round_values
 from ..registry import load_instrument
-from ._columns import group_keys, prepare
+from ._columns import check_choice, check_number, group_keys, prepare
+from ._renamed import renamed_keywords
 
 __all__ = ["RCI_COLUMNS", "clinical_cutoffs", "reliable_change"]
 
@@ -29,6 +31,9 @@ RCI_COLUMNS: tuple[str, ...] = (
     "change",
 )
 """Columns of :func:`reliable_change` after the client (and rater) columns."""
+
+CUTOFF_COLUMNS: tuple[str, ...] = ("cutoff", "past_cutoff", "recovered")
+"""Columns :func:`reliable_change` adds after :data:`RCI_COLUMNS` with clinical norms."""
 
 
 def clinical_cutoffs(
@@ -80,7 +85,11 @@ def clinical_cutoffs(
     {'a': 6.0, 'b': 5.0, 'c': 5.333333}
     """
     values: dict[str, float] = {}
+    if not isinstance(higher_is_better, bool | np.bool_):
+        raise ArgumentError(f"higher_is_better must be True or False; got {higher_is_better!r}.")
     for role, norm in (("dysfunctional", dysfunctional), ("functional", functional)):
+        if not isinstance(norm, Norm):
+            raise ArgumentError(f"{role} must be a Norm; got {type(norm).__name__}.")
         if norm.mean is None or norm.sd is None or norm.sd <= 0:
             raise DataError(
                 f"The {role} norm ({norm.population!r}, scale {norm.scale!r}) needs a mean and "
@@ -92,7 +101,7 @@ def clinical_cutoffs(
     values["a"] = md + sign * 2.0 * sdd
     values["b"] = mf - sign * 2.0 * sdf
     values["c"] = (sdd * mf + sdf * md) / (sdd + sdf)
-    return values
+    return round_values(values)
 
 
 def _norm_for(ins: Instrument, score: str, population: str | None) -> Norm:
@@ -142,7 +151,7 @@ def _error_terms(
     return float(sd), float(reliability)
 
 
-def _pick(d: pd.DataFrame, keys: list[str], session: str, which: int | str) -> pd.DataFrame:
+def _pick(d: pd.DataFrame, keys: list[str], session: str, which: float | str) -> pd.DataFrame:
     """Per client, the row at session ``which`` (a number), or the first/last rated one."""
     g = d.groupby(keys, sort=True, observed=True)
     if which == "first":
@@ -152,6 +161,28 @@ def _pick(d: pd.DataFrame, keys: list[str], session: str, which: int | str) -> p
     return d.loc[d[session] == which].drop_duplicates(keys).set_index(keys)
 
 
+def _check_session_choice(name: str, value: object, word: str) -> float | str:
+    if value == word and isinstance(value, str):
+        return word
+    if isinstance(value, str):
+        raise ArgumentError(f"{name} must be a session number or {word!r}; got {value!r}.")
+    return check_number(name, value)
+
+
+def _check_norm(name: str, norm: object, score: str) -> None:
+    if norm is None:
+        return
+    if not isinstance(norm, Norm):
+        raise ArgumentError(f"{name} must be a Norm; got {type(norm).__name__}.")
+    if norm.scale != score:
+        raise ArgumentError(
+            f"{name}= is a norm of scale {norm.scale!r} but score={score!r}: its mean, sd and "
+            "reliability belong to another scale. Pass the norm of the scored scale, or "
+            "sd= and reliability= explicitly."
+        )
+
+
+@renamed_keywords(cutoff="clinical_cutoff")
 def reliable_change(
     data: pd.DataFrame,
     *,
@@ -171,7 +202,7 @@ def reliable_change(
     higher_is_better: bool | None = None,
     functional: Norm | None = None,
     dysfunctional: Norm | None = None,
-    cutoff: CutoffName = "c",
+    clinical_cutoff: CutoffName = "c",
 ) -> pd.DataFrame:
     """Jacobson & Truax's reliable change index (RCI) per client, and its classification.
 
@@ -198,10 +229,11 @@ def reliable_change(
         measurement error alone).
     higher_is_better
         Direction of the scale; default from the instrument's scale, else ``True``.
-    functional, dysfunctional, cutoff
+    functional, dysfunctional, clinical_cutoff
         With both norms, add the clinical cut-off (``"a"``, ``"b"`` or ``"c"``, see
-        :func:`clinical_cutoffs`) and the columns ``cutoff``, ``past_cutoff`` (post score
-        on the functional side of it) and ``recovered`` (reliably improved and past it).
+        :func:`clinical_cutoffs`) and the columns ``cutoff``, ``past_cutoff`` (post
+        score on the functional side of it) and ``recovered`` (reliably improved and
+        past it). ``cutoff=`` is the old name of ``clinical_cutoff=``.
 
     Returns
     -------
@@ -242,10 +274,38 @@ def reliable_change(
     0      a         1.2  2.651650            improved
     1      b        -0.1 -0.220971  no reliable change
     """
-    if not (np.isfinite(criterion) and criterion > 0):
-        raise ValueError(f"criterion must be a positive number; got {criterion!r}")
+    criterion = check_number("criterion", criterion, positive=True)
+    check_choice("reliability_kind", reliability_kind, ("retest", "alpha"))
+    check_choice("clinical_cutoff", clinical_cutoff, ("a", "b", "c"))
+    first = _check_session_choice("pre", pre, "first")
+    last = _check_session_choice("post", post, "last")
+    if higher_is_better is not None and not isinstance(higher_is_better, bool | np.bool_):
+        raise ArgumentError(
+            f"higher_is_better must be True, False or None; got {higher_is_better!r}."
+        )
+    if sd is not None:
+        sd = check_number("sd", sd, positive=True)
+    if reliability is not None:
+        reliability = check_number("reliability", reliability, minimum=0.0, below=1.0)
+    for name, given in (
+        ("norm", norm),
+        ("functional", functional),
+        ("dysfunctional", dysfunctional),
+    ):
+        _check_norm(name, given, score)
+    if population is not None and instrument is None:
+        raise ArgumentError(
+            "population= chooses among an instrument's norms; give instrument= too "
+            "(or a norm= directly)."
+        )
     keys = group_keys(client, rater)
     ins = load_instrument(instrument) if instrument is not None else None
+    if ins is not None and score not in ins.scale_ids:
+        raise ArgumentError(
+            f"score={score!r} must name a scale of {ins.ref} when instrument= is given "
+            f"(its norms and direction are per scale); its scales are {list(ins.scale_ids)}. "
+            "Name the score column after the scale, or pass sd= and reliability= instead."
+        )
     s, r = _error_terms(
         score=score,
         sd=sd,
@@ -257,11 +317,20 @@ def reliable_change(
     )
     if higher_is_better is None:
         higher_is_better = ins.scale(str(score)).higher_is_better if ins is not None else True
-    d = prepare(data, client=client, session=session, rater=rater, score=score, dropna=False)
+    d = prepare(
+        data,
+        client=client,
+        session=session,
+        rater=rater,
+        score=score,
+        dropna=False,
+        outputs=(*RCI_COLUMNS, *CUTOFF_COLUMNS),
+        what="reliable_change",
+    )
     every = d.loc[:, keys].drop_duplicates().set_index(keys).index
     rated = d.loc[d[score].notna()]
-    a = _pick(rated, keys, session, pre).reindex(every)
-    b = _pick(rated, keys, session, post).reindex(every)
+    a = _pick(rated, keys, session, first).reindex(every)
+    b = _pick(rated, keys, session, last).reindex(every)
     s_diff = math.sqrt(2.0 * (s * math.sqrt(1.0 - r)) ** 2)
     out = pd.DataFrame(
         {
@@ -286,11 +355,11 @@ def reliable_change(
         if functional is None or dysfunctional is None:
             raise DataError("Clinical cut-offs need both functional= and dysfunctional= norms.")
         value = clinical_cutoffs(dysfunctional, functional, higher_is_better=higher_is_better)[
-            cutoff
+            clinical_cutoff
         ]
         past = out["post"] > value if higher_is_better else out["post"] < value
         out["cutoff"] = value
         out["past_cutoff"] = past.astype("boolean").mask(out["post"].isna())
         improved = out["change"].eq("improved").fillna(False).astype("boolean")
         out["recovered"] = out["past_cutoff"] & improved
-    return out.sort_index().reset_index()
+    return round_frame(out.sort_index().reset_index(), keep=keys)

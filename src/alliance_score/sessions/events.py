@@ -8,8 +8,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ..errors import ArgumentError, ProvisionalScaleError
 from ..instrument import Cutoff
-from ._columns import group_keys, prepare, require_columns
+from ..psychometrics._coefficients import round_frame
+from ._columns import check_choice, check_number, group_keys, prepare, require_columns
+from ._renamed import renamed_keywords
 
 __all__ = ["EVENT_COLUMNS", "cutoff_events"]
 
@@ -34,6 +37,7 @@ _COMPARE = {
 }
 
 
+@renamed_keywords(items="item_columns")
 def cutoff_events(
     data: pd.DataFrame,
     *,
@@ -45,8 +49,9 @@ def cutoff_events(
     comparison: Comparison = "<",
     drop: float | None = None,
     drop_from: DropFrom = "previous",
-    items: Sequence[str] = (),
+    item_columns: Sequence[str] | str = (),
     item_below: float | None = None,
+    allow_provisional: bool = False,
 ) -> pd.DataFrame:
     """Sessions where a cut-off fires, where the score drops, or where an item is low.
 
@@ -65,9 +70,14 @@ def cutoff_events(
     drop_from
         The reference for drops: ``"previous"`` rated session, or ``"running_mean"`` of
         all earlier rated sessions of the client.
-    items, item_below
-        Item columns and a threshold: flag every item whose value is below
-        ``item_below`` (e.g. any SRS item below 9 cm).
+    item_columns, item_below
+        Item columns (a list of column names; one name is one column) and a threshold:
+        flag every item whose value is below ``item_below`` (e.g. any SRS item below 9
+        cm). ``items=`` is the old name of ``item_columns=``.
+    allow_provisional
+        A provisional :class:`~alliance_score.Cutoff` is used only with
+        ``allow_provisional=True``, as :func:`~alliance_score.score_frame` requires
+        (:class:`~alliance_score.ProvisionalScaleError` otherwise).
 
     Returns
     -------
@@ -110,20 +120,42 @@ def cutoff_events(
     """
     keys = group_keys(client, rater)
     if isinstance(cutoff, Cutoff):
+        if cutoff.status == "provisional" and allow_provisional is not True:
+            raise ProvisionalScaleError(
+                f"The cut-off {cutoff.flag!r} is provisional; pass allow_provisional=True "
+                "(--allow-provisional) to use it, as for scoring."
+            )
         comparison = cutoff.comparison
         cutoff = cutoff.value
-    if comparison not in _COMPARE:
-        raise ValueError(f"comparison must be one of {list(_COMPARE)}; got {comparison!r}")
-    if drop_from not in ("previous", "running_mean"):
-        raise ValueError(f"drop_from must be 'previous' or 'running_mean'; got {drop_from!r}")
+    check_choice("comparison", comparison, list(_COMPARE))
+    check_choice("drop_from", drop_from, ("previous", "running_mean"))
+    if cutoff is not None:
+        cutoff = check_number("cutoff", cutoff)
+    if drop is not None:
+        drop = check_number("drop", drop, positive=True)
+    if item_below is not None:
+        item_below = check_number("item_below", item_below)
+    named = [item_columns] if isinstance(item_columns, str) else item_columns  # not letters
+    if not isinstance(named, list | tuple) or not all(isinstance(i, str) for i in named):
+        raise ArgumentError(f"item_columns must be a list of column names; got {item_columns!r}.")
+    items = list(named)
     if bool(items) != (item_below is not None):
-        raise ValueError("items= and item_below= must be given together.")
+        raise ArgumentError("item_columns= and item_below= must be given together.")
     if cutoff is None and drop is None and item_below is None:
-        raise ValueError("Give at least one of cutoff=, drop= or items= with item_below=.")
-    if drop is not None and not drop > 0:
-        raise ValueError(f"drop must be a positive number of points; got {drop}")
+        raise ArgumentError(
+            "Give at least one of cutoff=, drop= or item_columns= with item_below=."
+        )
     require_columns(data, {f"item {i!r}": i for i in items})
-    d = prepare(data, client=client, session=session, rater=rater, score=score, extra=list(items))
+    d = prepare(
+        data,
+        client=client,
+        session=session,
+        rater=rater,
+        score=score,
+        extra=list(items),
+        outputs=EVENT_COLUMNS[1:],
+        what="cutoff_events",
+    )
     parts: list[pd.DataFrame] = []
 
     def add(mask: pd.Series, event: str, column: str, value: pd.Series, ref: object) -> None:
@@ -160,4 +192,4 @@ def cutoff_events(
         session
     ].transform("min")
     events = events.sort_values([*keys, session, "event", "column"], kind="mergesort")
-    return events.reset_index(drop=True)
+    return round_frame(events.reset_index(drop=True), keep=keys)

@@ -16,14 +16,24 @@ arguments ``client=``, ``session=``, ``rater=``, ``therapist=`` and ``score=``.
 
 from __future__ import annotations
 
+import warnings
 from enum import StrEnum
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.api import guess_datetime_format
 
-from ..errors import DataError
-from ._columns import group_keys, require_columns
+from ..errors import ArgumentError, DataError
+from ._columns import (
+    check_identifiers,
+    check_names,
+    group_keys,
+    refuse_duplicates,
+    require_columns,
+    require_frame,
+)
+from ._renamed import renamed_keywords
 
 __all__ = ["LONG_PROBLEM_COLUMNS", "LongProblemCode", "to_long", "to_wide", "validate_long"]
 
@@ -45,6 +55,7 @@ class LongProblemCode(StrEnum):
     """Rows of one rater were scored with different instruments."""
 
 
+@renamed_keywords(instrument="instrument_column")
 def validate_long(
     data: pd.DataFrame,
     *,
@@ -52,7 +63,8 @@ def validate_long(
     session: str = "session",
     rater: str | None = None,
     date: str | None = None,
-    instrument: str | None = None,
+    instrument_column: str | None = None,
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     """Check a long table of session scores and report every problem found.
 
@@ -65,7 +77,16 @@ def validate_long(
     date
         Optional column of session dates; within each client (and rater), dates must
         increase strictly with the session number.
-    instrument
+    date_format
+        How the dates in ``date`` are written, as a ``strftime`` format such as
+        ``"%d/%m/%Y"`` (day first) or ``"%m/%d/%Y"`` (month first). Without it, a column
+        of datetimes is used as it is, ISO 8601 text (``2020-01-13``) is read as such, and
+        other text is read with the one format that reads the most of its values;
+        when two formats read them equally well but give different dates (``10/01/2020``
+        is 10 January or 1 October), the column is ambiguous and :class:`DataError`
+        asks for ``date_format``. One format is used for the whole column, never one
+        per row.
+    instrument_column
         Optional column naming the instrument (e.g. ``"wai-sr@1.0"``) each row was scored
         with; within each rater (or overall when there is no rater column) all rows must
         share one instrument. When omitted, ``data.attrs["alliance_score"]["instrument"]``
@@ -98,8 +119,9 @@ def validate_long(
     frame = require_columns(
         data,
         {"client": client, "session": session, "rater": rater, "date": date},
+        required=("client", "session"),
     )
-    require_columns(frame, {"instrument": instrument})
+    require_columns(frame, {"instrument_column": instrument_column})
     keys = [*group_keys(client, rater), session]
     pos = pd.Series(np.arange(len(frame)), index=frame.index)
     records: list[dict[str, Any]] = []
@@ -131,9 +153,9 @@ def validate_long(
                 )
 
     if date is not None:
-        records.extend(_date_problems(frame, pos, complete, keys, date))
-    if instrument is not None:
-        records.extend(_instrument_problems(frame, pos, rater, instrument))
+        records.extend(_date_problems(frame, pos, complete, keys, date, date_format))
+    if instrument_column is not None:
+        records.extend(_instrument_problems(frame, pos, rater, instrument_column))
 
     problems = pd.DataFrame.from_records(records, columns=list(LONG_PROBLEM_COLUMNS))
     problems = problems.sort_values(["row", "code"], kind="mergesort").reset_index(drop=True)
@@ -155,11 +177,10 @@ def _date_problems(
     complete: np.ndarray[Any, np.dtype[np.bool_]],
     keys: list[str],
     date: str,
+    date_format: str | None,
 ) -> list[dict[str, Any]]:
     raw = frame[date]
-    parsed = pd.to_datetime(raw, errors="coerce", format="mixed") if raw.dtype == object else raw
-    if not pd.api.types.is_datetime64_any_dtype(parsed):
-        parsed = pd.to_datetime(raw.astype(str), errors="coerce", format="mixed")
+    parsed = parse_dates(raw, date, date_format)
     out: list[dict[str, Any]] = []
     bad = parsed.isna() & raw.notna()
     for r in pos[bad.to_numpy()].tolist():
@@ -187,6 +208,54 @@ def _date_problems(
             )
         )
     return out
+
+
+def parse_dates(raw: pd.Series, column: str, date_format: str | None) -> pd.Series:
+    """The dates of ``raw``, read with one format for the whole column (see
+    :func:`validate_long`); unreadable cells are ``NaT``."""
+    if date_format is not None and not isinstance(date_format, str):
+        raise ArgumentError(f"date_format must be a strftime format; got {date_format!r}.")
+    if pd.api.types.is_datetime64_any_dtype(raw) and date_format is None:
+        return raw
+    text = raw.astype("string").str.strip()
+    text = text.mask(text.eq("")).astype(object).where(text.notna(), None)
+    if date_format is not None:
+        return _read(text, date_format)
+    iso = _read(text, "ISO8601")
+    if int(iso.notna().sum()) == int(text.notna().sum()):
+        return iso
+    readings: dict[str, pd.Series] = {}
+    for value in pd.unique(text.dropna())[:200]:
+        for dayfirst in (False, True):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fmt = guess_datetime_format(str(value), dayfirst=dayfirst)
+            if fmt is not None and fmt not in readings and not _year_day_month(fmt):
+                readings[fmt] = _read(text, fmt)
+    if not readings:
+        return iso
+    most = max(int(r.notna().sum()) for r in readings.values())
+    best = {f: r for f, r in readings.items() if int(r.notna().sum()) == most}
+    first = next(iter(best.values()))
+    if any(not r.equals(first) for r in best.values()):
+        raise DataError(
+            f"The dates in column {column!r} can be read in more than one way ("
+            + " or ".join(repr(f) for f in sorted(best))
+            + ", e.g. day first or month first); say which with date_format= "
+            "(--date-format), such as date_format='%d/%m/%Y'."
+        )
+    return first
+
+
+def _year_day_month(fmt: str) -> bool:
+    """A year-first format with the day before the month: no one writes dates so."""
+    return (
+        fmt.startswith("%Y") and "%d" in fmt and "%m" in fmt and fmt.index("%d") < fmt.index("%m")
+    )
+
+
+def _read(text: pd.Series, fmt: str) -> pd.Series:
+    return pd.to_datetime(text, format=fmt, errors="coerce")
 
 
 def _instrument_problems(
@@ -259,14 +328,13 @@ def to_wide(
     b        3.0  NaN
     """
     frame = require_columns(
-        data, {"client": client, "session": session, "rater": rater, "score": score}
+        data,
+        {"client": client, "session": session, "rater": rater, "score": score},
+        required=("client", "session", "score"),
     )
     keys = group_keys(client, rater)
-    if frame.duplicated(subset=[*keys, session]).any():
-        raise DataError(
-            f"Cannot reshape to wide: some rows share the columns {[*keys, session]} "
-            "(duplicates); run validate_long to find them."
-        )
+    check_identifiers(frame, {"client": client, "rater": rater, "session": session})
+    refuse_duplicates(frame, [*keys, session])
     # pivot (not pivot_table): duplicates were ruled out above and nothing is aggregated
     wide = frame.pivot(index=keys, columns=session, values=score)  # noqa: PD010
     wide = wide.sort_index(axis=0).sort_index(axis=1)
@@ -314,13 +382,24 @@ def to_long(
     1      a        2    4.5
     2      b        1    3.0
     """
-    if not isinstance(wide, pd.DataFrame):
-        raise TypeError(f"wide must be a pandas DataFrame; got {type(wide).__name__}")
+    require_frame(wide, "wide")
+    check_names(
+        {"client": client, "session": session, "rater": rater, "score": score},
+        required=("client", "session", "score"),
+    )
     keys = group_keys(client, rater)
+    names = [*keys, session, score]
+    if len(set(names)) != len(names):
+        raise ArgumentError(f"client, rater, session and score need different names; got {names}.")
     if wide.index.nlevels != len(keys):
         raise DataError(
             f"The wide table's index has {wide.index.nlevels} level(s); expected "
             f"{len(keys)} ({[str(k) for k in keys]})."
+        )
+    if not (wide.index.is_unique and wide.columns.is_unique):
+        raise DataError(
+            "The wide table has a client (or session) twice in its index (or columns): "
+            "a session entered twice has no single score."
         )
     # stack (not melt) keeps the dtype of the session labels and the index levels
     stacked = wide.rename_axis(index=keys, columns=session).stack(future_stack=True)  # noqa: PD013

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
-from ..errors import DataError
-from ._columns import prepare, require_columns
+from ..errors import ArgumentError, DataError
+from ..psychometrics._coefficients import round_frame, round_values
+from ._columns import check_choice, prepare, refuse_clash, require_columns
 
 __all__ = ["NESTED_COLUMNS", "nested_icc", "one_way_icc"]
 
@@ -24,12 +26,16 @@ NESTED_COLUMNS: tuple[str, ...] = (
     "f",
     "icc1",
     "icc2",
+    "note",
 )
 """Columns of :func:`nested_icc` (after the rater column when one is given)."""
 
 
 def one_way_icc(
-    values: pd.Series, groups: pd.Series, *, group_size: GroupSize = "mean"
+    values: pd.Series | ArrayLike,
+    groups: pd.Series | ArrayLike,
+    *,
+    group_size: GroupSize = "mean",
 ) -> dict[str, float]:
     """ICC(1) and ICC(2) from a one-way ANOVA of ``values`` by ``groups`` (unbalanced).
 
@@ -38,7 +44,9 @@ def one_way_icc(
     values
         Observations (missing values are dropped).
     groups
-        Group label of each observation, aligned with ``values``.
+        Group label of each observation. Two Series are paired by index label, as pandas
+        aligns them (their labels must match, in any order); anything else is paired by
+        position and must have the same length.
     group_size
         The group size :math:`k` in ICC(1): ``"mean"`` (:math:`N/G`, as R's
         ``psych::statsBy``) or ``"n0"`` (:math:`(N - \\sum n_g^2/N)/(G-1)`, the ANOVA
@@ -65,7 +73,9 @@ def one_way_icc(
     (Bliese, 2000). ICC(1) estimates the share of variance between groups (the
     reliability of one observation as a measure of its group); ICC(2) the reliability of
     the group means. Groups with one observation add to :math:`MS_B` only. In R:
-    ``psych::statsBy(d, group = "client")$ICC1`` and ``$ICC2``. By hand for the example
+    ``psych::statsBy(d, group = "client")$ICC1`` and ``$ICC2``. When every observation
+    is the same the ICCs and F are NaN; when only the within-group variance is 0, F is
+    infinite and both ICCs are 1. By hand for the example
     (groups (1, 2, 3) and (4, 6), grand mean 3.2): :math:`MS_B = 3(2 - 3.2)^2 +
     2(5 - 3.2)^2 = 10.8`, :math:`MS_W = 4/3`, :math:`k = 2.5`, so
     ICC(1) = 9.466667 / 12.8 = 0.739583 and ICC(2) = 9.466667 / 10.8 = 0.876543.
@@ -87,43 +97,122 @@ def one_way_icc(
     >>> round(res["icc1"], 6), round(res["icc2"], 6)
     (0.739583, 0.876543)
     """
-    if group_size not in ("mean", "n0"):
-        raise ValueError(f"group_size must be 'mean' or 'n0'; got {group_size!r}")
-    ok = values.notna().to_numpy() & groups.notna().to_numpy()
-    y = pd.Series(values.to_numpy(dtype=np.float64)[ok])
-    g = pd.Series(groups.to_numpy()[ok])
+    check_choice("group_size", group_size, ("mean", "n0"))
+    y, g = _aligned(values, groups)
+    result, reason = _anova(y, g, group_size)
+    if reason:
+        raise DataError(f"ICC(1) cannot be computed: {reason}.")
+    return round_values(result)
+
+
+_EMPTY = ("n_groups", "n_obs", "group_size", "ms_between", "ms_within", "f", "icc1", "icc2")
+
+
+def _anova(y: pd.Series, g: pd.Series, group_size: str) -> tuple[dict[str, float], str]:
+    """The one-way ANOVA ICCs, or NaN and the reason they cannot be computed."""
     stats = y.groupby(g, sort=False, observed=True).agg(["count", "mean"])
     n_g = stats["count"].to_numpy(dtype=np.float64)
     n_groups = len(n_g)
     n_obs = float(n_g.sum())
     if n_groups < 2 or n_obs <= n_groups:
-        raise DataError(
-            f"ICC(1) needs 2 or more groups and more observations than groups; got "
-            f"{n_groups} group(s) and {int(n_obs)} observation(s)."
+        empty = dict.fromkeys(_EMPTY, float("nan"))
+        empty.update(n_groups=float(n_groups), n_obs=n_obs)
+        what = "a single group" if n_groups < 2 else "one observation per group"
+        return empty, (
+            f"it needs 2 or more groups and more observations than groups; got "
+            f"{n_groups} group(s) and {int(n_obs)} observation(s) ({what})"
         )
     grand = float(y.mean())
     ms_b = float((n_g * (stats["mean"].to_numpy() - grand) ** 2).sum()) / (n_groups - 1)
     within = y - y.groupby(g, sort=False, observed=True).transform("mean")
     ms_w = float((within**2).sum()) / (n_obs - n_groups)
-    k = (
+    k = float(
         n_obs / n_groups
         if group_size == "mean"
         else (n_obs - (n_g**2).sum() / n_obs) / (n_groups - 1)
     )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        icc1 = (ms_b - ms_w) / (ms_b + (k - 1) * ms_w)
-        icc2 = (ms_b - ms_w) / ms_b if ms_b > 0 else np.nan
-        f = ms_b / ms_w if ms_w > 0 else np.nan
+    denominator = ms_b + (k - 1.0) * ms_w
+    icc1 = (ms_b - ms_w) / denominator if denominator > 0 else float("nan")
+    icc2 = (ms_b - ms_w) / ms_b if ms_b > 0 else float("nan")
+    # no variance within groups: F is infinite, or undefined when there is none at all
+    f = ms_b / ms_w if ms_w > 0 else (float("inf") if ms_b > 0 else float("nan"))
     return {
         "n_groups": float(n_groups),
         "n_obs": n_obs,
-        "group_size": float(k),
+        "group_size": k,
         "ms_between": ms_b,
         "ms_within": ms_w,
-        "f": float(f),
-        "icc1": float(icc1),
-        "icc2": float(icc2),
-    }
+        "f": f,
+        "icc1": icc1,
+        "icc2": icc2,
+    }, ""
+
+
+def icc_note(result: dict[str, float], reason: str = "") -> str:
+    """Why an ICC is missing or outside its range, in words (empty when nothing needs one)."""
+    if reason:
+        return f"not computed: {reason}"
+    notes = []
+    if result["ms_between"] == 0 and result["ms_within"] == 0:
+        notes.append("no variance: every score is the same, so the ICCs are undefined")
+    elif result["ms_between"] < result["ms_within"]:
+        notes.append(
+            "negative estimates: the between-group mean square is below the within-group "
+            "one (a negative between-group variance estimate, read as no group effect)"
+        )
+        low = [name for name in ("icc1", "icc2") if result[name] < -1]
+        if low:
+            notes.append(
+                f"{' and '.join(low)} below -1, outside [-1, 1]: the groups hold few "
+                f"observations (group size {result['group_size']:.3g}) or there are few groups "
+                f"({int(result['n_groups'])})"
+            )
+    if result["ms_within"] == 0 and result["ms_between"] > 0:
+        notes.append("no variance within groups: F is infinite")
+    return "; ".join(notes)
+
+
+def _level(values: pd.Series, groups: pd.Series, group_size: str) -> dict[str, object]:
+    y, g = _aligned(values, groups)
+    result, reason = _anova(y, g, group_size)
+    return {**result, "note": icc_note(result, reason)}
+
+
+def _aligned(values: object, groups: object) -> tuple[pd.Series, pd.Series]:
+    """Values and groups paired by index label (two Series) or by position (otherwise),
+    without the pairs that miss either."""
+    if isinstance(values, pd.DataFrame) or isinstance(groups, pd.DataFrame):
+        raise ArgumentError("values and groups must each be one column (a Series), not a table.")
+    v = values if isinstance(values, pd.Series) else pd.Series(_one_dim("values", values))
+    g = groups if isinstance(groups, pd.Series) else pd.Series(_one_dim("groups", groups))
+    if isinstance(values, pd.Series) and isinstance(groups, pd.Series):
+        if not v.index.equals(g.index):
+            if not (v.index.is_unique and g.index.is_unique) or set(v.index) != set(g.index):
+                raise DataError(
+                    "values and groups are Series with different index labels; they are "
+                    "paired by label, as pandas aligns them, so each label must be in both "
+                    "(reset both indexes to pair them by position)."
+                )
+            g = g.reindex(v.index)
+    elif len(v) != len(g):
+        raise DataError(f"values and groups differ in length ({len(v)} and {len(g)}).")
+    if not (pd.api.types.is_numeric_dtype(v) and not pd.api.types.is_bool_dtype(v)):
+        raise DataError(f"values must be numbers; got dtype {v.dtype}.")
+    y = v.to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.isinf(y).any():
+        raise DataError("values must be finite; they hold an infinite value.")
+    ok = ~np.isnan(y) & g.notna().to_numpy()
+    return pd.Series(y[ok]), pd.Series(g.to_numpy()[ok])
+
+
+def _one_dim(name: str, data: object) -> np.ndarray[Any, Any]:
+    try:
+        array = np.asarray(data)
+    except (TypeError, ValueError) as exc:
+        raise ArgumentError(f"{name} must be a one-dimensional sequence.") from exc
+    if array.ndim != 1:
+        raise ArgumentError(f"{name} must be one-dimensional; got shape {array.shape}.")
+    return array
 
 
 def nested_icc(
@@ -156,7 +245,10 @@ def nested_icc(
     -------
     pandas.DataFrame
         One row per level (``"client"``, then ``"therapist"``; per rater when given)
-        with the columns of :data:`NESTED_COLUMNS`.
+        with the columns of :data:`NESTED_COLUMNS`. Each level that can be computed is;
+        a level that cannot (one client per therapist, a single group) has NaN
+        estimates and says why in ``note``, which also says when an estimate is
+        negative or outside [-1, 1], and when F is infinite (no variance within groups).
 
     Notes
     -----
@@ -168,6 +260,13 @@ def nested_icc(
     ``psych::statsBy(client_means, group = "therapist")``; this two-step estimate ignores
     the differing precision of client means (a full three-level mixed model does not).
     Rows without a score are ignored. See :func:`one_way_icc` for the formulas.
+
+    ICC(1) and ICC(2) are ratios of mean squares, not of variances, so they can be
+    negative (the between-group mean square below the within-group one: no group effect
+    in this sample, with sampling error) and, with small groups or few groups, below -1
+    (ICC(2) = 1 - MS_W / MS_B is unbounded below). They match psych in these cases too;
+    ``note`` says so rather than clipping. When every score within each group is the
+    same, MS_W = 0 and F is infinite; when no score varies at all the ICCs are NaN.
 
     References
     ----------
@@ -186,20 +285,16 @@ def nested_icc(
         level  n_groups      icc1      icc2
     0  client         2  0.739583  0.876543
     """
+    check_choice("group_size", group_size, ("mean", "n0"))
     require_columns(data, {"therapist": therapist})
+    refuse_clash([rater], NESTED_COLUMNS, "nested_icc")
     extra = [therapist] if therapist is not None else []
     d = prepare(data, client=client, session=session, rater=rater, score=score, extra=extra)
     parts = [(None, d)] if rater is None else list(d.groupby(rater, sort=True, observed=True))
     rows: list[dict[str, object]] = []
     for rater_value, sub in parts:
         head: dict[str, object] = {} if rater is None else {str(rater): rater_value}
-        rows.append(
-            {
-                **head,
-                "level": "client",
-                **one_way_icc(sub[score], sub[client], group_size=group_size),
-            }
-        )
+        rows.append({**head, "level": "client", **_level(sub[score], sub[client], group_size)})
         if therapist is not None:
             per_client = sub.groupby(client, sort=True, observed=True).agg(
                 mean=(score, "mean"), therapists=(therapist, "nunique"), th=(therapist, "first")
@@ -209,14 +304,10 @@ def nested_icc(
                     f"Every client must have one therapist in column {therapist!r}; "
                     f"{int((per_client['therapists'] > 1).sum())} client(s) have more."
                 )
-            rows.append(
-                {
-                    **head,
-                    "level": "therapist",
-                    **one_way_icc(per_client["mean"], per_client["th"], group_size=group_size),
-                }
-            )
+            level = _level(per_client["mean"], per_client["th"], group_size)
+            rows.append({**head, "level": "therapist", **level})
     out = pd.DataFrame(rows)
+    out["note"] = out["note"].astype(str)
     out["n_groups"] = out["n_groups"].astype(np.int64)
     out["n_obs"] = out["n_obs"].astype(np.int64)
-    return out
+    return round_frame(out, keep=[rater])

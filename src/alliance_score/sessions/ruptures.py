@@ -9,7 +9,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._columns import group_keys, prepare
+from ..psychometrics._coefficients import round_frame
+from ._columns import check_choice, check_number, group_keys, prepare
+from ._renamed import renamed_keywords
 
 __all__ = ["EPISODE_COLUMNS", "RUPTURE_METHODS", "detect_ruptures"]
 
@@ -47,6 +49,10 @@ EPISODE_COLUMNS: tuple[str, ...] = (
 """Columns of :func:`detect_ruptures` after the client (and rater) columns."""
 
 
+_WORK_COLUMNS = ("_ref", "_sd", "_below", "_run", "_pre_session", "_pre_level", "_target")
+
+
+@renamed_keywords(sd="sd_basis")
 def detect_ruptures(
     data: pd.DataFrame,
     *,
@@ -56,7 +62,7 @@ def detect_ruptures(
     score: str = "total",
     method: RuptureMethod = "stiles2004",
     threshold: float | None = None,
-    sd: SdKind | None = None,
+    sd_basis: SdKind | None = None,
     reference: Reference | None = None,
     repair: Repair | None = None,
     window: int | None = None,
@@ -74,11 +80,11 @@ def detect_ruptures(
         ``"strauss2006"`` (1 SD). Any parameter below that is given overrides it.
     threshold
         How far below the reference level a score must fall, in SDs.
-    sd
-        The SD the threshold is counted in: ``"within"`` (the client's own SD across
-        rated sessions, ``ddof=1``), ``"sample"`` (SD of every rating in ``data``) or
-        ``"larger"`` (the larger of the two, after Gumz et al.'s proposal to guard against
-        flagging small wobbles in very stable courses).
+    sd_basis
+        The SD the threshold is counted in (``sd=`` is its old name): ``"within"``
+        (the client's own SD across rated sessions, ``ddof=1``), ``"sample"`` (SD of
+        every rating in ``data``) or ``"larger"`` (the larger of the two, after Gumz et
+        al.'s proposal to guard against flagging small wobbles in very stable courses).
     reference
         The client's reference level: ``"mean"`` or ``"median"`` of the rated sessions.
     repair
@@ -97,7 +103,8 @@ def detect_ruptures(
         ``n_below`` (rated sessions in the run), ``pre_session`` and ``pre_level`` (the
         rated session before the rupture and its score), ``reference``, ``sd``,
         ``depth = reference - trough`` in points and ``depth_sd = depth / sd``,
-        ``repair_session`` (``<NA>`` when unrepaired) and ``repaired``.
+        ``repair_session`` (``<NA>`` when unrepaired: the session columns are nullable,
+        ``Int64`` for whole-number sessions and ``Float64`` otherwise) and ``repaired``.
 
     Notes
     -----
@@ -114,7 +121,7 @@ def detect_ruptures(
     least 2 SD below the client's level followed by a return; Strauss et al. (2006) used
     a 1 SD criterion; Gumz et al. (2012) showed that the number of episodes found
     depends strongly on this criterion, compared both, and proposed combining within-
-    and between-client variability (``sd="larger"``). The papers leave open the exact
+    and between-client variability (``sd_basis="larger"``). The papers leave open the exact
     reference level, which sessions enter it, the SD and the repair horizon; the named
     methods fix them as above (client mean and SD over all rated sessions including the
     rupture, return to the pre-rupture score, no horizon). Because the rupture session
@@ -155,29 +162,34 @@ def detect_ruptures(
       client  rupture_session  depth  depth_sd  repair_session
     0      a                6    2.7   2.84605               7
     """
-    if method not in RUPTURE_METHODS:
-        raise ValueError(f"method must be one of {sorted(RUPTURE_METHODS)}; got {method!r}")
+    check_choice("method", method, sorted(RUPTURE_METHODS))
     preset = RUPTURE_METHODS[method]
-    k = float(preset["threshold"] if threshold is None else threshold)
-    sd_kind = preset["sd"] if sd is None else sd
-    ref_kind = preset["reference"] if reference is None else reference
-    repair_kind = preset["repair"] if repair is None else repair
+    k = check_number(
+        "threshold", preset["threshold"] if threshold is None else threshold, positive=True
+    )
+    sd_kind = check_choice(
+        "sd_basis", preset["sd"] if sd_basis is None else sd_basis, ("within", "sample", "larger")
+    )
+    ref_kind = check_choice(
+        "reference", preset["reference"] if reference is None else reference, ("mean", "median")
+    )
+    repair_kind = check_choice(
+        "repair", preset["repair"] if repair is None else repair, ("pre", "reference")
+    )
     horizon = preset["window"] if window is None else window
-    if not (np.isfinite(k) and k > 0):
-        raise ValueError(f"threshold must be a positive number of SDs; got {k}")
-    if sd_kind not in ("within", "sample", "larger"):
-        raise ValueError(f"sd must be 'within', 'sample' or 'larger'; got {sd_kind!r}")
-    if ref_kind not in ("mean", "median"):
-        raise ValueError(f"reference must be 'mean' or 'median'; got {ref_kind!r}")
-    if repair_kind not in ("pre", "reference"):
-        raise ValueError(f"repair must be 'pre' or 'reference'; got {repair_kind!r}")
-    if horizon is not None and (
-        isinstance(horizon, bool) or int(horizon) != horizon or horizon < 1
-    ):
-        raise ValueError(f"window must be a whole number of sessions, 1 or more; got {horizon!r}")
+    if horizon is not None:
+        horizon = check_number("window", horizon, minimum=1, integer=True)
 
     keys = group_keys(client, rater)
-    d = prepare(data, client=client, session=session, rater=rater, score=score)
+    d = prepare(
+        data,
+        client=client,
+        session=session,
+        rater=rater,
+        score=score,
+        outputs=(*EPISODE_COLUMNS, *_WORK_COLUMNS),
+        what="detect_ruptures",
+    )
     y = d[score]
     by = [d[c] for c in keys]
     g = y.groupby(by, sort=False, observed=True)
@@ -239,9 +251,11 @@ def detect_ruptures(
     repaired_at = later.loc[ok].groupby(episode_keys, sort=True, observed=True)[session].min()
     episodes = episodes.join(repaired_at.rename("repair_session"), on=episode_keys)
     episodes["repaired"] = episodes["repair_session"].notna()
-    session_dtype = d[session].dtype
-    if pd.api.types.is_integer_dtype(session_dtype):
-        for col in ("rupture_session", "trough_session", "pre_session", "repair_session"):
-            episodes[col] = episodes[col].astype("Int64")
+    # nullable session columns, so that an unrepaired episode reads <NA> (not NaN)
+    nullable: pd.Int64Dtype | pd.Float64Dtype = (
+        pd.Int64Dtype() if pd.api.types.is_integer_dtype(d[session].dtype) else pd.Float64Dtype()
+    )
+    for col in ("rupture_session", "trough_session", "pre_session", "repair_session"):
+        episodes[col] = episodes[col].astype(nullable)
     episodes = episodes.sort_values([*keys, "rupture_session"], kind="mergesort")
-    return episodes.loc[:, [*keys, *EPISODE_COLUMNS]].reset_index(drop=True)
+    return round_frame(episodes.loc[:, [*keys, *EPISODE_COLUMNS]].reset_index(drop=True), keep=keys)

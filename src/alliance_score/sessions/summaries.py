@@ -7,8 +7,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
-from ._columns import group_keys, prepare
+from ..errors import ArgumentError, DataError
+from ..psychometrics._coefficients import round_frame
+from ._columns import check_choice, group_keys, prepare
 
 __all__ = ["SUMMARY_COLUMNS", "EarlyRule", "decompose", "early_alliance", "summarize_clients"]
 
@@ -40,13 +41,15 @@ def _early_rule_text(early: EarlyRule, early_session: int) -> str:
     return f"mean of sessions 1-{early_session}"
 
 
+EARLY_COLUMNS: tuple[str, ...] = ("early", "early_n", "early_rule")
+
+
 def _check_early(early: str, early_session: object) -> int:
-    if early not in ("session", "window"):
-        raise ValueError(f"early must be 'session' or 'window'; got {early!r}")
+    check_choice("early", early, ("session", "window"))
     if isinstance(early_session, bool) or not isinstance(early_session, int | np.integer):
-        raise TypeError(f"early_session must be an integer; got {early_session!r}")
+        raise ArgumentError(f"early_session must be a whole number; got {early_session!r}.")
     if early_session < 1:
-        raise ValueError(f"early_session must be 1 or more; got {early_session}")
+        raise ArgumentError(f"early_session must be 1 or more; got {early_session}.")
     return int(early_session)
 
 
@@ -120,7 +123,16 @@ def early_alliance(
     """
     k = _check_early(early, early_session)
     keys = group_keys(client, rater)
-    d = prepare(data, client=client, session=session, rater=rater, score=score, dropna=False)
+    d = prepare(
+        data,
+        client=client,
+        session=session,
+        rater=rater,
+        score=score,
+        dropna=False,
+        outputs=EARLY_COLUMNS,
+        what="early_alliance",
+    )
     every = d.loc[:, keys].drop_duplicates().set_index(keys).index
     rated = d[score].notna()
     picked = (d[session] == k) if early == "session" else d[session].between(1, k)
@@ -134,7 +146,7 @@ def early_alliance(
         },
         index=every,
     )
-    return out.sort_index().reset_index()
+    return round_frame(out.sort_index().reset_index(), keep=keys)
 
 
 def summarize_clients(
@@ -214,7 +226,16 @@ def summarize_clients(
     """
     k = _check_early(early, early_session)
     keys = group_keys(client, rater)
-    d = prepare(data, client=client, session=session, rater=rater, score=score, dropna=False)
+    d = prepare(
+        data,
+        client=client,
+        session=session,
+        rater=rater,
+        score=score,
+        dropna=False,
+        outputs=SUMMARY_COLUMNS,
+        what="summarize_clients",
+    )
     every = d.loc[:, keys].drop_duplicates().set_index(keys).index
     d = d.loc[d[score].notna()]
     t = d[session].astype(np.float64)
@@ -260,7 +281,7 @@ def summarize_clients(
     ).set_index(keys)
     out = out.join(ea).sort_index()
     out["change"] = out["last"] - out["early"]
-    return out.reset_index().loc[:, [*keys, *SUMMARY_COLUMNS]]
+    return round_frame(out.reset_index().loc[:, [*keys, *SUMMARY_COLUMNS]], keep=keys)
 
 
 def decompose(
@@ -332,8 +353,7 @@ def decompose(
     1            3.0           1.0
     2            3.5           4.5
     """
-    if centre not in ("person", "past"):
-        raise ValueError(f"centre must be 'person' or 'past'; got {centre!r}")
+    check_choice("centre", centre, ("person", "past"))
     keys = group_keys(client, rater)
     d = prepare(
         data,
@@ -368,6 +388,6 @@ def decompose(
         raise DataError(f"The output columns {names} clash with the data's column names.")
     d[names[0]] = between
     d[names[1]] = y - between
-    d = d.sort_index()
+    d = round_frame(d.sort_index(), keep=[*keys, session, score])
     d.index = data.index
     return d

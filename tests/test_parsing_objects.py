@@ -1,0 +1,92 @@
+"""Cells of any Python type are coded problems, never exceptions (lists, dicts, sets,
+arrays, integers beyond any float)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alliance_score import score_frame, score_response
+
+SETTINGS = settings(max_examples=60, deadline=None)
+ITEMS = [f"wai_{i}" for i in range(1, 13)]
+
+
+def _frame(cells: list[Any]) -> pd.DataFrame:
+    frame = pd.DataFrame({c: [3] * len(cells) for c in ITEMS}, dtype=object)
+    frame["wai_1"] = pd.Series(cells, dtype=object)
+    return frame
+
+
+CASES = {
+    "list": ([1, 2], "wrong_type"),
+    "dict": ({"a": 1}, "wrong_type"),
+    "set": ({1}, "wrong_type"),
+    "frozenset": (frozenset({1}), "wrong_type"),
+    "ndarray": (np.array([1, 2]), "wrong_type"),
+    "zero-d-ndarray": (np.array(3), "wrong_type"),
+    "huge-int": (10**400, "out_of_range"),
+    "huge-negative-int": (-(10**400), "out_of_range"),
+}
+
+
+@pytest.mark.parametrize(("cell", "code"), CASES.values(), ids=CASES.keys())
+def test_object_cells_are_coded_problems(cell: Any, code: str) -> None:
+    result = score_frame(_frame([cell, 4]), "wai-sr", return_problems=True)
+    assert result.problems["code"].tolist() == [code]
+    assert result.problems["row"].tolist() == [0]
+    assert result.scores["status"].tolist() == ["invalid", "complete"]
+
+
+@pytest.mark.parametrize(("cell", "code"), CASES.values(), ids=CASES.keys())
+def test_score_response_reports_them_too(cell: Any, code: str) -> None:
+    answers = {str(i): 3 for i in range(1, 13)} | {"1": cell}
+    result = score_response("wai-sr", answers)
+    assert [p.code.value for p in result.problems] == [code]
+
+
+containers = st.one_of(
+    st.lists(st.integers(1, 5), max_size=3),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
+    st.sets(st.integers(), max_size=2),
+    st.integers(min_value=10**309, max_value=10**500),
+    st.integers(min_value=-(10**500), max_value=-(10**309)),
+    st.builds(np.array, st.lists(st.floats(allow_nan=False), max_size=3)),
+)
+cells = st.one_of(containers, st.integers(0, 6), st.text(max_size=3), st.none(), st.booleans())
+
+
+@SETTINGS
+@given(st.lists(cells, min_size=1, max_size=8))
+def test_any_cells_give_one_row_each_and_codes_for_containers(values: list[Any]) -> None:
+    result = score_frame(_frame(values), "wai-sr", return_problems=True)
+    assert len(result.scores) == len(values)
+    coded = set(result.problems["row"].tolist())
+    for row, value in enumerate(values):
+        if isinstance(value, list | dict | set | np.ndarray) or (
+            isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**308
+        ):
+            assert row in coded
+            assert result.scores["status"].iloc[row] == "invalid"
+
+
+def test_problem_records_tell_equal_values_of_different_types_apart() -> None:
+    """``False == 0``: each keeps its own code and message in the problems table."""
+    result = score_frame(_frame([False, 0, 7, 0, False]), "wai-sr", return_problems=True)
+    table = result.problems
+    assert table["code"].tolist() == [
+        "wrong_type",
+        "out_of_range",
+        "out_of_range",
+        "out_of_range",
+        "wrong_type",
+    ]
+    assert table["value"].tolist() == ["False", "0", "7", "0", "False"]
+    assert "a bool value" in table["message"].iloc[0]
+    assert "bool" not in table["message"].iloc[1]
+    assert table["row"].tolist() == [0, 1, 2, 3, 4]
