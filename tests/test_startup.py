@@ -78,3 +78,14 @@ def test_the_lazy_listing_matches_the_registered_commands() -> None:
         return [(c.dest, c.help) for c in sub._choices_actions]
 
     assert listing(build_parser("")) == listing(build_parser())
+
+
+def test_each_command_builds_beside_the_others_sub_commands() -> None:
+    """A command's own sub-commands (``fhir score``) are not read as top-level commands
+    when the parser is built for another command."""
+    from alliance_score.cli import COMMANDS, build_parser
+
+    for command in ("score", "instruments", "fhir", "serve", "report"):
+        parser = build_parser(command)
+        assert parser.prog == "alliance-score"
+    assert "fhir" in COMMANDS

@@ -70,8 +70,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _declared_commands(module: str) -> list[tuple[str, str]] | None:
-    """``(command, help line)`` for each ``add_parser`` call in a command module's
-    source, or None when they are not all plain text (then the module is imported)."""
+    """``(command, help line)`` for each ``subparsers.add_parser`` call in a command
+    module's source, or None when they are not all plain text (then the module is imported)."""
     spec = importlib.util.find_spec(f"{__name__}.{module}")
     loader = getattr(spec, "loader", None) if spec is not None else None
     try:
@@ -86,6 +86,10 @@ def _declared_commands(module: str) -> list[tuple[str, str]] | None:
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr == "add_parser"
+            # top-level commands only: ``subparsers.add_parser``, not a command's own
+            # sub-commands (``fhir score``), which are added to another object
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "subparsers"
         ):
             continue
         name = node.args[0] if node.args else None
