@@ -116,6 +116,7 @@ def test_psychometric_report_shows_reliability_and_failed_checks() -> None:
     report = als.psychometric_report(export, "wai-sr")
     text = _safe(report._repr_html_())
     assert "wai-sr@1.0" in text and "alpha" in text and "omega_total" in text
+    assert "lambda6" in text
     counts = report.keying["status"].value_counts()
     assert f"keying checks: {int(counts.get('fail', 0))} failed, " in text
     for message in report.keying.loc[report.keying["status"] == "fail", "message"].head(12):

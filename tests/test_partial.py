@@ -155,6 +155,7 @@ def test_a_client_with_two_therapists_across_sites_is_refused() -> None:
     df = _sessions(2, 10)
     other = df.copy()
     other["therapist"] = "t_elsewhere"
+    other["session"] += 100  # later sessions at another site, not the same ones twice
     a = PartialNestedICC.from_frame(df, therapist="therapist")
     b = PartialNestedICC.from_frame(other, therapist="therapist")
     with pytest.raises(DataError, match="one therapist"):

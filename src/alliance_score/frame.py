@@ -421,9 +421,10 @@ def _problems(
 
     Built column by column from each column's distinct problem values (a column of a
     million invalid cells holds a handful of distinct values), so that input where every
-    cell is invalid costs about as much per cell as valid input.
+    cell is invalid costs about as much per cell as valid input. Only the rows that have
+    a problem are searched.
     """
-    with_problems = np.flatnonzero(n_problems)  # only these rows are searched
+    with_problems = np.flatnonzero(n_problems)
     sub_rows, cols = np.nonzero(cell_codes[with_problems])
     rows = with_problems[sub_rows]
     order = np.lexsort((cols, rows))  # row by row, items in instrument order

@@ -11,8 +11,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from ..errors import DataError
+from ..psychometrics._coefficients import round_frame
 from ..sessions._columns import prepare, require_columns
-from ..sessions.nested import GroupSize
+from ..sessions.nested import GroupSize, anova_from_groups, icc_note
 from ._base import Partial, PartialMismatchError
 
 __all__ = ["ClientMoments", "PartialNestedICC"]
@@ -270,7 +271,7 @@ class PartialNestedICC(Partial):
         out = pd.DataFrame(rows)
         out["n_groups"] = out["n_groups"].astype(np.int64)
         out["n_obs"] = out["n_obs"].astype(np.int64)
-        return out
+        return round_frame(out, keep=[] if rater is None else [str(rater)])
 
 
 def _order(value: Scalar) -> tuple[int, Any]:
@@ -279,36 +280,13 @@ def _order(value: Scalar) -> tuple[int, Any]:
 
 def _icc(
     sizes: pd.Series, means: pd.Series, m2: pd.Series, group_size: GroupSize
-) -> dict[str, float]:
-    """:func:`alliance_score.sessions.one_way_icc` from each group's size, mean and m2."""
-    n_g = sizes.to_numpy(dtype=np.float64)
-    mean_g = means.to_numpy(dtype=np.float64)
-    n_groups = len(n_g)
-    n_obs = float(n_g.sum())
-    if n_groups < 2 or n_obs <= n_groups:
-        raise DataError(
-            f"ICC(1) needs 2 or more groups and more observations than groups; got "
-            f"{n_groups} group(s) and {int(n_obs)} observation(s)."
-        )
-    grand = float((n_g * mean_g).sum() / n_obs)
-    ms_b = float((n_g * (mean_g - grand) ** 2).sum()) / (n_groups - 1)
-    ms_w = float(m2.to_numpy(dtype=np.float64).sum()) / (n_obs - n_groups)
-    k = (
-        n_obs / n_groups
-        if group_size == "mean"
-        else (n_obs - (n_g**2).sum() / n_obs) / (n_groups - 1)
+) -> dict[str, object]:
+    """:func:`alliance_score.sessions.one_way_icc` from each group's size, mean and m2,
+    with the same ``note`` as :func:`alliance_score.sessions.nested_icc`."""
+    result, reason = anova_from_groups(
+        sizes.to_numpy(dtype=np.float64),
+        means.to_numpy(dtype=np.float64),
+        float(m2.to_numpy(dtype=np.float64).sum()),
+        group_size,
     )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        icc1 = (ms_b - ms_w) / (ms_b + (k - 1) * ms_w)
-        icc2 = (ms_b - ms_w) / ms_b if ms_b > 0 else np.nan
-        f = ms_b / ms_w if ms_w > 0 else np.nan
-    return {
-        "n_groups": float(n_groups),
-        "n_obs": n_obs,
-        "group_size": float(k),
-        "ms_between": ms_b,
-        "ms_within": ms_w,
-        "f": float(f),
-        "icc1": float(icc1),
-        "icc2": float(icc2),
-    }
+    return {**result, "note": icc_note(result, reason)}

@@ -10,17 +10,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from ..instrument import Instrument
-from ..psychometrics._coefficients import (
-    alpha_from_cov,
-    alpha_std_from_cor,
-    average_r,
-    feldt_interval,
-    omega_total,
-    one_factor_minres,
-)
 from ..psychometrics._data import prepare
 from ..psychometrics._moments import MissingPolicy, Moments
-from ..psychometrics.reliability import RELIABILITY_COLUMNS
+from ..psychometrics.reliability import (
+    reliability_row,
+    reliability_table_of,
+    without_constant_items,
+)
 from ._base import Partial
 from ._comoments import Comoments, comoments, merge_comoments
 
@@ -244,24 +240,6 @@ class PartialReliability(Partial):
                 m = s.pairwise.moments(s.rows_answered)
             else:
                 m = s.listwise.moments(int(s.listwise.n[0][0]) if k else 0)
-            alpha = alpha_from_cov(m.cov)
-            scaled = m.scaled_cov()
-            lower = upper = float("nan")
-            if ci is not None:
-                lower, upper = feldt_interval(alpha, m.n_rows, k, ci)
-            rows.append(
-                {
-                    "scale": s.scale,
-                    "n_items": k,
-                    "n_rows": m.n_rows,
-                    "missing": missing,
-                    "alpha": alpha,
-                    "alpha_ci_lower": lower,
-                    "alpha_ci_upper": upper,
-                    "ci_level": float("nan") if ci is None else float(ci),
-                    "alpha_std": alpha_std_from_cor(scaled),
-                    "omega_total": omega_total(m.cor, one_factor_minres(m.cor)),
-                    "average_r": average_r(scaled),
-                }
-            )
-        return pd.DataFrame.from_records(rows, columns=list(RELIABILITY_COLUMNS))
+            kept, dropped = without_constant_items(m, s.items)
+            rows.append(reliability_row(s.scale, kept, dropped, missing=missing, ci=ci))
+        return reliability_table_of(rows)
