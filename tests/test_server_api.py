@@ -18,6 +18,7 @@ from pydantic import SecretStr, ValidationError
 from starlette.types import Receive, Scope, Send
 
 import alliance_score as als
+from alliance_score.catalogue import derived_status
 from alliance_score.errors import InstrumentDefinitionError
 from alliance_score.response import Answer
 from alliance_score.server import Settings, create_app
@@ -89,12 +90,10 @@ def test_instrument_has_its_definition_provenance_and_ledger(local: TestClient) 
     assert body["definition"] == json.loads(ins.model_dump_json())
     assert body["origin"] == "shipped"
     assert body["content_hash"] == ins.content_hash
-    assert body["scale_status"] == {
-        "total": "provisional",
-        "task": "provisional",
-        "goal": "provisional",
-        "bond": "provisional",
-    }
+    assert body["scale_status"] == {s: derived_status(ins, s) for s in ins.scale_ids}
+    assert body["scale_status"]["task"] == "provisional"
+    verified = local.get("/instruments/wai-sr").json()["scale_status"]
+    assert verified == dict.fromkeys(("task", "bond", "goal", "total"), "verified")
     elements = [e["element"] for e in body["ledger"]]
     assert elements[:2] == ["Response scale and anchors", "Reversed-item set"]
     assert all(e["verified"] == (e["evidence"]["level"] in ("P", "S2")) for e in body["ledger"])
