@@ -11,8 +11,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from ..errors import DataError
-from ..sessions._columns import prepare, require_columns
 from ..psychometrics._coefficients import round_frame
+from ..sessions._columns import prepare, require_columns
 from ..sessions.nested import GroupSize, icc_note
 from ._base import Partial, PartialMismatchError
 

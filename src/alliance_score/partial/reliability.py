@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from ..instrument import Instrument
 from ..errors import MissingDependencyError
+from ..instrument import Instrument
 from ..psychometrics._coefficients import (
     alpha_from_cov,
     alpha_std_from_cor,
