@@ -61,7 +61,9 @@ def instrument_dicts(draw: st.DrawFn) -> dict[str, Any]:
         "short_name": "GEN",
         "rater": "client",
         "language": "en",
-        "sources": [{"key": "src", "citation": "A source.", "supports": "everything"}],
+        "sources": [
+            {"key": "src", "kind": "primary", "citation": "A source.", "supports": "everything"}
+        ],
         "licence": {"status": "user-supplied", "wording_shipped": False},
         "response": response,
         "reversed_evidence": EVIDENCE_OK,
@@ -79,7 +81,8 @@ def instrument_dicts(draw: st.DrawFn) -> dict[str, Any]:
             {
                 "scale": scale["id"],
                 "comparison": draw(st.sampled_from(["<", "<=", ">", ">="])),
-                "value": draw(st.floats(lo_s, hi_s, allow_nan=False)),
+                # strictly inside: a cut-off at an end of the range fires always or never
+                "value": draw(st.floats(lo_s, hi_s, exclude_min=True, exclude_max=True)),
                 "flag": "flagged",
                 "meaning": "A generated threshold.",
                 "status": "provisional",
@@ -129,7 +132,9 @@ def small_definition(
         "short_name": "W",
         "rater": "client",
         "language": "en",
-        "sources": [{"key": "m", "citation": "Test manual.", "supports": "everything"}],
+        "sources": [
+            {"key": "m", "kind": "primary", "citation": "Test manual.", "supports": "everything"}
+        ],
         "licence": {"status": "user-supplied"},
         "response": {"kind": "likert", "min": 1, "max": 5, "evidence": _EV_MANUAL},
         "reversed_evidence": _EV_MANUAL,

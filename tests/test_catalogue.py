@@ -101,7 +101,8 @@ def test_page_shows_every_ledger_row_and_flags_provisional(file_stem: str) -> No
     ("instrument_id", "expected"),
     [
         pytest.param("wai-sr", {"task", "bond", "goal", "total"}, id="wai-sr-all-verified"),
-        pytest.param("wai-s", {"total"}, id="wai-s-total-only"),
+        pytest.param("wai-s", set(), id="wai-s-provisional"),
+        pytest.param("wai", set(), id="wai-provisional"),
         pytest.param("srs", {"total"}, id="srs-total"),
         pytest.param("tps", set(), id="tps-provisional"),
         pytest.param("wfpts-5", set(), id="wake-forest-provisional"),
@@ -114,12 +115,28 @@ def test_verified_scales_match_the_keys_record(instrument_id: str, expected: set
     assert {s.id for s in ins.scales if s.status == "verified"} == expected
 
 
-def test_wake_forest_licence_is_recorded_as_noncommercial_unmodified() -> None:
+def test_wake_forest_licence_records_wake_forests_terms() -> None:
     ins = load_instrument("wfpts-5")
     assert ins.licence.status == "free-noncommercial"
-    assert ins.licence.note is not None
-    assert "non-commercial" in ins.licence.note.lower()
-    assert "modified versions are not permitted" in ins.licence.note
+    assert ins.licence.holder == "Wake Forest University"
+    note = ins.licence.note or ""
+    for term in (
+        "free for academic and non-profit use",
+        "commercial use and for industry-sponsored research",
+        "minor phrasing adaptations are allowed",
+        "translation or substantial modification needs permission",
+        "PhenX Toolkit",
+        "covers the article, not these terms",
+    ):
+        assert term in note
+
+
+def test_licences_of_tps_and_the_wai_family_are_recorded() -> None:
+    assert "share their results with the author" in (load_instrument("tps").licence.note or "")
+    for ref in ("wai", "wai-s", "wai-sr"):
+        licence = load_instrument(ref).licence
+        assert "Society for Psychotherapy Research" in (licence.note or "")
+        assert licence.url is not None and "mcgill.ca/mappro" in licence.url
 
 
 def test_tps_second_scale_is_thoms_transform() -> None:
@@ -144,6 +161,9 @@ def _variant(base: str, **changes: str) -> Instrument:
         for part in parents:
             node = node[int(part)] if part.isdigit() else node[part]
         node[last]["level"] = level
+        if level == "P":  # P cites a primary source (the ledger rule)
+            primary = next(src["key"] for src in raw["sources"] if src["kind"] == "primary")
+            node[last]["sources"] = [*node[last]["sources"], primary]
     return Instrument.model_validate(raw)
 
 
@@ -249,7 +269,10 @@ def test_index_lists_every_shipped_instrument_with_status_per_scale() -> None:
     assert [i.id for i in shipped] == sorted(s.id for s in list_instruments() if s.shipped)
     index = index_page(shipped)
     assert "| [`wai-s`](wai-s.md) |" in index
-    assert "`task` provisional, `goal` provisional, `bond` provisional, `total` verified" in index
+    assert (
+        "`task` provisional, `goal` provisional, `bond` provisional, `total` provisional" in index
+    )
+    assert "`task` verified, `bond` verified, `goal` verified, `total` verified" in index
 
 
 def test_schema_is_the_model_schema_and_forbids_unknown_fields() -> None:
@@ -292,11 +315,16 @@ def test_status_is_verified_exactly_when_every_element_is_p_or_s2(
     response: str, reversed_: str, items: str, formula: str, declare: bool
 ) -> None:
     raw: Any = small_definition("mean")
-    raw["response"]["evidence"] = {"level": response}
-    raw["reversed_evidence"] = {"level": reversed_}
+    raw["sources"] += [
+        {"key": k, "kind": "secondary", "citation": "A page.", "supports": "all"}
+        for k in ("s1", "s2")
+    ]
+    cites = {"P": ["m"], "S2": ["s1", "s2"], "S": ["s1"], "U": []}
+    raw["response"]["evidence"] = {"level": response, "sources": cites[response]}
+    raw["reversed_evidence"] = {"level": reversed_, "sources": cites[reversed_]}
     raw["scales"][0] |= {
-        "items_evidence": {"level": items},
-        "formula_evidence": {"level": formula},
+        "items_evidence": {"level": items, "sources": cites[items]},
+        "formula_evidence": {"level": formula, "sources": cites[formula]},
         "status": "verified" if declare else "provisional",
     }
     supported = {response, reversed_, items, formula} <= {"P", "S2"}

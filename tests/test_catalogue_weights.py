@@ -26,6 +26,7 @@ rater = "client"
 language = "en"
 [[sources]]
 key = "m"
+kind = "primary"
 citation = "Manual."
 supports = "all"
 [licence]
@@ -62,10 +63,12 @@ weights = {weights}
         pytest.param(
             '{ "3" = 2.0 }', "names items that are not in the scale (got ['3'])", id="unknown"
         ),
-        pytest.param('{ "1" = 0.0 }', "must be positive finite numbers", id="zero"),
-        pytest.param('{ "1" = -1.5 }', "must be positive finite numbers", id="negative"),
-        pytest.param('{ "1" = inf }', "must be positive finite numbers", id="infinite"),
-        pytest.param('{ "1" = nan }', "must be positive finite numbers", id="nan"),
+        pytest.param('{ "1" = 0.0 }', "greater than 0", id="zero"),
+        pytest.param('{ "1" = -1.5 }', "greater than 0", id="negative"),
+        pytest.param('{ "1" = inf }', "finite number", id="infinite"),
+        pytest.param('{ "1" = nan }', "finite number", id="nan"),
+        pytest.param('{ "1" = 1e308 }', "less than or equal to 1000", id="huge"),
+        pytest.param('{ "1" = true }', "valid number", id="boolean"),
         pytest.param('{ "1" = "two" }', "valid number", id="text"),
     ],
 )

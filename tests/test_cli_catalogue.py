@@ -43,7 +43,7 @@ def test_instruments_table_shows_status_per_scale(capsys: pytest.CaptureFixture[
     rows = {line.split()[0]: line for line in lines[1:]}
     assert sorted(rows) == SHIPPED
     assert rows["wai-s"].endswith(
-        "task (provisional), goal (provisional), bond (provisional), total (verified)"
+        "task (provisional), goal (provisional), bond (provisional), total (provisional)"
     )
     assert rows["tps"].endswith("total (provisional), total_0_100 (provisional)")
 

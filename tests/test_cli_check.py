@@ -37,7 +37,8 @@ def export(tmp_path: Path, *, miskey: int | None = None) -> Path:
 def test_exit_code_follows_the_keying_checks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], miskey: int | None, code: int
 ) -> None:
-    assert main(["check", str(export(tmp_path, miskey=miskey)), "-i", "wai-s"]) == code
+    argv = ["check", str(export(tmp_path, miskey=miskey)), "-i", "wai-s", "--allow-provisional"]
+    assert main(argv) == code
     out = capsys.readouterr().out
     if miskey is None:
         assert "Keying checks: 0 failed" in out
@@ -61,16 +62,20 @@ def test_json_equals_the_library_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str]
 ) -> None:
     path = export(tmp_path, miskey=5)
-    assert main(["check", str(path), "-i", "wai-s", "--json", *options]) == 1
+    argv = ["check", str(path), "-i", "wai-s", "--json", *options]
+    if "--allow-provisional" not in options:
+        argv.append("--allow-provisional")
+    assert main(argv) == 1
     printed = json.loads(capsys.readouterr().out)
     kwargs: dict[str, object] = {
-        "allow_provisional": "--allow-provisional" in options,
+        "allow_provisional": True,  # every WAI-S scale is provisional
         "missing": "listwise" if "listwise" in options else "pairwise",
         "scales": ["total"] if "--scale" in options else None,
         "ci": None if "--no-ci" in options else (0.9 if "0.9" in options else 0.95),
         "items": "wai_{item}" if "--columns" in options else None,
     }
     report = psychometric_report(read_table(path), "wai-s", **kwargs)  # type: ignore[arg-type]
+    assert printed.pop("coding") == []  # the data set's coding notes (tests/test_coding.py)
     assert printed == json.loads(json.dumps(report.to_dict()))
     assert printed["failed"] is True
 
@@ -82,7 +87,9 @@ def test_without_scipy_the_interval_is_left_out(
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "scipy" else real(name, *a)
     )
-    assert main(["check", str(export(tmp_path)), "-i", "wai-s", "--json"]) == 0
+    assert (
+        main(["check", str(export(tmp_path)), "-i", "wai-s", "--json", "--allow-provisional"]) == 0
+    )
     captured = capsys.readouterr()
     assert "alliance-score[stats]" in captured.err
     rows = json.loads(captured.out)["reliability"]

@@ -300,3 +300,25 @@ def test_sigterm_leaves_no_partial_output(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_output_to_a_folder_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "fhir", "questionnaire", "srs", "-o", str(tmp_path))
+    assert code == 2 and "names a folder" in err
+    source = _ndjson(tmp_path / "in.ndjson", _responses())
+    missing = tmp_path / "no" / "such" / "obs.ndjson"
+    code, _, err = _run(capsys, "fhir", "score", str(source), "-o", str(missing))
+    assert code == 2 and "Cannot write" in err
+
+
+@pytest.mark.parametrize("command", ["score", "check", "show", "fhir", ""])
+def test_the_fhir_subcommands_are_not_listed_as_commands(command: str) -> None:
+    """``fhir score`` is a subcommand of ``fhir``: building the parser for any command
+    (which lists the others from their source) sees one ``score`` command."""
+    from alliance_score.cli import build_parser
+
+    parser = build_parser(command)
+    (commands,) = [a for a in parser._actions if a.dest == "command"]
+    names = list(commands.choices or ())
+    assert names.count("score") == 1 and names.count("fhir") == 1
+    assert "questionnaire" not in names

@@ -26,6 +26,18 @@ def _rows(*rows: str) -> str:
 
 ROW_A = "A,1," + ",".join(["3"] * 12)
 ROW_B = "B,1," + ",".join(["4"] * 12)
+
+
+def _wai_sr_file() -> str:
+    """A WAI-SR export (columns wai_sr_01 .. wai_sr_12) of one row."""
+    return (
+        "client,session,"
+        + ",".join(f"wai_sr_{i:02d}" for i in range(1, 13))
+        + "\nA,1,"
+        + (",".join(["3"] * 12))
+    )
+
+
 SCORES = "client,session,total\nA,1,3.5\nA,2,3.0\nB,1,4.0\n"
 
 
@@ -264,6 +276,38 @@ MAPPING_CASES = {
         ["score", "{tmp}/in.csv", "-i", "nosuch"],
         2,
         "Unknown instrument 'nosuch'",
+    ),
+    "prefix-names-another-instrument": Case(
+        {"in.csv": _wai_sr_file()},
+        ["score", "{tmp}/in.csv", "-i", "wai-s"],
+        2,
+        "names another instrument, 'wai-sr'",
+    ),
+    "item-like-columns-left-over": Case(
+        {"in.csv": _wai_sr_file()},
+        ["score", "{tmp}/in.csv", "-i", "arm-5", "--allow-provisional"],
+        2,
+        "--instrument wai-sr",
+    ),
+    "left-over-columns-without-a-known-prefix": Case(
+        {"in.csv": "id," + ",".join(f"q{i}" for i in range(1, 13)) + "\nA," + ",".join("3" * 12)},
+        ["score", "{tmp}/in.csv", "-i", "arm-5", "--allow-provisional"],
+        2,
+        "7 more column(s) with the same prefix 'q' are left over",
+    ),
+    "explicit-pattern-is-followed": Case(
+        {"in.csv": _wai_sr_file()},
+        [
+            "score",
+            "{tmp}/in.csv",
+            "-i",
+            "wai-s",
+            "--allow-provisional",
+            "--columns",
+            "wai_sr_{item:02}",
+        ],
+        0,
+        "complete 1",
     ),
     "broken-toml": Case(
         {"in.csv": _rows(ROW_A), "bad.toml": "id = [\n"},
@@ -574,7 +618,7 @@ REPORT_CASES = {
     "wai-s-provisional": (
         ["-i", "wai-s", "--allow-provisional"],
         [ROW_A],
-        {"rows": 1, "provisional": ["task", "goal", "bond"]},
+        {"rows": 1, "provisional": ["task", "goal", "bond", "total"]},
     ),
 }
 
@@ -626,10 +670,10 @@ def test_provisional_scales_are_named_in_output_and_summary(
     (tmp_path / "in.csv").write_text(_rows(ROW_A), encoding="utf-8")
     argv = ["score", str(tmp_path / "in.csv"), "-i", "wai-s", "-o", str(tmp_path / "s.csv")]
     assert main([*argv, "--allow-provisional"]) == 0
-    assert "provisional (marked): task, goal, bond" in capsys.readouterr().err
+    assert "provisional (marked): task, goal, bond, total" in capsys.readouterr().err
     header, first = (tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()[:2]
     values = dict(zip(header.split(","), first.split(","), strict=True))
-    assert values["provisional"] == "task;goal;bond"
+    assert values["provisional"] == "task;goal;bond;total"
 
 
 CHECK = ["check", "{tmp}/in.csv", "-i", "wai-sr"]
@@ -645,7 +689,7 @@ CHECK_AND_SESSIONS_CASES = {
     ),
     "sessions-empty-file": Case({"in.csv": b""}, SESS, 2, "it has no header row"),
     "sessions-prose-not-a-table": Case(
-        {"in.csv": "hello world\nnot a table\n"}, SESS, 2, "column 'session' is not in the file"
+        {"in.csv": "hello world\nnot a table\n"}, SESS, 2, "--session 'session'"
     ),
     "sessions-session-not-a-number": Case(
         {"in.csv": "client,session,total\nA,one,3\n"}, SESS, 2, "row 0 holds 'one'"

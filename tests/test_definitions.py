@@ -46,7 +46,7 @@ CASES = [
     pytest.param(
         [("min = 1\nmax = 5", "min = 1\nmax = 5\nstep = 0")],
         "response.step",
-        "must be positive (got 0.0)",
+        "greater than or equal to 0.0001 (got 0)",
         id="step-zero",
     ),
     pytest.param(

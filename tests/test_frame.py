@@ -12,6 +12,7 @@ from alliance_score import (
     ColumnMappingError,
     DataError,
     FrameResult,
+    Instrument,
     ProblemCode,
     ProvisionalScaleError,
     Response,
@@ -145,17 +146,29 @@ def test_summary_counts_every_row() -> None:
     assert summary["instrument"] == {"id": "wai-sr", "version": "1.0"}
 
 
+def _mixed_status() -> Instrument:
+    """The WAI-SR key with its subscales declared provisional (the total stays verified)."""
+    raw = load_instrument("wai-sr").model_dump()
+    for scale in raw["scales"]:
+        if scale["id"] != "total":
+            scale["status"] = "provisional"
+    return Instrument.model_validate(raw)
+
+
 def test_provisional_scales_need_the_opt_in() -> None:
     data = pd.DataFrame([[4] * 12], columns=[str(i) for i in range(1, 13)])
-    verified_only = score_frame(data, "wai-s")
+    mixed = _mixed_status()
+    verified_only = score_frame(data, mixed)
     assert "total" in verified_only.columns
     assert "task" not in verified_only.columns
     with pytest.raises(ProvisionalScaleError):
-        score_frame(data, "wai-s", scales=["task"])
-    opted = score_frame(data, "wai-s", allow_provisional=True, return_problems=True)
-    assert opted.provisional == ("task", "goal", "bond")
-    assert opted.scores.attrs["alliance_score"]["provisional"] == ["task", "goal", "bond"]
-    assert list(opted.scores["provisional"]) == ["task;goal;bond"]
+        score_frame(data, mixed, scales=["task"])
+    with pytest.raises(ProvisionalScaleError, match=r"Every scale of wai-s@1\.0 is provisional"):
+        score_frame(data, "wai-s")
+    opted = score_frame(data, mixed, allow_provisional=True, return_problems=True)
+    assert opted.provisional == ("task", "bond", "goal")
+    assert opted.scores.attrs["alliance_score"]["provisional"] == ["task", "bond", "goal"]
+    assert list(opted.scores["provisional"]) == ["task;bond;goal"]
     assert "provisional" not in verified_only.columns
 
 

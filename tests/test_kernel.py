@@ -251,7 +251,7 @@ def test_compiled_kernel_reads_every_layout_like_numpy(layout: str) -> None:
 
 
 @needs_numba
-def test_without_a_writable_cache_folder_the_kernel_compiles_in_memory(
+def test_compiled_kernel_without_a_writable_cache_folder_lives_in_memory(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import numba

@@ -140,19 +140,19 @@ def test_reliability_does_not_modify_the_input() -> None:
     frame = wai_s_frame()
     frame.iloc[0, 0] = np.nan
     before = frame.copy()
-    reliability(frame, "wai-s")
-    item_analysis(frame, "wai-s")
-    check_keying(frame, "wai-s")
+    reliability(frame, "wai-s", allow_provisional=True)
+    item_analysis(frame, "wai-s", allow_provisional=True)
+    check_keying(frame, "wai-s", allow_provisional=True)
     pd.testing.assert_frame_equal(frame, before)
 
 
 def test_reliability_without_ci_needs_no_scipy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "scipy.stats", None)
-    table = reliability(wai_s_frame(), "wai-s", ci=None)
+    table = reliability(wai_s_frame(), "wai-s", allow_provisional=True, ci=None)
     assert table[["alpha_ci_lower", "alpha_ci_upper", "ci_level"]].isna().all(axis=None)
     assert (table["note"] == "").all()
     # asked for an interval without scipy: the estimates, no interval, and the reason
-    without = reliability(wai_s_frame(), "wai-s")
+    without = reliability(wai_s_frame(), "wai-s", allow_provisional=True)
     pd.testing.assert_frame_equal(without.drop(columns="note"), table.drop(columns="note"))
     assert without["note"].str.contains(r"alliance-score\[stats\]").all()
     with pytest.raises(MissingDependencyError, match=r"alliance-score\[stats\]"):
@@ -162,7 +162,7 @@ def test_reliability_without_ci_needs_no_scipy(monkeypatch: pytest.MonkeyPatch) 
 @pytest.mark.parametrize("level", [0.0, 1.0, 1.5], ids=["zero", "one", "above-one"])
 def test_reliability_rejects_a_bad_ci_level(level: float) -> None:
     with pytest.raises(ValueError, match="between 0 and 1"):
-        reliability(wai_s_frame(), "wai-s", ci=level)
+        reliability(wai_s_frame(), "wai-s", allow_provisional=True, ci=level)
 
 
 def test_reliability_refuses_provisional_scales_unless_allowed() -> None:
@@ -203,7 +203,7 @@ def test_a_constant_item_is_left_out_and_named_as_psych_does() -> None:
     items = item_analysis(frame, "wai-s", allow_provisional=True).set_index(["scale", "item"])
     assert items["r_drop"].loc[[("task", "1")]].isna().all()
     assert items.loc[("task", "1"), "alpha_if_dropped"] == pytest.approx(table.loc["task", "alpha"])
-    checks = check_keying(frame, "wai-s")
+    checks = check_keying(frame, "wai-s", allow_provisional=True)
     assert set(checks.loc[checks["item"] == "1", "status"]) == {"pass", "skipped"}
 
 
@@ -213,7 +213,7 @@ def test_a_constant_item_is_left_out_and_named_as_psych_does() -> None:
 def test_item_analysis_reports_keyed_means() -> None:
     frame = pd.DataFrame({c: [7, 6] for c in WAI_COLUMNS})
     frame["wai_4"] = [1, 2]
-    table = item_analysis(frame, "wai-s")
+    table = item_analysis(frame, "wai-s", allow_provisional=True, scales=["total"])
     assert tuple(table.columns) == ITEM_COLUMNS
     row = table.set_index("item").loc["4"]
     assert row["mean"] == 6.5
@@ -284,7 +284,7 @@ def test_correctly_keyed_data_pass_every_check() -> None:
     ],
 )
 def test_a_miskeyed_item_is_named(item: int, hint: str) -> None:
-    checks = check_keying(wai_s_frame(miskey=item), "wai-s")
+    checks = check_keying(wai_s_frame(miskey=item), "wai-s", allow_provisional=True)
     assert _failures(checks) == {("item_total", str(item)), ("first_component", str(item))}
     messages = checks.loc[checks["status"] == "fail", "message"]
     assert all(f"Item '{item}'" in m and hint in m for m in messages)
@@ -344,7 +344,7 @@ def test_range_check_describes_shifted_codes(
 def test_range_check_is_skipped_for_an_empty_column() -> None:
     frame = wai_s_frame()
     frame["wai_2"] = ""
-    checks = check_keying(frame, "wai-s")
+    checks = check_keying(frame, "wai-s", allow_provisional=True)
     row = checks[(checks["check"] == "range") & (checks["item"] == "2")]
     assert row["status"].tolist() == ["skipped"]
 
@@ -374,7 +374,7 @@ def test_data_without_answers_skip_every_check() -> None:
 
 def test_norm_margin_must_be_a_proportion() -> None:
     with pytest.raises(ValueError, match="norm_margin"):
-        check_keying(wai_s_frame(), "wai-s", norm_margin=1.5)
+        check_keying(wai_s_frame(), "wai-s", allow_provisional=True, norm_margin=1.5)
 
 
 # -- the combined report -------------------------------------------------------------------
@@ -387,7 +387,7 @@ def test_report_is_json_ready_and_agrees_with_the_single_functions() -> None:
     data = report.to_dict()
     json.dumps(data, allow_nan=False)
     assert data["failed"] is True
-    assert data["provisional"] == ["task", "goal", "bond"]
+    assert data["provisional"] == ["task", "goal", "bond", "total"]
     pd.testing.assert_frame_equal(
         report.reliability, reliability(frame, "wai-s", allow_provisional=True)
     )
@@ -489,7 +489,9 @@ def test_cli_min_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     path = tmp_path / "small.csv"
     pd.DataFrame(x, columns=WAI_COLUMNS).to_csv(path, index=False)
     assert main(["check", str(path), "-i", "wai-sr", "--no-ci"]) == 0
-    assert "skipped: Scale 'total'" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "checks): Scale 'total'" in out  # how many checks each reason skipped
+    assert re.search(r"skipped \(\d+ checks\): Scale 'total'", out)
     assert main(["check", str(path), "-i", "wai-sr", "--no-ci", "--min-rows", "10"]) == 1
     capsys.readouterr()
     with pytest.raises(SystemExit):

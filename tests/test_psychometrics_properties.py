@@ -32,7 +32,9 @@ def instrument(
             "short_name": "OWN",
             "rater": "client",
             "language": "en",
-            "sources": [{"key": "own", "citation": "Agency manual", "supports": "all"}],
+            "sources": [
+                {"key": "own", "kind": "primary", "citation": "Agency manual", "supports": "all"}
+            ],
             "licence": {"status": "user-supplied"},
             "response": {"kind": "likert", "min": LO, "max": HI, "evidence": ev},
             "reversed_evidence": ev,

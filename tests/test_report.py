@@ -126,14 +126,13 @@ def test_a_client_without_a_scored_session_is_listed_last_without_alerts() -> No
     assert "not scored (invalid)" in render_html(content)
 
 
-def test_sessions_entered_twice_are_listed_and_noted() -> None:
+def test_sessions_entered_twice_are_refused_naming_their_rows() -> None:
     scores = pd.DataFrame(
-        {"client": ["a", "a", "a"], "session": [1, 2, 2], "total": [38.0, 37.0, 30.0]}
+        {"client": ["b", "a", "a", "a"], "session": [1, 1, 2, 2], "total": [30.0, 38, 37, 30]}
     )
-    content = build_report(scores, instrument="srs")
-    assert [s.score for s in content.clients[0].sessions] == [38.0, 37.0, 30.0]
-    assert any("1 session(s) appear more than once" in n for n in content.notes)
-    assert "appear more than once" in render_html(content)
+    with pytest.raises(DataError, match=r"2 rows .* \(rows 2, 3, 0-based\): a session entered"):
+        build_report(scores, instrument="srs")
+    assert build_report(scores, clients=["b"]).clients[0].client == "b"
 
 
 def test_a_provisional_cutoff_is_not_used_without_the_opt_in() -> None:

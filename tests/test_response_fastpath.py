@@ -244,3 +244,19 @@ def test_cache_is_bounded(tmp_path: Path) -> None:
         load_instrument("wai-sr", search_path=[tmp_path / str(k)])
     assert 0 < len(registry._fast) <= registry._FAST_CACHE_SIZE
     assert len(registry._fast) <= registry._FAST_CACHE_SIZE
+
+
+def test_cached_lookup_sees_a_file_replaced_with_the_same_time(tmp_path: Path) -> None:
+    """A copy that keeps the old modification time (cp -p, an unpacked archive) differs
+    in size or inode, and is seen."""
+    path = _copy_definition(tmp_path)
+    first = load_instrument("local-wai", search_path=[tmp_path])
+    stat = path.stat()
+    folder = tmp_path.stat()
+    replacement = tmp_path / "new.part"
+    replacement.write_text(path.read_text().replace("Seldom", "Hardly ever"), encoding="utf-8")
+    replacement.replace(path)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.utime(tmp_path, ns=(folder.st_atime_ns, folder.st_mtime_ns))
+    second = load_instrument("local-wai", search_path=[tmp_path])
+    assert second is not first and second.response.anchors[0].label == "Hardly ever"

@@ -90,7 +90,7 @@ def test_instrument_has_its_definition_provenance_and_ledger(local: TestClient) 
     assert body["origin"] == "shipped"
     assert body["content_hash"] == ins.content_hash
     assert body["scale_status"] == {
-        "total": "verified",
+        "total": "provisional",
         "task": "provisional",
         "goal": "provisional",
         "bond": "provisional",

@@ -133,7 +133,7 @@ def test_rci_errors(options: dict[str, object]) -> None:
 
 def test_instrument_with_two_populations_needs_population() -> None:
     ins = _with_norms(
-        _norm("clinic", 4.0, 1.0, retest_r=0.8), _norm("community", 6, 0.5, retest_r=0.9)
+        _norm("clinic", 4.0, 1.0, retest_r=0.8), _norm("community", 4.6, 0.5, retest_r=0.9)
     )
     with pytest.raises(DataError, match="exactly one norm"):
         reliable_change(PAIRS, instrument=ins)

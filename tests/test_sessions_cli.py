@@ -159,7 +159,7 @@ def test_cli_blank_dates_are_missing_not_wrong(
     ("table", "extra", "message"),
     [
         pytest.param(SCORES.assign(total="high"), [], "must hold numbers", id="text-scores"),
-        pytest.param(SCORES, ["--score", "bond"], "'bond' is not in the file", id="no-column"),
+        pytest.param(SCORES, ["--score", "bond"], "--score 'bond'", id="no-column"),
         pytest.param(SCORES, ["--events", "e.csv"], "--events needs", id="events-without-rule"),
         pytest.param(SCORES, ["--early-session", "0"], "must be 1 or more", id="session-0"),
     ],

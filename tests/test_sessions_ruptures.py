@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -159,3 +160,61 @@ def test_episodes_ignore_row_order_and_level(data: pd.DataFrame, c: float) -> No
     shifted = detect_ruptures(data.assign(total=data["total"] + c), method="strauss2006")
     pd.testing.assert_series_equal(shifted["rupture_session"], episodes["rupture_session"])
     np.testing.assert_allclose(shifted["depth"], episodes["depth"], atol=1e-9)
+
+
+# -- the presets are an approximation; each choice is a parameter ---------------------------
+
+
+def test_every_episode_names_its_rule_as_an_approximation() -> None:
+    df = pd.DataFrame(
+        {"client": ["a"] * 10, "session": range(1, 11), "total": [5.0] * 5 + [2.0] + [5.0] * 4}
+    )
+    (rule,) = detect_ruptures(df)["rule"]
+    assert rule.startswith("stiles2004 (library approximation): 2 SD (within)")
+    assert "incl. the session" in rule
+    short = pd.DataFrame({"client": ["a"] * 5, "session": range(1, 6), "total": [5.0, 4, 5, 4, 1]})
+    (rule,) = detect_ruptures(short, method="strauss2006", window=2, exclude_session=True)["rule"]
+    assert "1 SD" in rule and "of the other sessions" in rule and "within 2 sessions" in rule
+
+
+def test_leaving_the_session_out_of_its_reference_finds_short_drops() -> None:
+    df = pd.DataFrame({"client": ["a"] * 5, "session": range(1, 6), "total": [5.0, 4, 5, 4, 1]})
+    assert detect_ruptures(df).empty  # the drop pulls its own mean and SD down
+    (episode,) = detect_ruptures(df, exclude_session=True).itertuples()
+    assert episode.rupture_session == 5
+    assert episode.reference == pytest.approx(4.5)
+    assert episode.sd == pytest.approx(np.std([5, 4, 5, 4], ddof=1))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(1, 7), min_size=3, max_size=9), st.sampled_from(["mean", "median"]))
+def test_leave_one_out_reference_equals_the_brute_force(values: list[int], reference: str) -> None:
+    from alliance_score.sessions.ruptures import _reference_and_sd
+
+    y = pd.Series(np.array(values, dtype=float))
+    ref, sd = _reference_and_sd(y.groupby(np.zeros(len(y))), reference, True)
+    for i in range(len(y)):
+        others = np.delete(y.to_numpy(), i)
+        expected = np.mean(others) if reference == "mean" else np.median(others)
+        assert ref.iloc[i] == pytest.approx(expected)
+        assert sd.iloc[i] == pytest.approx(np.std(others, ddof=1), abs=1e-9)
+
+
+def test_cli_exposes_each_rupture_choice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from alliance_score.cli import main
+
+    path = tmp_path / "scores.csv"
+    pd.DataFrame({"client": ["a"] * 5, "session": range(1, 6), "total": [5.0, 4, 5, 4, 1]}).to_csv(
+        path, index=False
+    )
+    out, episodes = tmp_path / "summary.csv", tmp_path / "ruptures.csv"
+    argv = ["sessions", str(path), "--client", "client", "--session", "session", "-o", str(out)]
+    assert main([*argv, "--ruptures", str(episodes)]) == 0
+    assert pd.read_csv(episodes).empty
+    extra = ["--rupture-exclude-session", "--rupture-sd", "within", "--rupture-window", "2"]
+    assert main([*argv, "--ruptures", str(episodes), *extra]) == 0
+    (rule,) = pd.read_csv(episodes)["rule"]
+    assert "library approximation" in rule and "of the other sessions" in rule
+    capsys.readouterr()

@@ -6,7 +6,7 @@ that kernel.
 
 >>> import alliance_score as als
 >>> sorted(s.id for s in als.list_instruments() if "verified" in s.scales.values())
-['srs', 'wai', 'wai-s', 'wai-sr']
+['srs', 'wai-sr']
 """
 
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # imported on first use (below), so that the package starts f
         ProblemCode,
         ProvisionalScaleError,
         UnknownInstrumentError,
+        UnknownScaleError,
         UnreadableFileError,
     )
     from .frame import FrameResult, score_frame
@@ -69,6 +70,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "ProblemCode",
         "ProvisionalScaleError",
         "UnknownInstrumentError",
+        "UnknownScaleError",
         "UnreadableFileError",
     ),
     "frame": ("FrameResult", "score_frame"),
@@ -150,6 +152,7 @@ __all__ = [
     "Source",
     "Status",
     "UnknownInstrumentError",
+    "UnknownScaleError",
     "UnreadableFileError",
     "__version__",
     "check_keying",

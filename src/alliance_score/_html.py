@@ -186,6 +186,7 @@ def psychometric_report_html(report: PsychometricReport) -> str:
             "alpha_ci_lower",
             "alpha_ci_upper",
             "omega_total",
+            "lambda6",
         )
         if c in rel.columns
     ]

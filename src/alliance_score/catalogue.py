@@ -87,7 +87,10 @@ def derived_status(instrument: Instrument, scale_id: str) -> Verification:
     >>> from alliance_score.catalogue import derived_status
     >>> wai_s = load_instrument("wai-s")
     >>> derived_status(wai_s, "total"), derived_status(wai_s, "task")
-    ('verified', 'provisional')
+    ('provisional', 'provisional')
+    >>> srs = load_instrument("srs")
+    >>> derived_status(srs, "total")
+    'verified'
     """
     evidence = instrument.scale_evidence(scale_id).values()
     return "verified" if all(ev.verified for ev in evidence) else "provisional"
@@ -326,9 +329,16 @@ def _write(root: Path, files: dict[str, str]) -> list[Path]:
 
 
 def _sources(ins: Instrument) -> list[str]:
-    out = ["## Sources", ""]
+    out = [
+        "## Sources",
+        "",
+        "Primary: the instrument's authors', manual's or distributor's own text; secondary: "
+        "anyone else's. An element is S2 only when two secondary sources agree, and P only "
+        "when a primary source was read.",
+        "",
+    ]
     for s in ins.sources:
-        line = f"- **{s.key}**: {_cell(s.citation)}"
+        line = f"- **{s.key}** ({s.kind}): {_cell(s.citation)}"
         if s.doi:
             line += f" DOI: [{s.doi}](https://doi.org/{s.doi})."
         else:
@@ -336,6 +346,10 @@ def _sources(ins: Instrument) -> list[str]:
         if s.url:
             line += f" <{s.url}>"
         line += f" Supports: {s.supports}."
+        if "identity" in s.incomplete:
+            line += " **Incomplete: this source cannot be identified by name.**"
+        elif s.incomplete:
+            line += f" **Citation incomplete: lacks {', '.join(s.incomplete)}.**"
         out.append(line)
     return [*out, ""]
 
@@ -403,7 +417,9 @@ def _scales(ins: Instrument) -> list[str]:
         )
     out.append("")
     out += [
-        f"- `{s.id}`: {s.min_answered_note or 'min_answered is a library convention.'}"
+        f"- `{s.id}`: "
+        + (f"{_cell(s.description)} " if s.description else "")
+        + f"{s.min_answered_note or 'min_answered is a library convention.'}"
         + ("" if s.higher_is_better else " Higher scores mean a worse alliance.")
         for s in ins.scales
     ]
@@ -423,6 +439,15 @@ def _cutoffs(ins: Instrument) -> list[str]:
         f"{c.status} | {cutoff_status(ins, c)} | {_evidence_cell(c.evidence)} |"
         for c in ins.cutoffs
     ]
+    if any(c.status == "provisional" for c in ins.cutoffs):
+        out += [
+            "",
+            "A provisional cut-off is evaluated only with `allow_provisional=True` "
+            "(`--allow-provisional`). Where sources disagree on the rule, the flag follows "
+            "the rule shown; to apply another one, compare the scale's score column "
+            "yourself (for example `scores['total'] <= 36` instead of `< 36`), or write "
+            "your own definition with that cut-off (see the authoring guide).",
+        ]
     return [*out, ""]
 
 
@@ -451,11 +476,15 @@ def _ledger(ins: Instrument) -> list[str]:
         "| Element | Level | Verified | Sources | Note |",
         "|---|---|---|---|---|",
     ]
+    incomplete = {s.key for s in ins.sources if s.incomplete}
     out += [
         f"| {name} | {ev.level} | {'yes' if ev.verified else 'no'} | "
-        f"{', '.join(ev.sources) or '-'} | {_cell(ev.note or '')} |"
+        f"{', '.join(k + ('*' if k in incomplete else '') for k in ev.sources) or '-'} | "
+        f"{_cell(ev.note or '')} |"
         for name, ev in ledger(ins)
     ]
+    if incomplete:
+        out += ["", "\\* The citation of this source is incomplete (see Sources)."]
     return [*out, ""]
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "ProblemCode",
     "ProvisionalScaleError",
     "UnknownInstrumentError",
+    "UnknownScaleError",
     "UnreadableFileError",
 ]
 
@@ -149,6 +150,13 @@ class UnknownInstrumentError(AllianceScoreError, LookupError):
             msg += " Did you mean: " + ", ".join(repr(s) for s in self.suggestions) + "?"
         msg += " Available: " + (", ".join(self.available) or "none") + "."
         super().__init__(msg)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class UnknownScaleError(AllianceScoreError, KeyError):
+    """An instrument has no scale with the requested id; the message names the closest ids."""
 
     def __str__(self) -> str:
         return str(self.args[0])

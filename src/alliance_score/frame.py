@@ -29,10 +29,11 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ._version import __version__
+from .coding import AnswerRange, coding_notes
 from .errors import ColumnMappingError, DataError, Problem, ProblemCode
 from .instrument import Cutoff, Instrument, Scale
-from .mapping import ColumnMap, resolve_columns
-from .parsing import CODES, CellRules, numeric_values, parse_column
+from .mapping import ColumnMap, missing_columns_message, resolve_columns
+from .parsing import CODES, CellRules, looks_like_decimal_comma, numeric_values, parse_column
 from .registry import resolve_instrument
 from .scoring import STATUS_ORDER, KernelResult, score_columns, select_scales
 
@@ -58,6 +59,37 @@ class FrameResult:
     mapping: ColumnMap
     provisional: tuple[str, ...] = field(default=())
     """Scored scales (and evaluated cut-off flags) that are provisional."""
+    answers: AnswerRange = field(default=AnswerRange(float("nan"), float("nan"), 0))
+    """The lowest and highest valid answer and the rows that answered (see
+    :mod:`alliance_score.coding`)."""
+
+    @property
+    def coding_notes(self) -> list[str]:
+        """Notes when the answers look like another coding of the response scale
+        (nothing above 5 on a 1-7 scale); a finding about the data set, not a row."""
+        return coding_notes(self.instrument, self.answers)
+
+    def __repr__(self) -> str:
+        """One line: instrument, rows per status, problems, provisional scales.
+
+        >>> import pandas as pd
+        >>> from alliance_score import score_frame
+        >>> df = pd.DataFrame({f"wai_{i}": [4, 5, "x"] for i in range(1, 13)})
+        >>> score_frame(df, "wai-sr", return_problems=True)
+        FrameResult(wai-sr@1.0: 3 rows (complete 2, invalid 1), 12 problems)
+        """
+        status: dict[str, int] = {
+            str(k): int(v) for k, v in self.scores["status"].value_counts(sort=False).items()
+        }
+        counts = ", ".join(
+            f"{s.value} {status[s.value]}" for s in STATUS_ORDER if status.get(s.value)
+        )
+        text = f"{self.instrument.ref}: {len(self.scores)} rows"
+        text += f" ({counts})" if counts else ""
+        text += f", {len(self.problems)} problem{'' if len(self.problems) == 1 else 's'}"
+        if self.provisional:
+            text += f", provisional: {', '.join(self.provisional)}"
+        return f"FrameResult({text})"
 
     def problem_records(self) -> list[Problem]:
         """The problems as :class:`~alliance_score.errors.Problem` models."""
@@ -78,6 +110,8 @@ class FrameResult:
             },
             "mapping": {item: str(col) for item, col in self.mapping.items()},
             "provisional": list(self.provisional),
+            "answers": self.answers.to_dict(),
+            "coding": self.coding_notes,
         }
 
     def _repr_html_(self) -> str:
@@ -99,6 +133,8 @@ def score_frame(
     labels: bool = ...,
     on_invalid: OnInvalid = ...,
     allow_provisional: bool = ...,
+    decimal: str = ...,
+    any_resolution: bool = ...,
     first_row: int = ...,
     return_problems: Literal[False] = ...,
 ) -> pd.DataFrame: ...
@@ -116,6 +152,8 @@ def score_frame(
     labels: bool = ...,
     on_invalid: OnInvalid = ...,
     allow_provisional: bool = ...,
+    decimal: str = ...,
+    any_resolution: bool = ...,
     first_row: int = ...,
     return_problems: Literal[True],
 ) -> FrameResult: ...
@@ -132,6 +170,8 @@ def score_frame(
     labels: bool = False,
     on_invalid: OnInvalid = "reject",
     allow_provisional: bool = False,
+    decimal: str = ".",
+    any_resolution: bool = False,
     first_row: int = 0,
     return_problems: bool = False,
 ) -> pd.DataFrame | FrameResult:
@@ -152,7 +192,8 @@ def score_frame(
         Scale ids to score; default every verified scale (and the provisional ones when
         ``allow_provisional``).
     keep
-        Input columns to copy into the result (identifiers such as a client id).
+        Input columns to copy into the result (identifiers such as a client id); one
+        name given as text (``keep="client"``) is that one column.
     missing_codes
         Values that mean "missing" besides the defaults (blank, NA, N/A, NaN, null, ".").
     labels
@@ -164,6 +205,15 @@ def score_frame(
     allow_provisional
         Also score provisional scales and cut-offs; they are listed in
         ``attrs["alliance_score"]["provisional"]`` and in :attr:`FrameResult.provisional`.
+    decimal
+        ``","`` when text cells use a decimal comma (``"8,5"``, a European spreadsheet
+        export); default ``"."``. Without it a decimal comma is ``not_a_number`` and the
+        message says so; it is never guessed.
+    any_resolution
+        Accept visual analogue values recorded finer than the definition's step (a
+        digital SRS slider's ``7.25``): they are scored as recorded, never rounded, and
+        ``attrs["alliance_score"]["any_resolution"]`` says so. Likert items still take
+        whole steps.
     first_row
         Position of ``data``'s first row in a larger table that is scored in parts (a
         file read in chunks): problem rows and messages count from it.
@@ -201,11 +251,19 @@ def score_frame(
         raise TypeError(f"data must be a pandas DataFrame; got {type(data).__name__}")
     if on_invalid not in ("reject", "missing"):
         raise ValueError(f"on_invalid must be 'reject' or 'missing'; got {on_invalid!r}")
+    if isinstance(keep, str):  # one column name, not its letters
+        keep = [keep]
     ins = resolve_instrument(instrument)  # text from data is an id, never a path
     chosen, cutoffs = select_scales(ins, scales, allow_provisional=allow_provisional)
     mapping = resolve_columns(data.columns, ins, items)
-    rules = CellRules.build(ins, missing_codes=missing_codes, labels=labels)
-    kernel, cell_codes, n_problems = _score(
+    rules = CellRules.build(
+        ins,
+        missing_codes=missing_codes,
+        labels=labels,
+        decimal=decimal,
+        any_resolution=any_resolution,
+    )
+    kernel, cell_codes, n_problems, answers = _score(
         data, ins, mapping, rules, chosen, cutoffs, reject=on_invalid == "reject"
     )
     provisional = tuple(
@@ -213,10 +271,12 @@ def score_frame(
         + [c.flag for c in cutoffs if c.status == "provisional"]
     )
     scores = _assemble(data, ins, kernel, n_problems, keep, provisional)
+    if rules.any_resolution:
+        scores.attrs["alliance_score"]["any_resolution"] = True
     if not return_problems:
         return scores
     problems = _problems(data, ins, mapping, rules, cell_codes, n_problems, first_row)
-    return FrameResult(scores, problems, ins, mapping, provisional)
+    return FrameResult(scores, problems, ins, mapping, provisional, answers)
 
 
 def _score(
@@ -228,8 +288,9 @@ def _score(
     cutoffs: tuple[Cutoff, ...],
     *,
     reject: bool,
-) -> tuple[KernelResult, NDArray[np.int8], NDArray[np.int64]]:
-    """Parse and score ``data``: (kernel results, cell codes, problem cells per row).
+) -> tuple[KernelResult, NDArray[np.int8], NDArray[np.int64], AnswerRange]:
+    """Parse and score ``data``: (kernel results, cell codes, problem cells per row, the
+    range of the valid answers).
 
     Numeric item columns go to the fused kernel as they are (validated there, in the
     same pass that scores them); text and mixed columns are parsed first, block by
@@ -242,6 +303,7 @@ def _score(
     out = KernelResult.empty(n, scales, cutoffs)
     n_problems = np.empty(n, dtype=np.int64)
     checked = [x is None for x in numeric]
+    answers = AnswerRange(float("nan"), float("nan"), 0)
     step = FRAME_BLOCK_ROWS if any(checked) else max(n, 1)
     for start in range(0, n, step):
         stop = min(n, start + step)
@@ -265,7 +327,27 @@ def _score(
             n_problems=n_problems,
             offset=start,
         )
-    return out, codes, n_problems
+        answers = answers.merge(_answer_range(columns, codes[start:stop], rules))
+    answered_rows = int(np.count_nonzero(out.items_answered))
+    return out, codes, n_problems, AnswerRange(answers.lo, answers.hi, answered_rows)
+
+
+def _answer_range(
+    columns: list[NDArray[Any]], codes: NDArray[np.int8], rules: CellRules
+) -> AnswerRange:
+    """The lowest and highest valid answer of a block (rows are counted by the caller)."""
+    lo, hi = np.inf, -np.inf
+    declared = np.fromiter(rules.missing_numbers, dtype=np.float64)
+    for j, column in enumerate(columns):
+        x = np.asarray(column, dtype=np.float64)
+        ok = (codes[:, j] == 0) & (x >= rules.lo) & (x <= rules.hi)
+        if declared.size:
+            ok &= ~np.isin(x, declared)
+        if ok.any():
+            lo, hi = min(lo, float(x[ok].min())), max(hi, float(x[ok].max()))
+    if lo > hi:
+        return AnswerRange(float("nan"), float("nan"), 0)
+    return AnswerRange(lo, hi, 1)
 
 
 def _column(data: pd.DataFrame, label: Hashable) -> pd.Series:
@@ -286,7 +368,10 @@ def _assemble(
     out: dict[Hashable, Any] = {}
     for col in keep:
         if col not in data.columns:
-            raise DataError(f"Column {col!r} given in keep is not in the data.")
+            raise DataError(
+                f"Column {col!r} given in keep is not in the data."
+                + missing_columns_message([col], data.columns)
+            )
         out[col] = _column(data, col).array.copy()
     computed: dict[str, Any] = {}
     for j, scale in enumerate(k.scales):
@@ -336,9 +421,10 @@ def _problems(
 
     Built column by column from each column's distinct problem values (a column of a
     million invalid cells holds a handful of distinct values), so that input where every
-    cell is invalid costs about as much per cell as valid input.
+    cell is invalid costs about as much per cell as valid input. Only the rows that have
+    a problem are searched.
     """
-    with_problems = np.flatnonzero(n_problems)  # only these rows are searched
+    with_problems = np.flatnonzero(n_problems)
     sub_rows, cols = np.nonzero(cell_codes[with_problems])
     rows = with_problems[sub_rows]
     order = np.lexsort((cols, rows))  # row by row, items in instrument order
@@ -454,4 +540,20 @@ def _message(
     message = f"{where} must be {rule}; got {got}."
     if code is ProblemCode.NOT_A_NUMBER and rules.is_label(raw):
         message += " It is an anchor label: pass labels=True (--labels) to accept labels."
+    elif code is ProblemCode.NOT_A_NUMBER and looks_like_decimal_comma(raw):
+        message += (
+            " It looks like a number with a decimal comma: if the file uses decimal "
+            "commas, pass decimal=',' (--decimal ,)."
+        )
+    elif (
+        code is ProblemCode.NOT_ALLOWED_VALUE
+        and rules.kind == "vas"
+        and rules.step is not None
+        and not (isinstance(raw, str) and not raw.strip())
+    ):
+        message += (
+            " It is recorded finer than the definition's step: if the values come from a "
+            "digital slider, pass any_resolution=True (--any-resolution) to score them as "
+            "recorded."
+        )
     return message

@@ -13,26 +13,38 @@ Evidence levels follow the project's ledger: ``P`` (primary or official text), `
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import math
+import re
 from collections import Counter
-from collections.abc import Iterable
-from typing import Annotated, Literal, Self
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Annotated, Final, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     PrivateAttr,
+    Strict,
+    StrictBool,
+    StrictStr,
     StringConstraints,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
+
+from .errors import UnknownScaleError
 
 __all__ = [
     "Anchor",
     "Cutoff",
     "Evidence",
     "EvidenceLevel",
+    "FrozenMap",
     "Instrument",
     "Item",
     "Licence",
@@ -56,22 +68,122 @@ OUTPUT_COLUMNS: frozenset[str] = frozenset({"n_answered", "n_problems", "provisi
 ``<scale>_n_answered``, ``<scale>_prorated``) and the cut-off flags: no scale id or flag
 may take one of these names, or it would overwrite or be overwritten in the output."""
 
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
-Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+MAX_ABS_VALUE: Final = 1e6
+"""Largest magnitude of any number in a definition (answer values, cut-offs, norms)."""
+MAX_WEIGHT: Final = 1e3
+"""Largest item weight; with :data:`MAX_ABS_VALUE` every score stays finite."""
+MIN_STEP: Final = 1e-4
+"""Finest resolution a response scale may declare."""
+
+# Definitions are read strictly: text is never coerced to a number or a boolean (``min =
+# "1"``, ``reverse = "yes"``), numbers never to text, and text is not trimmed (an id
+# " odd " is refused, as the JSON Schema generated from these models refuses it).
+Id = Annotated[
+    StrictStr, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$(?!\n)", max_length=64)
+]
+Text = Annotated[StrictStr, StringConstraints(pattern=r"^\S(?:[\s\S]*\S)?$(?!\n)")]
+"""Non-empty text without leading or trailing white space."""
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False, ge=-MAX_ABS_VALUE, le=MAX_ABS_VALUE)]
+"""A finite number of at most :data:`MAX_ABS_VALUE` in magnitude (an integer is fine)."""
+Weight = Annotated[float, Strict(), Field(allow_inf_nan=False, gt=0, le=MAX_WEIGHT)]
+
+
+def _whole_number_only(value: object) -> object:
+    """Refuse text and booleans where a whole number belongs (``min_answered = "3"``,
+    ``format = true``); ``3`` and ``3.0`` are both 3, as in JSON Schema."""
+    if isinstance(value, str | bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+Integer = Annotated[int, BeforeValidator(_whole_number_only)]
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+class FrozenMap(Mapping[str, float]):
+    """A read-only, hashable, picklable mapping (a scale's item weights).
+
+    >>> w = FrozenMap({"3": 2.0})
+    >>> w["3"], dict(w), hash(w) == hash(FrozenMap({"3": 2.0}))
+    (2.0, {'3': 2.0}, True)
+    >>> w["3"] = 100
+    Traceback (most recent call last):
+    TypeError: 'FrozenMap' object does not support item assignment
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, float] | None = None) -> None:
+        self._data: dict[str, float] = dict(data or {})
+
+    def __getitem__(self, key: str) -> float:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._data.items()))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return dict(self._data) == dict(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._data!r})"
+
+    def __reduce__(self) -> tuple[type[FrozenMap], tuple[dict[str, float]]]:
+        return (FrozenMap, (self._data,))
+
+
+Weights = Annotated[
+    Mapping[Id, Weight],
+    AfterValidator(FrozenMap),
+    PlainSerializer(dict, return_type=dict[str, float]),
+]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # Python's regular expressions, as JSON Schema validators in Python use them, so that
+    # the generated schema and the loader read every pattern alike; each pattern ends in
+    # ``$(?!\n)`` so that a trailing line break is refused by both (and by ECMA engines).
+    model_config = ConfigDict(extra="forbid", frozen=True, regex_engine="python-re")
+
+
+SourceKind = Literal["primary", "secondary"]
+CitationPart = Literal["authors", "title", "journal", "year", "volume", "pages", "doi", "identity"]
 
 
 class Source(_Model):
-    """A publication (or manual) that supports some element of the key."""
+    """A publication (or manual) that supports some element of the key.
+
+    ``kind`` says whose text it is: ``primary`` for the instrument's authors, manual or
+    distributor (official text); ``secondary`` for anyone else's (a validation study by
+    others, a clinical template, a measures database, an independent implementation).
+    The ledger rule follows it: evidence at ``S2`` must cite two secondary sources, and
+    evidence at ``P`` must cite a primary one.
+    """
 
     key: Id = Field(description="Short key used to cite this source elsewhere in the file.")
+    kind: SourceKind = Field(
+        default="primary",
+        description="primary (default: your own manual): the authors', manual's or "
+        "distributor's text; secondary: anyone else's.",
+    )
     citation: Text
-    doi: str | None = None
-    url: str | None = None
+    doi: StrictStr | None = None
+    url: StrictStr | None = None
     supports: Text = Field(description="What this source confirms, in a few words.")
+    incomplete: tuple[CitationPart, ...] = Field(
+        default=(),
+        description="Parts of the citation that could not be confirmed (shown on the "
+        "instrument page); 'identity' when the source itself cannot be named.",
+    )
 
 
 class Evidence(_Model):
@@ -79,7 +191,7 @@ class Evidence(_Model):
 
     level: EvidenceLevel
     sources: tuple[Id, ...] = ()
-    note: str | None = None
+    note: StrictStr | None = None
 
     @property
     def verified(self) -> bool:
@@ -90,18 +202,18 @@ class Licence(_Model):
     """Who holds the instrument and what may be shipped."""
 
     status: Literal["public-domain", "open", "free-noncommercial", "copyrighted", "user-supplied"]
-    holder: str | None = None
-    wording_shipped: bool = Field(
+    holder: StrictStr | None = None
+    wording_shipped: StrictBool = Field(
         default=False, description="True only when the licence allows shipping item wording."
     )
-    note: str | None = None
-    url: str | None = None
+    note: StrictStr | None = None
+    url: StrictStr | None = None
 
 
 class Anchor(_Model):
     """A labelled point of the response scale."""
 
-    value: float
+    value: Number
     label: Text
 
 
@@ -109,14 +221,16 @@ class ResponseScale(_Model):
     """The answer format shared by every item."""
 
     kind: Literal["likert", "vas"]
-    min: float = Field(allow_inf_nan=False)
-    max: float = Field(allow_inf_nan=False)
-    step: float | None = Field(
+    min: Number
+    max: Number
+    step: Annotated[float, Strict()] | None = Field(
         default=None,
         allow_inf_nan=False,
+        ge=MIN_STEP,
+        le=2 * MAX_ABS_VALUE,
         description="Resolution of allowed values; Likert defaults to 1, VAS to any real.",
     )
-    unit: str | None = None
+    unit: StrictStr | None = None
     anchors: tuple[Anchor, ...] = ()
     evidence: Evidence
 
@@ -126,12 +240,9 @@ class ResponseScale(_Model):
         if not self.min < self.max:
             rules.add("max", f"must be greater than min ({self.min:g})", self.max)
         if self.step is not None:
-            if self.step <= 0:
-                rules.add("step", "must be positive", self.step)
-            else:
-                n = (self.max - self.min) / self.step
-                if abs(n - round(n)) > 1e-9:
-                    rules.add("step", f"must divide max - min ({self.max - self.min:g})", self.step)
+            n = (self.max - self.min) / self.step
+            if abs(n - round(n)) > 1e-9:
+                rules.add("step", f"must divide max - min ({self.max - self.min:g})", self.step)
         if self.kind == "likert":
             for name in ("min", "max"):
                 if not float(getattr(self, name)).is_integer():
@@ -142,6 +253,13 @@ class ResponseScale(_Model):
                     f"anchors[{k}].value",
                     f"must lie from min to max ({self.min:g} to {self.max:g})",
                     a.value,
+                )
+            if _NUMBER.fullmatch(a.label) and float(a.label) != a.value:
+                rules.add(
+                    f"anchors[{k}].label",
+                    f"is a number other than the anchor's value ({a.value:g}); a numeric "
+                    "label must equal its value",
+                    a.label,
                 )
         rules.unique("anchors", (a.value for a in self.anchors), "anchor value")
         rules.unique("anchors", (a.label.casefold() for a in self.anchors), "anchor label")
@@ -161,10 +279,10 @@ class Item(_Model):
 
     id: Id
     label: Text
-    wording: str | None = Field(
+    wording: StrictStr | None = Field(
         default=None, description="Verbatim wording, only where the licence allows it."
     )
-    reverse: bool = False
+    reverse: StrictBool = False
 
 
 class Scale(_Model):
@@ -174,24 +292,24 @@ class Scale(_Model):
     name: Text
     items: tuple[Id, ...] = Field(min_length=1)
     method: ScoringMethod
-    min_answered: int = Field(
+    min_answered: Integer = Field(
         ge=1,
         description="Fewest answered items for a score (a library convention unless cited).",
     )
-    min_answered_note: str | None = None
+    min_answered_note: StrictStr | None = None
     status: Verification
     items_evidence: Evidence
     formula_evidence: Evidence
-    weights: dict[Id, float] = Field(
-        default_factory=dict,
+    weights: Weights = Field(
+        default_factory=FrozenMap,
         description=(
-            "Optional positive weight per item id (default 1). With weights the item mean "
-            "is the weighted mean sum(w x) / sum(w) over answered items, and a sum is "
-            "sum(w x)."
+            "Optional positive weight per item id (default 1, at most 1000). With weights "
+            "the item mean is the weighted mean sum(w x) / sum(w) over answered items, and "
+            "a sum is sum(w x). Read-only once loaded."
         ),
     )
-    higher_is_better: bool = True
-    description: str | None = None
+    higher_is_better: StrictBool = True
+    description: StrictStr | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -206,9 +324,6 @@ class Scale(_Model):
         stray = [k for k in self.weights if k not in self.items]
         if stray:
             rules.add("weights", "names items that are not in the scale", stray)
-        bad = {k: w for k, w in self.weights.items() if not (math.isfinite(w) and w > 0)}
-        if bad:
-            rules.add("weights", "must be positive finite numbers", bad)
         rules.raise_if_any()
         return self
 
@@ -234,7 +349,7 @@ class Cutoff(_Model):
 
     scale: Id
     comparison: Comparison
-    value: float
+    value: Number
     flag: Id = Field(description="Output column name of the flag, e.g. 'srs_concern'.")
     meaning: Text
     status: Verification
@@ -246,25 +361,37 @@ class Norm(_Model):
 
     scale: Id
     population: Text
-    n: int | None = Field(default=None, ge=1)
-    mean: float | None = None
-    sd: float | None = Field(default=None, ge=0)
-    alpha: float | None = Field(default=None, le=1)
-    retest_r: float | None = Field(default=None, ge=-1, le=1)
+    n: Integer | None = Field(default=None, ge=2)
+    mean: Number | None = None
+    sd: Annotated[float, Strict()] | None = Field(
+        default=None, gt=0, le=2 * MAX_ABS_VALUE, allow_inf_nan=False
+    )
+    alpha: Annotated[float, Strict()] | None = Field(
+        default=None, ge=0, le=1, description="Cronbach's alpha from 0 to 1."
+    )
+    retest_r: Annotated[float, Strict()] | None = Field(
+        default=None, gt=-1, le=1, description="Test-retest correlation above -1, at most 1."
+    )
     source: Id
 
 
 class Instrument(_Model):
     """A complete, validated instrument definition (one version of one questionnaire)."""
 
-    format: Literal[1] = Field(default=1, description="Version of the definition format.")
+    format: Annotated[Literal[1], BeforeValidator(_whole_number_only)] = Field(
+        default=1, description="Version of the definition format."
+    )
     id: Id
-    version: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)*$")]
+    version: Annotated[
+        StrictStr, StringConstraints(pattern=r"^[0-9]{1,9}(\.[0-9]{1,9}){0,5}$(?!\n)")
+    ]
     name: Text
     short_name: Text
     rater: Rater
-    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")]
-    description: str | None = None
+    language: Annotated[
+        StrictStr, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$(?!\n)")
+    ]
+    description: StrictStr | None = None
     sources: tuple[Source, ...] = Field(min_length=1)
     licence: Licence
     response: ResponseScale
@@ -302,6 +429,26 @@ class Instrument(_Model):
         return NotImplemented
 
     __hash__ = _Model.__hash__
+
+    def __repr__(self) -> str:
+        """One line: reference, size, scales with their status, origin.
+
+        >>> from alliance_score import load_instrument
+        >>> load_instrument("wai-s")  # doctest: +NORMALIZE_WHITESPACE
+        Instrument(wai-s@1.0 'WAI-S', 12 items likert 1-7, scales: task (provisional),
+        goal (provisional), bond (provisional), total (provisional), origin: shipped)
+        """
+        r = self.response
+        scales = ", ".join(f"{s.id} ({s.status})" for s in self.scales)
+        text = (
+            f"{self.ref} {self.short_name!r}, {len(self.items)} items {r.kind} "
+            f"{r.min:g}-{r.max:g}, scales: {scales}"
+        )
+        if self.cutoffs:
+            text += ", cut-offs: " + ", ".join(f"{c.flag} ({c.status})" for c in self.cutoffs)
+        return f"Instrument({text}, origin: {self.origin})"
+
+    __str__ = __repr__
 
     def _set_provenance(self, origin: str, text: str) -> None:
         """Record where the definition was read from (called by the registry only)."""
@@ -357,6 +504,13 @@ class Instrument(_Model):
                     f"must lie inside the range of scale {c.scale!r} ({lo:g} to {hi:g})",
                     c.value,
                 )
+            elif (fires := _fires_always_or_never(c.comparison, c.value, lo, hi)) is not None:
+                rules.add(
+                    f"{where}.value",
+                    f"makes 'score {c.comparison} {c.value:g}' {fires} true on scale "
+                    f"{c.scale!r} ({lo:g} to {hi:g}); such a cut-off flags nothing",
+                    c.value,
+                )
             if c.status == "verified" and not (c.evidence.verified and scale.status == "verified"):
                 rules.add(
                     f"{where}.status",
@@ -367,11 +521,14 @@ class Instrument(_Model):
         for k, n in enumerate(self.norms):
             if n.scale not in scale_ids:
                 rules.add(f"norms[{k}].scale", "refers to an unknown scale", n.scale)
+            else:
+                self._check_norm(rules, k, n)
         source_keys = {s.key for s in self.sources}
         for where, keys in self._cited_sources():
             unknown = [key for key in keys if key not in source_keys]
             if unknown:
                 rules.add(where, "cites source keys not listed in [[sources]]", unknown)
+        self._check_ledger(rules)
         if self.licence.status == "copyrighted" and not self.licence.wording_shipped:
             for k, item in enumerate(self.items):
                 if item.wording:
@@ -384,6 +541,54 @@ class Instrument(_Model):
         rules.raise_if_any()
         return self
 
+    def _check_ledger(self, rules: _Rules) -> None:
+        """S2 names two secondary sources; P names a primary one."""
+        kinds = {s.key: s.kind for s in self.sources}
+        for where, ev in self._evidence():
+            cited = [kinds[k] for k in ev.sources if k in kinds]
+            if ev.level == "S2" and cited.count("secondary") < 2:
+                rules.add(
+                    f"{where}.level",
+                    "is S2 (two independent secondary sources agree) but cites "
+                    f"{cited.count('secondary')} source(s) of kind secondary; cite two or "
+                    "lower the level",
+                    ev.level,
+                )
+            elif ev.level == "P" and "primary" not in cited:
+                rules.add(
+                    f"{where}.level",
+                    "is P (primary or official text) but cites no source of kind primary",
+                    ev.level,
+                )
+
+    def _evidence(self) -> Iterable[tuple[str, Evidence]]:
+        yield "response.evidence", self.response.evidence
+        yield "reversed_evidence", self.reversed_evidence
+        for k, s in enumerate(self.scales):
+            yield f"scales[{k}]({s.id}).items_evidence", s.items_evidence
+            yield f"scales[{k}]({s.id}).formula_evidence", s.formula_evidence
+        for k, c in enumerate(self.cutoffs):
+            yield f"cutoffs[{k}]({c.flag}).evidence", c.evidence
+
+    def _check_norm(self, rules: _Rules, k: int, n: Norm) -> None:
+        """A norm's mean inside its scale's range, its SD no more than a bounded score
+        can have (half the range, times sqrt(n / (n - 1)) for a sample SD)."""
+        lo, hi = self.scale(n.scale).score_range(self.response)
+        if n.mean is not None and not lo <= n.mean <= hi:
+            rules.add(
+                f"norms[{k}].mean",
+                f"must lie inside the range of scale {n.scale!r} ({lo:g} to {hi:g})",
+                n.mean,
+            )
+        if n.sd is not None:
+            largest = (hi - lo) / 2 * (math.sqrt(n.n / (n.n - 1)) if n.n else math.sqrt(2))
+            if n.sd > largest:
+                rules.add(
+                    f"norms[{k}].sd",
+                    f"is larger than any SD on scale {n.scale!r} can be ({largest:g})",
+                    n.sd,
+                )
+
     # -- lookups -------------------------------------------------------------------------
     @property
     def item_ids(self) -> tuple[str, ...]:
@@ -394,11 +599,22 @@ class Instrument(_Model):
         return tuple(s.id for s in self.scales)
 
     def scale(self, scale_id: str) -> Scale:
-        """The scale with this id; ``KeyError`` naming the known ids otherwise."""
+        """The scale with this id.
+
+        Raises
+        ------
+        UnknownScaleError
+            (a ``KeyError`` and an ``AllianceScoreError``) naming the closest ids.
+        """
         for s in self.scales:
             if s.id == scale_id:
                 return s
-        raise KeyError(f"Instrument {self.id!r} has no scale {scale_id!r}; has {self.scale_ids}")
+        close = difflib.get_close_matches(str(scale_id), self.scale_ids, n=1, cutoff=0.5)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise UnknownScaleError(
+            f"{self.ref} has no scale {scale_id!r}.{hint} Its scales are "
+            f"{', '.join(self.scale_ids)}."
+        )
 
     @property
     def reversed_items(self) -> tuple[str, ...]:
@@ -441,6 +657,16 @@ class Instrument(_Model):
         from ._html import instrument_html
 
         return instrument_html(self)
+
+
+def _fires_always_or_never(comparison: str, value: float, lo: float, hi: float) -> str | None:
+    """``"always"`` or ``"never"`` when ``score <comparison> value`` cannot vary over
+    scores from ``lo`` to ``hi``; None when it can be both true and false."""
+    if (comparison == "<" and value <= lo) or (comparison == ">" and value >= hi):
+        return "never"
+    if (comparison == "<=" and value >= hi) or (comparison == ">=" and value <= lo):
+        return "always"
+    return None
 
 
 class DefinitionRuleError(ValueError):

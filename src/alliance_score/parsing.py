@@ -13,6 +13,12 @@ Rules (the contract every front door obeys):
   ``"4.0"`` are 4; ``"4.5"`` is ``not_allowed_value``); a VAS item accepts reals from
   ``min`` to ``max``, on its ``step`` grid when the definition gives one.
 * Anchor labels (``"Always"``) are accepted only when the caller opts in.
+* A decimal comma (``"8,5"``) is read only when the caller says the data use one
+  (``decimal=","``); otherwise it is ``not_a_number`` and the message says what it looks
+  like. Nothing is guessed.
+* Visual analogue values recorded finer than the definition's step (``7.25`` from a
+  digital slider) are ``not_allowed_value`` unless the caller accepts any resolution
+  (``any_resolution=True``); they are then scored as recorded, never rounded.
 * Anything else is a problem with a stable code; the cell's value becomes NaN.
 """
 
@@ -32,7 +38,14 @@ from numpy.typing import NDArray
 from .errors import ProblemCode
 from .instrument import Instrument
 
-__all__ = ["CODES", "DEFAULT_MISSING_TOKENS", "CellRules", "numeric_values", "parse_column"]
+__all__ = [
+    "CODES",
+    "DEFAULT_MISSING_TOKENS",
+    "CellRules",
+    "looks_like_decimal_comma",
+    "numeric_values",
+    "parse_column",
+]
 
 DEFAULT_MISSING_TOKENS: Final = frozenset({"", "na", "n/a", "nan", "null", "."})
 
@@ -49,6 +62,18 @@ _OK, _NAN_TEXT, _NOT_ALLOWED, _OUT, _INF, _TYPE = range(6)
 _MISSING = -1  # internal: a declared or default missing value
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
+
+
+def looks_like_decimal_comma(raw: object) -> bool:
+    """Whether a cell is a number written with a decimal comma (``"8,5"``, ``",5"``).
+
+    >>> [looks_like_decimal_comma(x) for x in (" 8,5 ", "8.5", "1,2,3")]
+    [True, False, False]
+    """
+    return isinstance(raw, str) and _DECIMAL_COMMA.fullmatch(raw.strip()) is not None
+
+
 _STEP_TOLERANCE: Final = 1e-6
 
 
@@ -64,6 +89,10 @@ class CellRules:
     accept_labels: bool
     missing_numbers: frozenset[float]
     missing_strings: frozenset[str]
+    decimal: str = "."
+    """``","`` when text cells use a decimal comma (``"8,5"`` is 8.5)."""
+    any_resolution: bool = False
+    """A visual analogue item accepts any value in range, however finely recorded."""
 
     @classmethod
     def build(
@@ -72,7 +101,16 @@ class CellRules:
         *,
         missing_codes: Iterable[float | str] = (),
         labels: bool = False,
+        decimal: str = ".",
+        any_resolution: bool = False,
     ) -> CellRules:
+        """The rules for ``instrument`` under the caller's options.
+
+        ``decimal`` is ``"."`` (default) or ``","``; ``any_resolution`` lifts the step of
+        a visual analogue scale (a Likert item always takes whole steps).
+        """
+        if decimal not in (".", ","):
+            raise ValueError(f"decimal must be '.' or ','; got {decimal!r}")
         numbers_: set[float] = set()
         strings: set[str] = set()
         for code in missing_codes:
@@ -82,15 +120,18 @@ class CellRules:
             else:
                 strings.add(text.casefold())
         r = instrument.response
+        lift = any_resolution and r.kind == "vas"
         return cls(
             kind=r.kind,
             lo=r.min,
             hi=r.max,
-            step=r.effective_step,
+            step=None if lift else r.effective_step,
             labels={a.label.casefold(): a.value for a in r.anchors},
             accept_labels=labels,
             missing_numbers=frozenset(numbers_),
             missing_strings=frozenset(strings),
+            decimal=decimal,
+            any_resolution=lift,
         )
 
     def describe(self) -> str:
@@ -147,6 +188,8 @@ class CellRules:
                 return np.nan, _MISSING
             if _NUMBER.fullmatch(text):
                 return float(text), _OK
+            if self.decimal == "," and _DECIMAL_COMMA.fullmatch(text):
+                return float(text.replace(",", ".")), _OK
             if self.accept_labels and folded in self.labels:
                 return self.labels[folded], _OK
             return np.nan, _NAN_TEXT

@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Final, ParamSpec
+from typing import Any, Final, ParamSpec
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -212,6 +212,8 @@ def parse_instrument(
         shown = _looks_like_definition(raw)
         errors: list[tuple[str, str, object]] = []
         for e in exc.errors(include_url=False):
+            if _consequential(e):
+                continue
             cause = (e.get("ctx") or {}).get("error")
             prefix = _path(e["loc"], raw)
             if isinstance(cause, DefinitionRuleError):
@@ -225,6 +227,19 @@ def parse_instrument(
         raise InstrumentDefinitionError(source, errors) from None
     ins._set_provenance(source if origin is None else origin, text.removeprefix("\ufeff"))
     return ins
+
+
+def _consequential(error: Any) -> bool:
+    """A ``too_short`` error on a list that was long enough: its elements failed (and are
+    reported themselves), so the validated list came out short."""
+    given = error.get("input")
+    needed = (error.get("ctx") or {}).get("min_length")
+    return (
+        error.get("type") == "too_short"
+        and isinstance(given, list | tuple)
+        and isinstance(needed, int)
+        and len(given) >= needed
+    )
 
 
 def _looks_like_definition(raw: object) -> bool:
@@ -446,7 +461,8 @@ def load_instrument(
     *,
     search_path: Sequence[str | os.PathLike[str]] | None = None,
 ) -> Instrument:
-    """Load an instrument by id (``"wai-sr"``), id and version (``"wai-sr@1.0"``) or path.
+    """Load an instrument by id (``"wai-sr"``, any case), id and version (``"wai-sr@1.0"``)
+    or path.
 
     User folders (``search_path``, then ``$ALLIANCE_SCORE_INSTRUMENTS``) are searched
     before the shipped definitions. When several versions share an id and none is
@@ -480,13 +496,22 @@ def load_instrument(
             raise UnknownInstrumentError(text, [], [], missing_file="it is a folder, not a file")
         return _load_path(path)
     ident, _, version = text.partition("@")
+    ident = ident.strip().casefold()  # ids are case-insensitive: "WAI-SR" is "wai-sr"
     entries = _catalogue(search_path)
-    broken = [e for e in entries if e.error is not None and e.claimed_id == ident]
+    broken = [
+        e
+        for e in entries
+        if e.error is not None
+        and isinstance(e.claimed_id, str)
+        and e.claimed_id.casefold() == ident
+    ]
     if broken:  # a broken file stops lookups of its own id, and only those
         raise broken[0].error  # type: ignore[misc]
     shadow = _shadowing(entries)
     for ref_text, (user, shipped) in shadow.items():
-        if ref_text.partition("@")[0] == ident and (not version or ref_text == text):
+        if ref_text.partition("@")[0].casefold() == ident and (
+            not version or ref_text.casefold() == text.strip().casefold()
+        ):
             raise InstrumentDefinitionError(
                 str(user),
                 [("", f"repeats the shipped definition {ref_text} ({shipped})", ref_text)],
@@ -494,13 +519,14 @@ def load_instrument(
                 "or version, or load the file by its path to score with it on purpose.",
             )
     loaded = [e.instrument for e in entries if e.instrument is not None]
-    matches = [ins for ins in loaded if ins.id == ident]
+    matches = [ins for ins in loaded if ins.id.casefold() == ident]
     if version:
-        matches = [ins for ins in matches if ins.version == version]
+        matches = [ins for ins in matches if ins.version == version.strip()]
     if not matches:
         ids = sorted({ins.ref if version else ins.id for ins in loaded})
-        close = difflib.get_close_matches(text, ids, n=3, cutoff=0.5)
-        raise UnknownInstrumentError(text, close, ids)
+        folded = {i.casefold(): i for i in ids}
+        close = difflib.get_close_matches(text.strip().casefold(), list(folded), n=3, cutoff=0.5)
+        raise UnknownInstrumentError(text, [folded[c] for c in close], ids)
     return max(matches, key=lambda ins: _version_key(ins.version))
 
 

@@ -75,6 +75,27 @@ class ScoreResult(BaseModel):
     """Scales and flags in this result that are provisional (scored only on request)."""
     problems: tuple[Problem, ...]
 
+    def __repr__(self) -> str:
+        """One line: instrument, status, scores, flags, problems.
+
+        >>> from alliance_score import score_response
+        >>> score_response("srs", {"relationship": 9.1, "goals": 8.9, "approach": 9,
+        ...                        "overall": 9})
+        ScoreResult(srs@3.0, complete, total=36, 0 problems)
+        """
+        scores = ", ".join(
+            f"{k}={'NA' if v is None else f'{v:.4g}'}" for k, v in self.scores.items()
+        )
+        flags = ", ".join(f"{k}={'NA' if v is None else v}" for k, v in self.flags.items())
+        parts = [f"{self.instrument_id}@{self.instrument_version}", self.status.value]
+        parts += [p for p in (scores, flags) if p]
+        if self.provisional:
+            parts.append(f"provisional: {', '.join(self.provisional)}")
+        parts.append(f"{len(self.problems)} problem{'' if len(self.problems) == 1 else 's'}")
+        return f"ScoreResult({', '.join(parts)})"
+
+    __str__ = __repr__
+
     def _repr_html_(self) -> str:
         """A compact table for notebooks (see ``alliance_score._html``)."""
         from ._html import score_result_html

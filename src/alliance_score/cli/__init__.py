@@ -70,8 +70,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _declared_commands(module: str) -> list[tuple[str, str]] | None:
-    """``(command, help line)`` for each ``subparsers.add_parser`` call in a command
-    module's source, or None when they are not all plain text (then the module is imported)."""
+    """``(command, help line)`` for each command a module's ``register(subparsers)``
+    adds (``subparsers.add_parser(NAME, help=TEXT)``), read from its source; None when
+    they are not all plain text (then the module is imported)."""
     spec = importlib.util.find_spec(f"{__name__}.{module}")
     loader = getattr(spec, "loader", None) if spec is not None else None
     try:
@@ -80,16 +81,25 @@ def _declared_commands(module: str) -> list[tuple[str, str]] | None:
         source = None
     if source is None:  # pragma: no cover - compiled-only installs
         return None
+    register = next(
+        (
+            node
+            for node in ast.parse(source).body
+            if isinstance(node, ast.FunctionDef) and node.name == "register" and node.args.args
+        ),
+        None,
+    )
+    if register is None:
+        return None
+    receiver = register.args.args[0].arg  # the top-level parser's subparsers
     found: list[tuple[str, str]] = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(register):
         if not (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr == "add_parser"
-            # top-level commands only: ``subparsers.add_parser``, not a command's own
-            # sub-commands (``fhir score``), which are added to another object
             and isinstance(node.func.value, ast.Name)
-            and node.func.value.id == "subparsers"
+            and node.func.value.id == receiver
         ):
             continue
         name = node.args[0] if node.args else None

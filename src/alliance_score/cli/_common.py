@@ -114,7 +114,8 @@ def add_mapping_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--columns",
         metavar="PATTERN",
-        help="column name pattern with {item}, e.g. 'wai_{item}' or 'q{item:02}'",
+        help="column name pattern with {item} (the item id) or {n} (its position from 1), "
+        "e.g. 'wai_{item}', 'q{item:02}' or 'SRS_{n}'",
     )
     parser.add_argument(
         "--missing-code",
@@ -127,6 +128,13 @@ def add_mapping_options(parser: argparse.ArgumentParser) -> None:
         "--labels",
         action="store_true",
         help="accept anchor labels such as 'Always' as their numeric value",
+    )
+    parser.add_argument(
+        "--decimal",
+        choices=(".", ","),
+        default=".",
+        help="the file's decimal mark: ',' reads 8,5 as 8.5 (European exports); never "
+        "guessed (default '.')",
     )
     parser.add_argument(
         "--allow-provisional",

@@ -28,6 +28,10 @@ def parse_item_list(spec: str, n_items: int) -> list[str]:
             raise ValueError(
                 f"item list {spec!r} must hold item numbers or ranges such as 1-4; got {part!r}"
             ) from None
+        if lo > hi:
+            raise ValueError(
+                f"item list {spec!r}: the range {part!r} runs backwards; write {hi}-{lo}"
+            )
         if not 1 <= lo <= hi <= n_items:
             raise ValueError(
                 f"item list {spec!r} must use item numbers from 1 to {n_items}; got {part!r}"
@@ -74,6 +78,9 @@ def starter_definition(
         "# Where the key comes from. Every evidence entry below cites one of these keys.",
         "[[sources]]",
         'key = "manual"',
+        "# primary: the authors', manual's or distributor's own text; secondary: anyone",
+        "# else's. Evidence at P cites a primary source, at S2 two secondary sources.",
+        'kind = "primary"',
         'citation = "The manual or publication that defines this questionnaire."',
         'supports = "the items, the response scale and the scoring key"',
         "",

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..authoring import check_definition
 from ..catalogue import instrument_page
+from ..errors import UnreadableFileError
 from ..registry import ENV_VAR, list_instruments, load_instrument
 from ._common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, error, info
 from ._template import parse_item_list, starter_definition
@@ -87,6 +88,7 @@ def register(subparsers: Any) -> None:
         "--rater",
         choices=("client", "therapist", "observer", "parent", "patient", "physician"),
         default="client",
+        help="who answers the questionnaire (default client)",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     p.add_argument("--force", action="store_true", help="overwrite an existing --output file")
@@ -158,6 +160,10 @@ def _template(args: argparse.Namespace) -> int:
     if not 1 <= args.items <= 500:
         error(f"--items must be from 1 to 500; got {args.items}")
         return EXIT_USAGE
+    full_name: str = args.name or ""
+    if any(ch in full_name for ch in "\r\n\t\x00"):
+        error("--name must be one line of text (no line breaks or tabs); got " + repr(full_name))
+        return EXIT_USAGE
     if not args.low < args.high:
         error(f"--min must be less than --max; got --min {args.low} --max {args.high}")
         return EXIT_USAGE
@@ -177,7 +183,7 @@ def _template(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     text = starter_definition(
         instrument_id=args.instrument_id,
-        name=args.name or args.instrument_id.replace("-", " ").capitalize(),
+        name=full_name.strip() or args.instrument_id.replace("-", " ").capitalize(),
         n_items=args.items,
         low=args.low,
         high=args.high,
@@ -203,10 +209,23 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    reports = [check_definition(f) for f in args.files]
+    reports: list[Any] = []
+    unreadable: dict[str, str] = {}
+    for f in args.files:
+        if Path(f).is_dir():
+            unreadable[f] = (
+                f"{f} is a folder, not a definition file; give its files, e.g. {Path(f) / '*.toml'}"
+            )
+            continue
+        try:
+            reports.append(check_definition(f))
+        except UnreadableFileError as exc:
+            unreadable[f] = str(exc)
     if args.json:
-        payload: Any = [r.to_dict() for r in reports]
-        print(json.dumps(payload if len(reports) > 1 else payload[0], indent=2))  # noqa: T201
+        payload: Any = [r.to_dict() for r in reports] + [
+            {"file": f, "valid": False, "unreadable": why} for f, why in unreadable.items()
+        ]
+        print(json.dumps(payload if len(payload) > 1 else payload[0], indent=2))  # noqa: T201
     else:
         for r in reports:
             if r.valid and r.instrument is not None:
@@ -219,4 +238,8 @@ def _validate(args: argparse.Namespace) -> int:
                 print(f"  {p.path or '<file>'}: {p.message}{got}")  # noqa: T201
             for note in r.notes:
                 print(f"  note: {note}")  # noqa: T201
+    for why in unreadable.values():
+        error(why)
+    if unreadable:
+        return EXIT_USAGE
     return EXIT_OK if all(r.valid for r in reports) else EXIT_PROBLEMS

@@ -8,6 +8,7 @@ import json
 import sys
 from typing import Any
 
+from ..coding import coding_notes
 from ..io import read_table
 from ..io.value_labels import relabel
 from ..mapping import resolve_columns
@@ -131,7 +132,7 @@ def _run(args: argparse.Namespace, path: str) -> int:
             level = 0.95
     instrument = load_instrument(args.instrument)
     source = _common.open_input(path, args.sheet, quiet=False)
-    data = read_table(path, sheet=args.sheet)
+    data = read_table(path, sheet=args.sheet, decimal=args.decimal)
     options["labels"] = _common.reads_labels(source, bool(options["labels"]), quiet=False)
     value_labels = source.value_labels
     if value_labels:
@@ -151,9 +152,29 @@ def _run(args: argparse.Namespace, path: str) -> int:
         min_rows=args.min_rows,
         **options,
     )
+    notes = _coding_notes(data, instrument, options)
     if args.json:
-        json.dump(report.to_dict(), sys.stdout, indent=2)
+        json.dump({**report.to_dict(), "coding": notes}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(report.to_text())
+        sys.stdout.write("".join(f"Coding: {note}\n" for note in notes))
     return _common.EXIT_PROBLEMS if report.failed else _common.EXIT_OK
+
+
+def _coding_notes(data: Any, instrument: Any, options: dict[str, Any]) -> list[str]:
+    """The data set's coding notes (:mod:`alliance_score.coding`), as ``score`` gives them."""
+    from ..frame import score_frame
+
+    result = score_frame(
+        data,
+        instrument,
+        items=options["items"],
+        scales=[instrument.scales[0].id],
+        missing_codes=options["missing_codes"],
+        labels=options["labels"],
+        on_invalid="missing",
+        allow_provisional=True,
+        return_problems=True,
+    )
+    return coding_notes(instrument, result.answers)

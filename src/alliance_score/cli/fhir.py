@@ -13,7 +13,6 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import sys
 import tempfile
 import time
@@ -21,9 +20,9 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import IO, Any
 
-from ..errors import UnreadableFileError
+from ..errors import OutputError, UnreadableFileError
 from ..scoring import STATUS_ORDER, Status
-from ._common import EXIT_OK, EXIT_PROBLEMS, info
+from ._common import EXIT_OK, EXIT_PROBLEMS, info, terminate_as_interrupt
 
 __all__ = ["register"]
 
@@ -147,7 +146,7 @@ def run_score(args: argparse.Namespace) -> int:
         TableWriter(args.problems, None) if args.problems else contextlib.nullcontext()
     )
     with (
-        _terminate_as_interrupt(),  # no partial output is left
+        terminate_as_interrupt(),  # no partial output is left
         _input(args.input) as stream,
         _output(args.output) as out,
         problems_writer as bad,
@@ -225,24 +224,6 @@ def _summary(report: dict[str, Any], args: argparse.Namespace) -> None:
 
 
 @contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C while files are written, so temporary files are removed."""
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextlib.contextmanager
 def _input(path: str) -> Iterator[IO[bytes]]:
     if path == "-":
         stdin = sys.stdin
@@ -266,18 +247,18 @@ def _output(path: str | None) -> Iterator[IO[str]]:
         sys.stdout.flush()
         return
     if os.path.isdir(path):
-        raise UnreadableFileError(f"Cannot write {path!r}: it names a folder; give a file name.")
+        raise OutputError(f"Cannot write {path!r}: it names a folder; give a file name.")
     folder = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part", dir=folder)
     except OSError as exc:
-        raise UnreadableFileError(f"Cannot write {path!r}: {exc.strerror or exc}.") from exc
+        raise OutputError(f"Cannot write {path!r}: {exc.strerror or exc}.") from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             yield out
         os.replace(tmp, path)
     except OSError as exc:
-        raise UnreadableFileError(f"Cannot write {path!r}: {exc.strerror or exc}.") from exc
+        raise OutputError(f"Cannot write {path!r}: {exc.strerror or exc}.") from exc
     finally:
         with contextlib.suppress(OSError):
             os.remove(tmp)

@@ -19,13 +19,14 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from ..coding import AnswerRange, coding_notes
 from ..errors import DataError
 from ..frame import score_frame
 from ..io import CHUNK_BYTES, Chunk, RestartRequired, TableSource, TableWriter
 from ..io.accounting import PROBLEM_FILE_COLUMNS, DuplicateFinder, account
 from ..io.value_labels import relabel
 from ..io.writers import output_format, writing
-from ..mapping import ColumnMap, resolve_columns
+from ..mapping import ColumnMap, missing_columns_message, resolve_columns
 from ..registry import load_instrument
 from ..scoring import STATUS_ORDER
 from . import _dask_score
@@ -99,6 +100,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--json", action="store_true", help="print the run's report as JSON on stdout (needs -o)"
+    )
+    parser.add_argument(
+        "--any-resolution",
+        action="store_true",
+        help="accept visual analogue values recorded finer than the definition's step "
+        "(e.g. 7.25 from a digital slider), scored as recorded, never rounded",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no messages but errors")
     parser.add_argument(
@@ -180,6 +187,8 @@ def _run(args: argparse.Namespace, path: str) -> int:
             "labels": labels,
             "on_invalid": args.on_invalid,
             "allow_provisional": options["allow_provisional"],
+            "decimal": args.decimal,
+            "any_resolution": args.any_resolution,
         },
         value_labels=value_labels,
         chunk_bytes=args.chunk_bytes,
@@ -196,6 +205,8 @@ def _run(args: argparse.Namespace, path: str) -> int:
         report = _score_file(settings, instrument, "python", restart.encoding)
     elapsed = time.perf_counter() - started
     report["elapsed_seconds"] = round(elapsed, 3)
+    if args.any_resolution:
+        report["any_resolution"] = True
     _print_summary(report, args, quiet)
     if args.json:
         import json
@@ -215,8 +226,8 @@ def _keep_columns(
         absent = [c for c in requested if c not in source.columns]
         if absent:
             raise DataError(
-                f"--keep names columns that are not in the file: {absent}; its columns are "
-                f"{list(source.columns)[:20]}."
+                f"--keep names columns that are not in the file: {absent}."
+                + missing_columns_message(absent, source.columns)
             )
         keep = list(dict.fromkeys(requested))
         return keep, keep
@@ -258,7 +269,7 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
     items = list(dict.fromkeys(str(c) for c in s.mapping.values()))
     columns = list(dict.fromkeys(s.keep + items))
     duplicates = DuplicateFinder(s.identity)
-    total = _Totals()
+    total = _Totals(instrument)
     progress = _Progress(s.quiet)
     writers = [TableWriter(s.output, s.format)]
     if s.problems:
@@ -379,7 +390,9 @@ def _piece(chunk: Chunk, start: int, stop: int) -> Chunk:
 class _Totals:
     """Adds up the chunks' :meth:`FrameResult.summary` reports."""
 
-    def __init__(self) -> None:
+    def __init__(self, instrument: Any) -> None:
+        self.instrument = instrument
+        self.answers = AnswerRange(float("nan"), float("nan"), 0)
         self.first: dict[str, Any] | None = None
         self.rows = 0
         self.status: Counter[str] = Counter()
@@ -391,6 +404,9 @@ class _Totals:
         self.rows += summary["rows"]
         self.status.update(summary["status"])
         self.problems.update(summary["problems"])
+        seen = summary["answers"]
+        if seen["rows"]:
+            self.answers = self.answers.merge(AnswerRange(seen["min"], seen["max"], seen["rows"]))
 
     def report(self) -> dict[str, Any]:
         if self.first is None:  # pragma: no cover - every source yields a chunk
@@ -399,6 +415,8 @@ class _Totals:
         report["rows"] = self.rows
         report["status"] = {s.value: int(self.status[s.value]) for s in STATUS_ORDER}
         report["problems"] = dict(sorted((k, int(v)) for k, v in self.problems.items() if v))
+        report["answers"] = self.answers.to_dict()
+        report["coding"] = coding_notes(self.instrument, self.answers)
         return report
 
 
@@ -436,6 +454,11 @@ def _print_summary(report: dict[str, Any], args: argparse.Namespace, quiet: bool
     if problems:
         detail = ", ".join(f"{k} {v:,}" for k, v in problems.items())
         lines.append(f"  problems: {sum(problems.values()):,} ({detail})")
+        if not args.problems:
+            lines.append(
+                "  to see each problem (line, column, value, rule), run again with "
+                "--problems problems.csv"
+            )
     else:
         lines.append("  problems: none")
     definition = report.get("definition")
@@ -446,6 +469,9 @@ def _print_summary(report: dict[str, Any], args: argparse.Namespace, quiet: bool
         lines.append(f"  definition: {definition['id']}@{definition['version']} ({where})")
     if report["provisional"]:
         lines.append(f"  provisional (marked): {', '.join(report['provisional'])}")
+    if report.get("any_resolution"):
+        lines.append("  visual analogue values scored as recorded (--any-resolution)")
+    lines += [f"  coding: {note}" for note in report["coding"]]
     target = args.output or "standard output"
     lines.append(
         f"  scores -> {target}" + (f"; problems -> {args.problems}" if args.problems else "")

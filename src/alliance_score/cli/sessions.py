@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..io import read_table, write_table
+from ..mapping import missing_columns_message
 from ..sessions import (
     RUPTURE_METHODS,
     LongProblemCode,
@@ -27,6 +28,7 @@ from ._common import (
     info,
     input_path,
     open_input,
+    whole_number,
 )
 
 __all__ = ["register", "run"]
@@ -86,7 +88,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--rupture-method",
         choices=sorted(RUPTURE_METHODS),
         default="stiles2004",
-        help="named rupture criterion (stiles2004: 2 SD; strauss2006: 1 SD)",
+        help="named rupture criterion, this library's approximation of the papers "
+        "(stiles2004: 2 SD; strauss2006: 1 SD); the options below override its choices",
+    )
+    p.add_argument(
+        "--rupture-sd",
+        choices=("within", "sample", "larger"),
+        help="SD the criterion counts in: the client's own, all ratings', or the larger",
+    )
+    p.add_argument(
+        "--rupture-window",
+        type=whole_number(1),
+        metavar="N",
+        help="repair must come within N sessions (default: any later session)",
+    )
+    p.add_argument(
+        "--rupture-exclude-session",
+        action="store_true",
+        help="compare each session with its client's other sessions (leave-one-out)",
     )
     p.add_argument("--events", metavar="FILE", help="write cut-off and drop events (CSV)")
     p.add_argument("--cutoff", type=float, metavar="VALUE", help="flag scores below VALUE")
@@ -111,6 +130,25 @@ def _empty(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """The cells as stripped text, and which of them are blank or a missing-value code."""
     raw = values.astype(object).astype("string").str.strip().fillna("")
     return raw, raw.eq("") | raw.str.upper().isin(["NA", "NAN", "N/A", "NULL", "."])
+
+
+def _require_columns(frame: pd.DataFrame, args: argparse.Namespace) -> None:
+    """Every named column is in the file; a raw export (no scores yet) is told so."""
+    roles = {"client": args.client, "session": args.session, "score": args.score}
+    absent = {role: col for role, col in roles.items() if col not in frame.columns}
+    if not absent:
+        return
+    shown = ", ".join(f"--{role} {col!r}" for role, col in absent.items())
+    message = f"Columns not in the file: {shown}." + missing_columns_message(
+        list(absent.values()), frame.columns
+    )
+    if "score" in absent and "status" not in frame.columns:
+        message += (
+            " The file holds no scores (no 'status' column): run 'alliance-score score' on "
+            "the export first and give its output to sessions, e.g. alliance-score score "
+            "export.csv -i wai-sr -o scores.csv, then alliance-score sessions scores.csv."
+        )
+    raise DataError(message)
 
 
 def _numeric(frame: pd.DataFrame, column: str, role: str) -> pd.Series:
@@ -170,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
     with input_path(args.scores) as path:
         open_input(path, args.sheet, quiet=args.quiet)
         frame = read_table(path, sheet=args.sheet)
+    _require_columns(frame, args)
     frame[args.session] = _numeric(frame, args.session, "session")
     frame[args.score] = _numeric(frame, args.score, "score")
     for column in (args.client, args.rater):
@@ -200,7 +239,15 @@ def run(args: argparse.Namespace) -> int:
     # every table is computed before any is written, so a refusal leaves no file behind
     summary = summarize_clients(frame, score=args.score, **cols, **early)
     episodes = (
-        detect_ruptures(frame, score=args.score, method=args.rupture_method, **cols)
+        detect_ruptures(
+            frame,
+            score=args.score,
+            method=args.rupture_method,
+            sd_basis=args.rupture_sd,
+            window=args.rupture_window,
+            exclude_session=True if args.rupture_exclude_session else None,
+            **cols,
+        )
         if args.ruptures
         else None
     )
@@ -228,6 +275,11 @@ def run(args: argparse.Namespace) -> int:
     if len(problems):
         for message in problems["message"].head(20):
             info(f"  {message}", quiet=args.quiet)
-        info(f"{len(problems)} layout problem(s) found (see validate_long).", quiet=args.quiet)
+        more = " (the first 20 are shown above)" if len(problems) > 20 else " (shown above)"
+        info(
+            f"{len(problems)} layout problem(s) found{more}: duplicate sessions, missing "
+            "identifiers or dates out of order; the summaries use the rows that can be placed.",
+            quiet=args.quiet,
+        )
         return EXIT_PROBLEMS
     return EXIT_OK

@@ -66,7 +66,11 @@ __all__ = [
 
 
 def read_table(
-    path: str | os.PathLike[str], *, fmt: TableFormat | None = None, sheet: str | None = None
+    path: str | os.PathLike[str],
+    *,
+    fmt: TableFormat | None = None,
+    sheet: str | None = None,
+    decimal: str = ".",
 ) -> pd.DataFrame:
     """Read a whole table file into a DataFrame of raw cells (no scoring).
 
@@ -85,6 +89,10 @@ def read_table(
     sheet
         For an Excel workbook, the sheet to read (name, or number from 1); default the
         first.
+    decimal
+        ``","`` when the file writes numbers with a decimal comma (a European
+        spreadsheet export): text cells that are exactly such a number (``"8,5"``) are
+        returned with a decimal point (``"8.5"``); every other cell is left as written.
 
     Returns
     -------
@@ -113,4 +121,23 @@ def read_table(
         frames = [c.frame for c in source.chunks(engine="python", encoding=restart.encoding)]
     frame = pd.concat(frames) if len(frames) > 1 else frames[0]
     frame.index = pd.RangeIndex(len(frame))
+    if decimal not in (".", ","):
+        raise ValueError(f"decimal must be '.' or ','; got {decimal!r}")
+    if decimal == ",":
+        frame = _decimal_points(frame)
     return frame
+
+
+def _decimal_points(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells written with a decimal comma (``"8,5"``), rewritten with a point."""
+    out = frame.copy()
+    for j in range(out.shape[1]):
+        column = out.iloc[:, j]
+        if column.dtype != object and not pd.api.types.is_string_dtype(column.dtype):
+            continue
+        text = column.astype("string")
+        comma = text.str.fullmatch(r"\s*[+-]?\d*,\d+\s*").fillna(value=False)
+        if comma.any():
+            points = text.str.strip().str.replace(",", ".", regex=False)
+            out.isetitem(j, column.where(~comma.to_numpy(dtype=bool), points).to_numpy())
+    return out

@@ -145,6 +145,8 @@ def detect_identifiers(header: tuple[str, ...], kind: ExportKind = "csv") -> tup
     ('client', 'therapist', 'session')
     >>> detect_identifiers((" client_id ", "Session ", "q1"))  # spaces around names
     (' client_id ', 'Session ')
+    >>> detect_identifiers(("pid", "ParticipantID", "participant_id", "paid", "q1"))
+    ('pid', 'ParticipantID', 'participant_id')
     """
     if kind == "redcap":
         ids = [c for c in header if c in _REDCAP_RAW]
@@ -160,7 +162,13 @@ def detect_identifiers(header: tuple[str, ...], kind: ExportKind = "csv") -> tup
         r"|subject|respondent|therapist|clinician|rater)$|^id[_ .]",
         re.IGNORECASE,
     )
-    return tuple(c for c in header if c.strip().casefold() == "id" or pattern.search(c.strip()))
+    short = {"id", "pid", "sid", "uid", "ptid", "subjid", "subid"}  # common bare id names
+    camel = re.compile(r"[a-z](?:ID|Id)$")  # ParticipantID, ClientId
+    return tuple(
+        c
+        for c in header
+        if c.strip().casefold() in short or pattern.search(c.strip()) or camel.search(c.strip())
+    )
 
 
 def _is_import_id_row(header: tuple[str, ...], row: list[str]) -> bool:

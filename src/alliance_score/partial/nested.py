@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from ..errors import DataError
 from ..psychometrics._coefficients import round_frame
 from ..sessions._columns import prepare, require_columns
-from ..sessions.nested import GroupSize, icc_note
+from ..sessions.nested import GroupSize, anova_from_groups, icc_note
 from ._base import Partial, PartialMismatchError
 
 __all__ = ["ClientMoments", "PartialNestedICC"]
@@ -269,10 +269,9 @@ class PartialNestedICC(Partial):
                 icc = _icc(by.size(), means, spread.reindex(means.index), group_size)
                 rows.append({**head, "level": "therapist", **icc})
         out = pd.DataFrame(rows)
-        out["note"] = out["note"].astype(str)
         out["n_groups"] = out["n_groups"].astype(np.int64)
         out["n_obs"] = out["n_obs"].astype(np.int64)
-        return round_frame(out, keep=[rater])
+        return round_frame(out, keep=[] if rater is None else [str(rater)])
 
 
 def _order(value: Scalar) -> tuple[int, Any]:
@@ -282,43 +281,12 @@ def _order(value: Scalar) -> tuple[int, Any]:
 def _icc(
     sizes: pd.Series, means: pd.Series, m2: pd.Series, group_size: GroupSize
 ) -> dict[str, object]:
-    """One level's row, as ``sessions.nested._level`` from each group's size, mean, m2."""
-    n_g = sizes.to_numpy(dtype=np.float64)
-    mean_g = means.to_numpy(dtype=np.float64)
-    n_groups = len(n_g)
-    n_obs = float(n_g.sum())
-    if n_groups < 2 or n_obs <= n_groups:
-        empty = dict.fromkeys(_ICC_KEYS, float("nan"))
-        empty.update(n_groups=float(n_groups), n_obs=n_obs)
-        what = "a single group" if n_groups < 2 else "one observation per group"
-        reason = (
-            f"it needs 2 or more groups and more observations than groups; got "
-            f"{n_groups} group(s) and {int(n_obs)} observation(s) ({what})"
-        )
-        return {**empty, "note": icc_note(empty, reason)}
-    grand = float((n_g * mean_g).sum() / n_obs)
-    ms_b = float((n_g * (mean_g - grand) ** 2).sum()) / (n_groups - 1)
-    ms_w = float(m2.to_numpy(dtype=np.float64).sum()) / (n_obs - n_groups)
-    k = float(
-        n_obs / n_groups
-        if group_size == "mean"
-        else (n_obs - (n_g**2).sum() / n_obs) / (n_groups - 1)
+    """:func:`alliance_score.sessions.one_way_icc` from each group's size, mean and m2,
+    with the same ``note`` as :func:`alliance_score.sessions.nested_icc`."""
+    result, reason = anova_from_groups(
+        sizes.to_numpy(dtype=np.float64),
+        means.to_numpy(dtype=np.float64),
+        float(m2.to_numpy(dtype=np.float64).sum()),
+        group_size,
     )
-    denominator = ms_b + (k - 1.0) * ms_w
-    icc1 = (ms_b - ms_w) / denominator if denominator > 0 else float("nan")
-    icc2 = (ms_b - ms_w) / ms_b if ms_b > 0 else float("nan")
-    f = ms_b / ms_w if ms_w > 0 else (float("inf") if ms_b > 0 else float("nan"))
-    result = {
-        "n_groups": float(n_groups),
-        "n_obs": n_obs,
-        "group_size": k,
-        "ms_between": ms_b,
-        "ms_within": ms_w,
-        "f": f,
-        "icc1": icc1,
-        "icc2": icc2,
-    }
-    return {**result, "note": icc_note(result)}
-
-
-_ICC_KEYS = ("n_groups", "n_obs", "group_size", "ms_between", "ms_within", "f", "icc1", "icc2")
+    return {**result, "note": icc_note(result, reason)}

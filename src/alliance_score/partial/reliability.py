@@ -9,22 +9,14 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from ..errors import MissingDependencyError
 from ..instrument import Instrument
-from ..psychometrics._coefficients import (
-    alpha_from_cov,
-    alpha_std_from_cor,
-    average_r,
-    feldt_interval,
-    guttman_lambda6,
-    has_variance,
-    omega_total,
-    one_factor_minres,
-    round_frame,
-)
 from ..psychometrics._data import prepare
 from ..psychometrics._moments import MissingPolicy, Moments
-from ..psychometrics.reliability import RELIABILITY_COLUMNS, dropped_note
+from ..psychometrics.reliability import (
+    reliability_row,
+    reliability_table_of,
+    without_constant_items,
+)
 from ._base import Partial
 from ._comoments import Comoments, comoments, merge_comoments
 
@@ -241,71 +233,13 @@ class PartialReliability(Partial):
         """
         if missing not in ("pairwise", "listwise"):
             raise ValueError(f"missing must be 'pairwise' or 'listwise'; got {missing!r}")
-        rows = [self._row(s, missing, ci) for s in self.scales]
-        return round_frame(pd.DataFrame.from_records(rows, columns=list(RELIABILITY_COLUMNS)))
-
-    @staticmethod
-    def _row(s: ScaleMoments, missing: MissingPolicy, ci: float | None) -> dict[str, Any]:
-        """One row of the table, as ``psychometrics.reliability.scale_reliability``."""
-        if missing == "pairwise":
-            m = s.pairwise.moments(s.rows_answered)
-        else:
-            m = s.listwise.moments(int(s.listwise.n[0][0]) if s.items else 0)
-        varies = has_variance(m.cov)
-        dropped = tuple(i for i, v in zip(s.items, varies, strict=True) if not v)
-        notes: list[str] = []
-        if dropped:
-            notes.append(dropped_note(dropped))
-            keep = np.flatnonzero(varies)
-            if missing == "listwise":
-                # the complete rows of the remaining items are not those of all items:
-                # the merged statistic cannot give them
-                notes.append(
-                    "listwise statistics without those items need the rows: use "
-                    "missing='pairwise' or reliability() on the pooled rows"
-                )
-                keep = keep[:0]
-            m = Moments(
-                n_rows=m.n_rows,
-                n_answered=m.n_answered[keep],
-                n_pairs=m.n_pairs[np.ix_(keep, keep)],
-                mean=m.mean[keep],
-                cov=m.cov[np.ix_(keep, keep)],
-                cor=m.cor[np.ix_(keep, keep)],
-            )
-        k = len(m.mean)
-        if k < 2:
-            notes.append(f"{k} item(s) with variance: no coefficient of internal consistency")
-        alpha = alpha_from_cov(m.cov)
-        scaled = m.scaled_cov()
-        lower = upper = level = float("nan")
-        if ci is not None:
-            try:
-                lower, upper = feldt_interval(alpha, m.n_rows, k, ci)
-                level = float(ci)
-            except MissingDependencyError:
-                notes.append(
-                    "Feldt interval left out: it needs scipy (pip install 'alliance-score[stats]')"
-                )
-        omega = omega_total(m.cor, one_factor_minres(m.cor))
-        if k >= 2 and not np.isfinite(omega):
-            notes.append(
-                "omega_total missing: the one-factor model did not converge or is improper "
-                "(a Heywood case)"
-            )
-        return {
-            "scale": s.scale,
-            "n_items": k,
-            "n_rows": m.n_rows,
-            "missing": missing,
-            "alpha": alpha,
-            "alpha_ci_lower": lower,
-            "alpha_ci_upper": upper,
-            "ci_level": level,
-            "alpha_std": alpha_std_from_cor(scaled),
-            "omega_total": omega,
-            "average_r": average_r(scaled),
-            "lambda6": guttman_lambda6(scaled),
-            "dropped_items": ",".join(dropped),
-            "note": "; ".join(notes),
-        }
+        rows = []
+        for s in self.scales:
+            k = len(s.items)
+            if missing == "pairwise":
+                m = s.pairwise.moments(s.rows_answered)
+            else:
+                m = s.listwise.moments(int(s.listwise.n[0][0]) if k else 0)
+            kept, dropped = without_constant_items(m, s.items)
+            rows.append(reliability_row(s.scale, kept, dropped, missing=missing, ci=ci))
+        return reliability_table_of(rows)

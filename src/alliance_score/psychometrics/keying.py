@@ -109,7 +109,7 @@ def check_keying(
     >>> x[:, [3, 9]] = 8 - x[:, [3, 9]]          # items 4 and 10 as answered
     >>> x[:, 6] = 8 - x[:, 6]                    # item 7 stored reversed by mistake
     >>> df = pd.DataFrame(x, columns=[f"wai_{i}" for i in range(1, 13)])
-    >>> checks = check_keying(df, "wai-s")
+    >>> checks = check_keying(df, "wai-s", scales=["total"], allow_provisional=True)
     >>> checks.loc[checks["status"] == "fail", ["check", "scale", "item"]]
                   check  scale item
     18       item_total  total    7

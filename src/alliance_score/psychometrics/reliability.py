@@ -6,6 +6,7 @@ import math
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
 from ..errors import MissingDependencyError
@@ -200,15 +201,57 @@ def reliability_table(
 ) -> pd.DataFrame:
     """:func:`reliability` on already prepared data."""
     rows = [scale_reliability(prep, s, missing=missing, ci=ci) for s in prep.scales]
+    return reliability_table_of(rows)
+
+
+def reliability_table_of(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """The reliability table of rows made by :func:`reliability_row` (columns, rounding)."""
     return round_frame(pd.DataFrame.from_records(rows, columns=list(RELIABILITY_COLUMNS)))
+
+
+def without_constant_items(m: Moments, items: Sequence[str]) -> tuple[Moments, tuple[str, ...]]:
+    """The moments of the items with variance (a sub-matrix) and the ids of the others.
+
+    Pairwise covariances and correlations do not depend on the other items, and
+    listwise ones are those of the scale's complete rows, so the sub-matrix is exact; the
+    rows used stay those of all the scale's items.
+    """
+    varies = has_variance(m.cov)
+    if varies.all():
+        return m, ()
+    dropped = tuple(i for i, v in zip(items, varies, strict=True) if not v)
+    pick = np.ix_(varies, varies)
+    kept = Moments(
+        n_rows=m.n_rows,
+        n_answered=m.n_answered[varies],
+        n_pairs=m.n_pairs[pick],
+        mean=m.mean[varies],
+        cov=m.cov[pick],
+        cor=m.cor[pick],
+    )
+    return kept, dropped
 
 
 def scale_reliability(
     prep: Prepared, scale: Scale, *, missing: MissingPolicy, ci: float | None
 ) -> dict[str, Any]:
     """One row of the reliability table."""
-    kept, dropped, m = kept_items(prep, scale, missing)
-    k = len(kept)
+    _, dropped, m = kept_items(prep, scale, missing)
+    return reliability_row(scale.id, m, dropped, missing=missing, ci=ci)
+
+
+def reliability_row(
+    scale_id: str,
+    m: Moments,
+    dropped: Sequence[str] = (),
+    *,
+    missing: MissingPolicy,
+    ci: float | None,
+) -> dict[str, Any]:
+    """One row of the reliability table from the moments of the items kept (those with
+    variance) and the ids of the items left out; :func:`reliability_table_of` makes the
+    table. Shared by every path that computes reliability (also from merged moments)."""
+    k = int(m.cov.shape[0])
     notes: list[str] = []
     if dropped:
         notes.append(dropped_note(dropped))
@@ -233,7 +276,7 @@ def scale_reliability(
             "(a Heywood case)"
         )
     return {
-        "scale": scale.id,
+        "scale": scale_id,
         "n_items": k,
         "n_rows": m.n_rows,
         "missing": missing,
@@ -256,16 +299,14 @@ def kept_items(
     """The scale's items with variance, those without, and the moments of the kept ones.
 
     As ``psych::alpha`` does, an item with no variance (every answer the same, or fewer
-    than two answers) is left out of every statistic of its scale.
+    than two answers) is left out of every statistic of its scale. The rows used are
+    those of the whole scale (for ``listwise``, the rows that answer all its items).
     """
-    columns = prep.columns(scale)
-    m = moments(prep.keyed[:, columns], missing)
-    varies = has_variance(m.cov)
-    if varies.all():
-        return tuple(scale.items), (), m
-    kept = tuple(i for i, v in zip(scale.items, varies, strict=True) if v)
-    dropped = tuple(i for i, v in zip(scale.items, varies, strict=True) if not v)
-    return kept, dropped, moments(prep.keyed[:, columns[varies]], missing)
+    m, dropped = without_constant_items(
+        moments(prep.keyed[:, prep.columns(scale)], missing), scale.items
+    )
+    kept = tuple(i for i in scale.items if i not in dropped)
+    return kept, dropped, m
 
 
 def dropped_note(dropped: Sequence[str]) -> str:

@@ -83,6 +83,11 @@ class PsychometricReport:
         if len(level):
             title += f" (alpha_ci: Feldt {float(level.iloc[0]):.0%} interval)"
         lines += ["", title, _table(rel)]
+        if rel.isna().any(axis=None):
+            lines.append(
+                "'-': not computed (omega when its one-factor model does not converge, an "
+                "interval without scipy, or too few rows or items)"
+            )
         lines += [
             f"  {scale}: {note}"
             for scale, note in zip(self.reliability["scale"], self.reliability["note"], strict=True)
@@ -99,7 +104,10 @@ class PsychometricReport:
             if row.status == "fail":
                 lines.append(f"  FAIL [{row.check}] {row.message}")
         skipped = self.keying.loc[self.keying["status"] == "skipped", "message"]
-        lines += [f"  skipped: {message}" for message in dict.fromkeys(skipped)]
+        lines += [
+            f"  skipped ({n} check{'' if n == 1 else 's'}): {message}"
+            for message, n in skipped.value_counts(sort=False).items()
+        ]
         lines.append(
             "Result: " + ("keying problems found" if self.failed else "no keying problems")
         )

@@ -78,6 +78,7 @@ def long_table(
     else:
         out["n_problems"] = np.nan
     out["problems"] = _problems_by_row(problems, len(scores))
+    out["row"] = np.arange(len(scores))
     return out.sort_values(["client", "session"], kind="mergesort").reset_index(drop=True)
 
 

@@ -166,7 +166,7 @@ def build_report(
     if data.empty:
         raise DataError("The scores table has no rows to report on.")
     check_range(data, ins, scale)
-    twice = int(data.duplicated(["client", "session"]).sum())
+    _refuse_duplicates(data)
 
     provisional: list[str] = []
     notes: list[str] = []
@@ -245,12 +245,6 @@ def build_report(
     )
     if ins is None:
         notes.append("No instrument was given: no definition is recorded for these scores.")
-    if twice:
-        notes.append(
-            f"{twice} session(s) appear more than once for the same client (entered twice, "
-            "or rated by several raters); every row is listed. Report one rater's scores at "
-            "a time."
-        )
     return ReportContent(
         title=title,
         scale=scale,
@@ -263,6 +257,21 @@ def build_report(
         provenance=provenance,
         notes=tuple(notes),
     )
+
+
+def _refuse_duplicates(data: pd.DataFrame) -> None:
+    """A session entered twice (or rated by several raters) has no single score: refused,
+    as by every function of :mod:`alliance_score.sessions`."""
+    dup = data.duplicated(["client", "session"], keep=False)
+    if dup.any():
+        rows = sorted(int(r) for r in data.loc[dup, "row"])
+        shown = ", ".join(str(r) for r in rows[:6]) + (", ..." if len(rows) > 6 else "")
+        raise DataError(
+            f"{len(rows)} rows of the scores share their client and session with another "
+            f"row (rows {shown}, 0-based): a session entered twice, or rated by several "
+            "raters, has no single score. Remove or merge the duplicates, or report one "
+            "rater at a time; the sessions command lists them."
+        )
 
 
 def _cutoff_alerts(

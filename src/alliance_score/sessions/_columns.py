@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ArgumentError, DataError
+from ..mapping import missing_columns_message
 
 __all__ = [
     "check_choice",
@@ -67,8 +68,8 @@ def require_columns(
             continue
         if col not in frame.columns:
             raise DataError(
-                f"The {role} column {col!r} (given as {role}=) is not in the data; "
-                f"columns are {[str(c) for c in frame.columns]}."
+                f"The {role} column {col!r} (given as {role}=) is not in the data."
+                + missing_columns_message([col], frame.columns)
             )
         if col in seen and seen[col] != role:
             raise ArgumentError(

@@ -111,7 +111,24 @@ _EMPTY = ("n_groups", "n_obs", "group_size", "ms_between", "ms_within", "f", "ic
 def _anova(y: pd.Series, g: pd.Series, group_size: str) -> tuple[dict[str, float], str]:
     """The one-way ANOVA ICCs, or NaN and the reason they cannot be computed."""
     stats = y.groupby(g, sort=False, observed=True).agg(["count", "mean"])
-    n_g = stats["count"].to_numpy(dtype=np.float64)
+    within = y - y.groupby(g, sort=False, observed=True).transform("mean")
+    return anova_from_groups(
+        stats["count"].to_numpy(dtype=np.float64),
+        stats["mean"].to_numpy(dtype=np.float64),
+        float((within**2).sum()),
+        group_size,
+    )
+
+
+def anova_from_groups(
+    n_g: np.ndarray[Any, np.dtype[np.float64]],
+    mean_g: np.ndarray[Any, np.dtype[np.float64]],
+    ss_within: float,
+    group_size: str,
+) -> tuple[dict[str, float], str]:
+    """ICC(1), ICC(2) and the mean squares from each group's size and mean and the pooled
+    within-group sum of squares (so merged partial sums give the same numbers); NaN and
+    the reason when they cannot be computed."""
     n_groups = len(n_g)
     n_obs = float(n_g.sum())
     if n_groups < 2 or n_obs <= n_groups:
@@ -122,10 +139,9 @@ def _anova(y: pd.Series, g: pd.Series, group_size: str) -> tuple[dict[str, float
             f"it needs 2 or more groups and more observations than groups; got "
             f"{n_groups} group(s) and {int(n_obs)} observation(s) ({what})"
         )
-    grand = float(y.mean())
-    ms_b = float((n_g * (stats["mean"].to_numpy() - grand) ** 2).sum()) / (n_groups - 1)
-    within = y - y.groupby(g, sort=False, observed=True).transform("mean")
-    ms_w = float((within**2).sum()) / (n_obs - n_groups)
+    grand = float((n_g * mean_g).sum() / n_obs)
+    ms_b = float((n_g * (mean_g - grand) ** 2).sum()) / (n_groups - 1)
+    ms_w = ss_within / (n_obs - n_groups)
     k = float(
         n_obs / n_groups
         if group_size == "mean"

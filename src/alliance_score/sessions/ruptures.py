@@ -23,14 +23,31 @@ Repair = Literal["pre", "reference"]
 RUPTURE_METHODS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
     {
         "stiles2004": MappingProxyType(
-            {"threshold": 2.0, "sd": "within", "reference": "mean", "repair": "pre", "window": None}
+            {
+                "threshold": 2.0,
+                "sd": "within",
+                "reference": "mean",
+                "repair": "pre",
+                "window": None,
+                "exclude_session": False,
+            }
         ),
         "strauss2006": MappingProxyType(
-            {"threshold": 1.0, "sd": "within", "reference": "mean", "repair": "pre", "window": None}
+            {
+                "threshold": 1.0,
+                "sd": "within",
+                "reference": "mean",
+                "repair": "pre",
+                "window": None,
+                "exclude_session": False,
+            }
         ),
     }
 )
-"""Named parameter sets of :func:`detect_ruptures` (this library's reading of the papers)."""
+"""Named parameter sets of :func:`detect_ruptures`: this library's approximation of the
+papers. Only the threshold (2 SD, 1 SD) is confirmed from the literature (Gumz et al.
+2012 report both); the SD basis, whether the rupture session enters its own reference
+mean and SD, and the repair window are this library's choices, each a parameter."""
 
 EPISODE_COLUMNS: tuple[str, ...] = (
     "rupture_session",
@@ -45,6 +62,7 @@ EPISODE_COLUMNS: tuple[str, ...] = (
     "depth_sd",
     "repair_session",
     "repaired",
+    "rule",
 )
 """Columns of :func:`detect_ruptures` after the client (and rater) columns."""
 
@@ -66,6 +84,7 @@ def detect_ruptures(
     reference: Reference | None = None,
     repair: Repair | None = None,
     window: int | None = None,
+    exclude_session: bool | None = None,
 ) -> pd.DataFrame:
     """Find V-shaped rupture-repair episodes: a fall below the client's level, then a return.
 
@@ -93,6 +112,11 @@ def detect_ruptures(
     window
         Repair must come within this many session numbers after the rupture session;
         ``None`` (default in both named methods) allows any later session.
+    exclude_session
+        ``True``: each session is compared with the reference level and within-client SD
+        of the client's *other* rated sessions (leave-one-out), so a drop does not pull
+        down its own criterion. ``False`` (both named methods): over every rated
+        session, the session itself included.
 
     Returns
     -------
@@ -104,7 +128,9 @@ def detect_ruptures(
         rated session before the rupture and its score), ``reference``, ``sd``,
         ``depth = reference - trough`` in points and ``depth_sd = depth / sd``,
         ``repair_session`` (``<NA>`` when unrepaired: the session columns are nullable,
-        ``Int64`` for whole-number sessions and ``Float64`` otherwise) and ``repaired``.
+        ``Int64`` for whole-number sessions and ``Float64`` otherwise), ``repaired`` and
+        ``rule`` (the parameters used, marked as this library's approximation of the
+        named method).
 
     Notes
     -----
@@ -124,7 +150,9 @@ def detect_ruptures(
     and between-client variability (``sd_basis="larger"``). The papers leave open the exact
     reference level, which sessions enter it, the SD and the repair horizon; the named
     methods fix them as above (client mean and SD over all rated sessions including the
-    rupture, return to the pre-rupture score, no horizon). Because the rupture session
+    rupture, return to the pre-rupture score, no horizon): they are this library's
+    approximation, not the papers' confirmed procedure, and every episode row says so in
+    ``rule``. Because the rupture session
     enters the client's own mean and SD, a single drop can reach 2 within-client SDs
     only when the client has at least 6 rated sessions (the largest possible
     standardised deviation among *n* values is :math:`(n - 1)/\\sqrt{n}`). A client
@@ -177,6 +205,7 @@ def detect_ruptures(
         "repair", preset["repair"] if repair is None else repair, ("pre", "reference")
     )
     horizon = preset["window"] if window is None else window
+    leave_out = bool(preset["exclude_session"] if exclude_session is None else exclude_session)
     if horizon is not None:
         horizon = check_number("window", horizon, minimum=1, integer=True)
 
@@ -193,8 +222,7 @@ def detect_ruptures(
     y = d[score]
     by = [d[c] for c in keys]
     g = y.groupby(by, sort=False, observed=True)
-    ref = g.transform(ref_kind)
-    within = g.transform("std")
+    ref, within = _reference_and_sd(g, ref_kind, leave_out)
     sample = pd.Series(y.std(ddof=1), index=d.index)
     larger = pd.Series(np.fmax(within.to_numpy(), sample.to_numpy()), index=d.index)
     scale = {"within": within, "sample": sample, "larger": larger}[sd_kind]
@@ -257,5 +285,35 @@ def detect_ruptures(
     )
     for col in ("rupture_session", "trough_session", "pre_session", "repair_session"):
         episodes[col] = episodes[col].astype(nullable)
+    episodes["rule"] = (
+        f"{method} (library approximation): {k:g} SD ({sd_kind}), reference {ref_kind} "
+        + ("of the other sessions" if leave_out else "incl. the session")
+        + f", repair to {'pre-rupture score' if repair_kind == 'pre' else 'reference'}"
+        + (f" within {horizon:g} sessions" if horizon is not None else ", no window")
+    )
     episodes = episodes.sort_values([*keys, "rupture_session"], kind="mergesort")
     return round_frame(episodes.loc[:, [*keys, *EPISODE_COLUMNS]].reset_index(drop=True), keep=keys)
+
+
+def _reference_and_sd(g: Any, ref_kind: str, leave_out: bool) -> tuple[pd.Series, pd.Series]:
+    """Each session's reference level and within-client SD: over every rated session of
+    its client, or (``leave_out``) over the client's other rated sessions."""
+    if not leave_out:
+        return g.transform(ref_kind), g.transform("std")
+    n = g.transform("count")
+    total = g.transform("sum")
+    squares = g.transform(lambda v: (v * v).sum())
+    y = g.obj
+    others = n - 1
+    mean = (total - y) / others
+    var = (squares - y * y - others * mean * mean) / (others - 1)
+    sd = np.sqrt(var.clip(lower=0)).where(others >= 2)
+    if ref_kind == "median":
+        return g.transform(_leave_one_out_median), sd
+    return mean.where(others >= 1), sd
+
+
+def _leave_one_out_median(v: pd.Series) -> pd.Series:
+    x = v.to_numpy(dtype=float)
+    out = [float(np.median(np.delete(x, i))) if len(x) > 1 else np.nan for i in range(len(x))]
+    return pd.Series(out, index=v.index)
