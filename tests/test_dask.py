@@ -151,7 +151,7 @@ def _sessions(n_clients: int) -> pd.DataFrame:
 @pytest.mark.parametrize("rater", [None, "rater"])
 def test_client_summaries_after_a_shuffle_by_client(rater: str | None) -> None:
     df = _sessions(40)
-    if rater is None:  # one rating per session: without a rater column, the client's own
+    if rater is None:  # one rating per session
         df = df.loc[df["rater"] == "client"].drop(columns="rater").reset_index(drop=True)
     ddf = dd.from_pandas(df, npartitions=6)
     lazy = asd.summarize_clients(ddf, rater=rater, early="window")

@@ -22,6 +22,9 @@ import pytest
 from alliance_score import dask as asd
 from alliance_score.cli import main
 
+# distributed's clients and clusters leave some sockets to the garbage collector when
+# they close; Python reports them (ResourceWarning) in whichever test runs the collector.
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 dd: Any = importlib.import_module("dask.dataframe")  # untyped: used through Any
 distributed: Any = importlib.import_module("distributed")
 ROOT = Path(__file__).resolve().parents[1]
