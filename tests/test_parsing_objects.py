@@ -90,3 +90,33 @@ def test_problem_records_tell_equal_values_of_different_types_apart() -> None:
     assert "a bool value" in table["message"].iloc[0]
     assert "bool" not in table["message"].iloc[1]
     assert table["row"].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_integers_beyond_the_text_limit_are_shown_by_their_size() -> None:
+    """Python refuses to write an integer of more than 4,300 digits as text; the problem
+    record says how long it is instead of failing, in both paths."""
+    huge = 10**5000
+    res = score_frame(_frame([huge]), "wai-sr", items="wai_{item}", return_problems=True)
+    record = res.problems.iloc[0]
+    assert record["code"] == "out_of_range"
+    assert record["value"] == "<an integer of about 5000 digits>"
+    assert "about 5000 digits" in record["message"]
+    single = score_response("wai-sr", {"1": huge, **{str(i): 3 for i in range(2, 13)}})
+    assert single.status == "invalid"
+    assert [p.code for p in single.problems] == ["out_of_range"]
+    assert single.problems[0].value == "<an integer of about 5000 digits>"
+
+
+def test_analysis_functions_take_instrument_ids_not_text_paths(tmp_path: Any) -> None:
+    """Only load_instrument reads a definition from a path given as text; the analysis
+    functions take an id (or an Instrument, or a loaded path)."""
+    from alliance_score import UnknownInstrumentError, reliability
+    from alliance_score.sessions import reliable_change
+
+    path = str(tmp_path / "x.toml")
+    data = pd.DataFrame({c: [3, 4, 2] for c in ITEMS})
+    with pytest.raises(UnknownInstrumentError, match="not an instrument id"):
+        reliability(data, path)
+    sessions = pd.DataFrame({"client": ["a", "a"], "session": [1, 2], "total": [3.0, 4.0]})
+    with pytest.raises(UnknownInstrumentError, match="not an instrument id"):
+        reliable_change(sessions, client="client", session="session", instrument=path)

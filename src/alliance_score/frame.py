@@ -456,7 +456,7 @@ def _problems(
             ],
             dtype=object,
         )
-        u_values = np.array([_text(raw) for raw in uniques], dtype=object)
+        u_values = np.array([cell_text(raw) for raw in uniques], dtype=object)
         u_code_text = np.array([c.value if c else None for c in u_codes], dtype=object)
         tails = u_tails[inverse]
         messages[sel] = [
@@ -512,7 +512,7 @@ def _start(index: pd.Index) -> int:
     return int(index.start) if isinstance(index, pd.RangeIndex) else 0
 
 
-def _text(raw: object) -> str:
+def cell_text(raw: object) -> str:
     """A raw cell as text for the problems table (even an integer of 5000 digits)."""
     try:
         return str(raw)
@@ -529,7 +529,7 @@ def _message(
     rule: str,
     rules: CellRules,
 ) -> str:
-    shown = str(raw)
+    shown = cell_text(raw)
     if len(shown) > 40:
         shown = shown[:37] + "..."
     where = f"Item {item!r} (column {str(column)!r}) in row {row}"

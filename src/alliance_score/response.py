@@ -28,7 +28,7 @@ from pydantic import (
 
 from ._version import __version__
 from .errors import DataError, Problem, ProblemCode, UnknownInstrumentError
-from .frame import OnInvalid, _message, score_frame
+from .frame import OnInvalid, _message, cell_text, score_frame
 from .instrument import Instrument, Scale
 from .parsing import _MISSING, _OK, CODES, CellRules
 from .registry import INSTRUMENT_REF, resolve_instrument
@@ -327,7 +327,7 @@ def _parse_fast(
                 index="0",
                 column=item,
                 item=item,
-                value=str(raw),
+                value=cell_text(raw),
                 code=code,
                 message=_message(code, item, item, 0, raw, plan.rule, rules),
             )

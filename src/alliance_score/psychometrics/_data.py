@@ -22,7 +22,7 @@ from ..errors import ArgumentError, ColumnMappingError
 from ..instrument import Instrument, Scale
 from ..mapping import ColumnMap, resolve_columns
 from ..parsing import CellRules, parse_column
-from ..registry import load_instrument
+from ..registry import resolve_instrument
 from ..scoring import select_scales
 from ._keys import keys_instrument
 
@@ -96,7 +96,7 @@ def prepare(
             raise ArgumentError(f"{name} must be True or False; got {flag!r}.")
     if isinstance(missing_codes, str) or not isinstance(missing_codes, Sequence):
         raise ArgumentError(f"missing_codes must be a list of codes; got {missing_codes!r}.")
-    ins = load_instrument(instrument)
+    ins = resolve_instrument(instrument)
     check_scales(ins, scales)
     chosen, _ = select_scales(ins, scales, allow_provisional=allow_provisional)
     mapping = resolve_columns(data.columns, ins, items)

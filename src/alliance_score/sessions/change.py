@@ -11,7 +11,7 @@ import pandas as pd
 from ..errors import ArgumentError, DataError
 from ..instrument import Instrument, Norm
 from ..psychometrics._coefficients import round_frame, round_values
-from ..registry import load_instrument
+from ..registry import resolve_instrument
 from ._columns import check_choice, check_number, group_keys, prepare
 from ._renamed import renamed_keywords
 
@@ -299,7 +299,7 @@ def reliable_change(
             "(or a norm= directly)."
         )
     keys = group_keys(client, rater)
-    ins = load_instrument(instrument) if instrument is not None else None
+    ins = resolve_instrument(instrument) if instrument is not None else None
     if ins is not None and score not in ins.scale_ids:
         raise ArgumentError(
             f"score={score!r} must name a scale of {ins.ref} when instrument= is given "
