@@ -359,3 +359,17 @@ def test_one_scale_named_as_text_is_that_scale() -> None:
         score_frame(frame, "wai-sr", scales=["total"]).columns
     )
     assert reliability(frame, "wai-sr", scales="total", ci=None)["scale"].tolist() == ["total"]
+
+
+def test_a_changed_copy_of_a_definition_has_its_own_hash() -> None:
+    """Provenance describes content: a copy with a changed field no longer claims the
+    shipped file's origin and hash; an unchanged copy keeps them."""
+    ins = load_instrument("wai-sr")
+    same = ins.model_copy()
+    assert (same.origin, same.content_hash) == (ins.origin, ins.content_hash)
+    renamed = ins.model_copy(update={"name": "Another name"})
+    assert renamed.origin == "<model>"
+    assert renamed.content_hash.startswith("sha256:")
+    assert renamed.content_hash != ins.content_hash
+    result = score_response(renamed, {str(i): 4 for i in range(1, 13)})
+    assert result.definition_hash == renamed.content_hash

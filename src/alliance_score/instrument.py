@@ -19,7 +19,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Annotated, Final, Literal, Self
+from typing import Annotated, Any, Final, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -420,6 +420,15 @@ class Instrument(_Model):
             digest = hashlib.sha256(self.model_dump_json().encode("utf-8")).hexdigest()
             self._content_hash = f"sha256:{digest}"
         return self._content_hash
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; a copy with changed fields is a new definition, so it no longer claims
+        the original's origin and content hash (they are recomputed from its content)."""
+        copy = super().model_copy(update=update, deep=deep)
+        if update:
+            copy._origin = "<model>"
+            copy._content_hash = None
+        return copy
 
     def __eq__(self, other: object) -> bool:
         """Definitions are equal when their content is; where they were read from is not
