@@ -190,3 +190,25 @@ def test_statistics_of_a_dask_frame_equal_the_pandas_ones() -> None:
     )
     with pytest.raises(ColumnMappingError):
         asd.reliability(dd.from_pandas(pd.DataFrame({"q": [1]}), npartitions=1), "wai-sr")
+
+
+def test_decimal_commas_and_slider_values_as_in_pandas() -> None:
+    """The Dask adapter takes every option of the pandas score_frame, including
+    ``decimal=`` and ``any_resolution=``, and gives the same result."""
+    from alliance_score import score_frame as pandas_score_frame
+
+    df = pd.DataFrame(
+        {
+            "relationship": ["8,5", "7,25", "9"],
+            "goals": ["9", "9", "9"],
+            "approach": ["9", "9", "9"],
+            "overall": ["9", "9", "9"],
+        }
+    )
+    options: dict[str, Any] = {"decimal": ",", "any_resolution": True}
+    expected = pandas_score_frame(df, "srs", **options)
+    ddf = dd.from_pandas(df, npartitions=2)
+    with dask.config.set(scheduler="synchronous"):
+        got = asd.score_frame(ddf, "srs", **options).compute()
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    assert list(got["total"]) == [35.5, 34.25, 36.0]

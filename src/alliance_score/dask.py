@@ -36,7 +36,7 @@ from .frame import score_frame as _score_pandas
 from .instrument import Instrument
 from .mapping import ColumnMap, resolve_columns
 from .partial import PartialFrequencies, PartialNestedICC, PartialReliability
-from .registry import load_instrument
+from .registry import resolve_instrument
 from .scoring import STATUS_ORDER, select_scales
 from .sessions import SUMMARY_COLUMNS
 from .sessions import summarize_clients as _summarize_pandas
@@ -94,7 +94,7 @@ def scores_meta(
     >>> str(meta["status"].dtype), str(meta["total_n_answered"].dtype)
     ('category', 'int64')
     """
-    ins = load_instrument(instrument)
+    ins = resolve_instrument(instrument)
     chosen, cutoffs = select_scales(ins, scales, allow_provisional=allow_provisional)
     columns: dict[Hashable, Any] = dict(keep or {})
     computed: dict[str, Any] = {}
@@ -182,6 +182,8 @@ def score_frame(
     labels: bool = ...,
     on_invalid: OnInvalid = ...,
     allow_provisional: bool = ...,
+    decimal: str = ...,
+    any_resolution: bool = ...,
     return_problems: Literal[False] = ...,
 ) -> Any: ...
 
@@ -198,6 +200,8 @@ def score_frame(
     labels: bool = ...,
     on_invalid: OnInvalid = ...,
     allow_provisional: bool = ...,
+    decimal: str = ...,
+    any_resolution: bool = ...,
     return_problems: Literal[True],
 ) -> DaskFrameResult: ...
 
@@ -213,6 +217,8 @@ def score_frame(
     labels: bool = False,
     on_invalid: OnInvalid = "reject",
     allow_provisional: bool = False,
+    decimal: str = ".",
+    any_resolution: bool = False,
     return_problems: bool = False,
 ) -> Any:
     """Score every row of a Dask DataFrame, partition by partition (lazily).
@@ -245,7 +251,7 @@ def score_frame(
         raise TypeError(f"data must be a Dask DataFrame; got {type(data).__name__}")
     if on_invalid not in ("reject", "missing"):
         raise ValueError(f"on_invalid must be 'reject' or 'missing'; got {on_invalid!r}")
-    ins = load_instrument(instrument)
+    ins = resolve_instrument(instrument)  # text names an id, never a path
     columns = data._meta.columns
     mapping = resolve_columns(columns, ins, items)
     absent = [c for c in keep if c not in columns]
@@ -266,6 +272,8 @@ def score_frame(
         "labels": labels,
         "on_invalid": on_invalid,
         "allow_provisional": allow_provisional,
+        "decimal": decimal,
+        "any_resolution": any_resolution,
     }
     if not return_problems:
         return data.map_partitions(
@@ -349,7 +357,7 @@ def _partials(data: Any, build: Any, *args: Any, **kwargs: Any) -> Any:
 
 def partial_reliability(data: Any, instrument: Instrument | str, **options: Any) -> Any:
     """A :class:`~alliance_score.partial.PartialReliability` of all partitions, merged."""
-    ins = load_instrument(instrument)
+    ins = resolve_instrument(instrument)
     resolve_columns(data._meta.columns, ins, options.get("items"))  # fail before computing
     return _partials(data, PartialReliability.from_frame, ins, **options)
 
@@ -373,7 +381,7 @@ def reliability(
 
 def partial_frequencies(data: Any, instrument: Instrument | str, **options: Any) -> Any:
     """A :class:`~alliance_score.partial.PartialFrequencies` of all partitions, merged."""
-    ins = load_instrument(instrument)
+    ins = resolve_instrument(instrument)
     resolve_columns(data._meta.columns, ins, options.get("items"))
     return _partials(data, PartialFrequencies.from_frame, ins, **options)
 
