@@ -212,3 +212,11 @@ def test_decimal_commas_and_slider_values_as_in_pandas() -> None:
         got = asd.score_frame(ddf, "srs", **options).compute()
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
     assert list(got["total"]) == [35.5, 34.25, 36.0]
+
+
+def test_keep_given_as_one_name_is_one_column() -> None:
+    df = pd.DataFrame({"client": ["a", "b"], **{f"wai_{i}": [4, 5] for i in range(1, 13)}})
+    ddf = dd.from_pandas(df, npartitions=1)
+    with dask.config.set(scheduler="synchronous"):
+        got = asd.score_frame(ddf, "wai-sr", keep="client").compute()
+    assert list(got["client"]) == ["a", "b"]

@@ -252,6 +252,8 @@ def score_frame(
     if on_invalid not in ("reject", "missing"):
         raise ValueError(f"on_invalid must be 'reject' or 'missing'; got {on_invalid!r}")
     ins = resolve_instrument(instrument)  # text names an id, never a path
+    if isinstance(keep, str):  # one column name, not its letters
+        keep = [keep]
     columns = data._meta.columns
     mapping = resolve_columns(columns, ins, items)
     absent = [c for c in keep if c not in columns]
