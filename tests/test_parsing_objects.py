@@ -120,3 +120,13 @@ def test_analysis_functions_take_instrument_ids_not_text_paths(tmp_path: Any) ->
     sessions = pd.DataFrame({"client": ["a", "a"], "session": [1, 2], "total": [3.0, 4.0]})
     with pytest.raises(UnknownInstrumentError, match="not an instrument id"):
         reliable_change(sessions, client="client", session="session", instrument=path)
+
+
+def test_an_unknown_item_with_a_huge_integer_is_reported_by_its_size() -> None:
+    answers: dict[str, Any] = {str(i): 3 for i in range(1, 13)}
+    answers["99"] = 10**5000
+    result = score_response("wai-sr", answers)
+    assert result.status == "invalid"
+    assert [(p.code, p.value) for p in result.problems] == [
+        ("unknown_item", "<an integer of about 5000 digits>")
+    ]

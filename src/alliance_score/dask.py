@@ -37,7 +37,7 @@ from .instrument import Instrument
 from .mapping import ColumnMap, resolve_columns
 from .partial import PartialFrequencies, PartialNestedICC, PartialReliability
 from .registry import resolve_instrument
-from .scoring import STATUS_ORDER, select_scales
+from .scoring import STATUS_ORDER, provisional_ids, select_scales
 from .sessions import SUMMARY_COLUMNS
 from .sessions import summarize_clients as _summarize_pandas
 
@@ -106,9 +106,7 @@ def scores_meta(
         computed[cut.flag] = pd.BooleanDtype()
     computed["n_answered"] = np.dtype(np.int64)
     computed["n_problems"] = np.dtype(np.int64)
-    provisional = [s.id for s in chosen if s.status == "provisional"] + [
-        c.flag for c in cutoffs if c.status == "provisional"
-    ]
+    provisional = provisional_ids(chosen, cutoffs)
     if provisional:
         computed["provisional"] = pd.CategoricalDtype(pd.Index([";".join(provisional)]))
     computed["status"] = pd.CategoricalDtype(pd.Index([s.value for s in STATUS_ORDER]))

@@ -35,7 +35,7 @@ from .instrument import Cutoff, Instrument, Scale
 from .mapping import ColumnMap, missing_columns_message, resolve_columns
 from .parsing import CODES, CellRules, looks_like_decimal_comma, numeric_values, parse_column
 from .registry import resolve_instrument
-from .scoring import STATUS_ORDER, KernelResult, score_columns, select_scales
+from .scoring import STATUS_ORDER, KernelResult, provisional_ids, score_columns, select_scales
 
 __all__ = ["PROBLEM_COLUMNS", "FrameResult", "OnInvalid", "score_frame"]
 
@@ -266,10 +266,7 @@ def score_frame(
     kernel, cell_codes, n_problems, answers = _score(
         data, ins, mapping, rules, chosen, cutoffs, reject=on_invalid == "reject"
     )
-    provisional = tuple(
-        [s.id for s in chosen if s.status == "provisional"]
-        + [c.flag for c in cutoffs if c.status == "provisional"]
-    )
+    provisional = provisional_ids(chosen, cutoffs)
     scores = _assemble(data, ins, kernel, n_problems, keep, provisional)
     if rules.any_resolution:
         scores.attrs["alliance_score"]["any_resolution"] = True

@@ -32,7 +32,7 @@ from .frame import OnInvalid, _message, cell_text, score_frame
 from .instrument import Instrument, Scale
 from .parsing import _MISSING, _OK, CODES, CellRules
 from .registry import INSTRUMENT_REF, resolve_instrument
-from .scoring import STATUS_ORDER, Status, score_matrix, select_scales
+from .scoring import STATUS_ORDER, Status, provisional_ids, score_matrix, select_scales
 
 __all__ = ["Answer", "Response", "ScoreResult", "score_answers", "score_response"]
 
@@ -203,10 +203,7 @@ def score_answers(
         known = kernel.flags_known[0].tolist()
         fired = kernel.flags[0].tolist()
         flags = {c.flag: fired[k] if known[k] else None for k, c in enumerate(kernel.cutoffs)}
-        provisional = tuple(
-            [s.id for s in chosen if s.status == "provisional"]
-            + [c.flag for c in cutoffs if c.status == "provisional"]
-        )
+        provisional = provisional_ids(chosen, cutoffs)
     unknown = [k for k in given if k not in plan.positions]
     problems += [
         Problem(
@@ -409,4 +406,4 @@ def _flag(value: Any) -> bool | None:
 def _text(value: Answer) -> str | None:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
-    return str(value)
+    return cell_text(value)

@@ -136,6 +136,15 @@ class KernelResult:
         )
 
 
+def provisional_ids(scales: Sequence[Scale], cutoffs: Sequence[Cutoff]) -> tuple[str, ...]:
+    """The provisional scales and cut-off flags among those chosen, in output order: what
+    every output lists as provisional."""
+    return tuple(
+        [s.id for s in scales if s.status == "provisional"]
+        + [c.flag for c in cutoffs if c.status == "provisional"]
+    )
+
+
 def select_scales(
     instrument: Instrument,
     scales: Sequence[str] | None = None,

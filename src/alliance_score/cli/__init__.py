@@ -74,9 +74,10 @@ def _declared_commands(module: str) -> list[tuple[str, str]] | None:
     adds (``subparsers.add_parser(NAME, help=TEXT)``), read from its source; None when
     they are not all plain text (then the module is imported)."""
     spec = importlib.util.find_spec(f"{__name__}.{module}")
-    loader = getattr(spec, "loader", None) if spec is not None else None
+    # a loader without get_source (an import hook such as pytest's) lists nothing
+    get_source = getattr(getattr(spec, "loader", None), "get_source", None)
     try:
-        source = loader.get_source(spec.name) if loader is not None and spec else None
+        source = get_source(spec.name) if get_source is not None and spec else None
     except (ImportError, OSError):  # pragma: no cover - a module without source
         source = None
     if source is None:  # pragma: no cover - compiled-only installs
