@@ -170,6 +170,47 @@ class CellRules:
             values[declared] = np.nan
         return values, codes
 
+    def mark_answers(
+        self, x: NDArray[np.float64], out: NDArray[np.bool_], work: NDArray[np.float64]
+    ) -> None:
+        """Mark in ``out`` the cells of ``x`` that :meth:`check_numbers` accepts as
+        answers: in range and on the grid (so finite and not NaN). Declared missing
+        codes are not looked at. ``out`` (bool) and ``work`` (float64, scratch) have
+        ``x``'s shape.
+
+        On a grid of whole numbers between whole limits (every Likert scale) a cell is
+        an answer when rounding it to a whole number and clipping that to the limits
+        gives it back: three passes over the cells.
+
+        >>> from alliance_score import load_instrument
+        >>> x = np.array([[1.0, 2.5, 7.0, np.nan, np.inf, -0.0]])
+        >>> out, work = np.empty(x.shape, bool), np.empty(x.shape)
+        >>> CellRules.build(load_instrument("wai-sr")).mark_answers(x, out, work)
+        >>> out.tolist()
+        [[True, False, False, False, False, False]]
+        """
+        lo, hi, step = self.lo, self.hi, self.step
+        with np.errstate(invalid="ignore"):
+            if step is None:
+                np.clip(x, lo, hi, out=work)
+                np.equal(work, x, out=out)
+            elif step == 1 and float(lo).is_integer():  # the rule of check_numbers
+                np.rint(x, out=work)
+                if float(hi).is_integer():  # clipping a whole number gives a whole number
+                    np.clip(work, lo, hi, out=work)
+                    np.equal(work, x, out=out)
+                else:
+                    np.equal(work, x, out=out)
+                    np.clip(x, lo, hi, out=work)
+                    out &= work == x
+            else:
+                np.subtract(x, lo, out=work)
+                np.divide(work, step, out=work)
+                np.abs(work - np.rint(work), out=work)
+                np.less_equal(work, _STEP_TOLERANCE, out=out)
+                np.clip(x, lo, hi, out=work)
+                out &= work == x
+
     def interpret(self, raw: object) -> tuple[float, int]:
         """One distinct raw value: (number, pre-code) before range checks."""
         if isinstance(raw, bool | np.bool_):

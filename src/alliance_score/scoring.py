@@ -36,7 +36,7 @@ import itertools
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -227,14 +227,92 @@ def score_matrix(
     plan = _Plan(instrument, chosen, chosen_cutoffs)
     out = KernelResult.empty(n, chosen, chosen_cutoffs)
     bad = np.zeros(n, dtype=bool) if invalid is None else np.asarray(invalid, dtype=bool)
+    work = _Workspace(min(n, BLOCK_ROWS), n_items, len(chosen))
     for start in range(0, n, BLOCK_ROWS):
-        rows = slice(start, min(n, start + BLOCK_ROWS))
-        plan.score_block(x[rows], bad[rows], out, rows)
+        stop = min(n, start + BLOCK_ROWS)
+        block = work.block(stop - start)
+        np.copyto(block.x, x[start:stop])
+        np.isnan(block.x, out=block.missing)
+        plan.score_block(block, bad[start:stop], out, slice(start, stop))
     return out
 
 
-BLOCK_ROWS: Final = 1 << 15
-"""Rows scored at a time, so that every temporary of the kernel stays in cache."""
+BLOCK_ROWS: Final = 1 << 13
+"""Rows scored at a time by the numpy kernel: its block-sized temporaries stay in the
+processor's cache, and the fixed cost of each numpy call is spread over enough rows."""
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Block-sized views of a :class:`_Workspace`, all column-major."""
+
+    x: NDArray[np.float64]
+    """``rows x items``: answers, NaN where missing (reverse-keyed, then zeroed where
+    missing, by :meth:`_Plan.score_block`)."""
+    work: NDArray[np.float64]
+    """``rows x items`` scratch."""
+    pair: NDArray[np.float64]
+    """``rows x 2`` scratch."""
+    missing: NDArray[np.bool_]
+    """``rows x items``: the cell is not an answer (missing or invalid)."""
+    spare: NDArray[np.bool_]
+    """``rows x items`` scratch."""
+    answered: NDArray[np.float64]
+    """``rows x items``: 1.0 where the cell is an answer, else 0.0."""
+    total: NDArray[np.float64]
+    """``rows x scales``: the scales' (weighted) sums."""
+    score: NDArray[np.float64]
+    """``rows x scales``: the scores."""
+    count: NDArray[np.float64]
+    """``rows x scales``: answered items per scale."""
+    scored: NDArray[np.bool_]
+    """``rows x scales``: the scale is scored."""
+    late: NDArray[np.bool_]
+    """``rows x scales``: the scale is prorated."""
+    valid: NDArray[np.bool_]
+    """``rows x items``: the cell passes the number rules (validation scratch)."""
+    flag: NDArray[np.bool_]
+    """``rows`` scratch."""
+    status: NDArray[np.int8]
+    """``rows``: the status code."""
+    items_answered: NDArray[np.float64]
+    """``rows``: answered items."""
+
+
+class _Workspace:
+    """The numpy kernel's arrays, allocated once per call and reused by every block."""
+
+    def __init__(self, rows: int, n_items: int, n_scales: int) -> None:
+        rows = max(rows, 1)
+
+        def new(dtype: type[Any], width: int | None = None) -> NDArray[Any]:
+            shape = (rows,) if width is None else (rows, width)
+            return np.empty(shape, dtype=dtype, order="F")
+
+        self.whole = _Block(
+            x=new(np.float64, n_items),
+            work=new(np.float64, n_items),
+            pair=new(np.float64, 2),
+            missing=new(np.bool_, n_items),
+            spare=new(np.bool_, n_items),
+            answered=new(np.float64, n_items),
+            total=new(np.float64, n_scales),
+            score=new(np.float64, n_scales),
+            count=new(np.float64, n_scales),
+            scored=new(np.bool_, n_scales),
+            late=new(np.bool_, n_scales),
+            valid=new(np.bool_, n_items),
+            flag=new(np.bool_),
+            status=new(np.int8),
+            items_answered=new(np.float64),
+        )
+
+    def block(self, rows: int) -> _Block:
+        """Views of the first ``rows`` rows of every array (the last block is shorter)."""
+        w = self.whole
+        if rows == len(w.x):
+            return w
+        return _Block(**{f.name: getattr(w, f.name)[:rows] for f in fields(w)})
 
 
 class _Plan:
@@ -244,81 +322,101 @@ class _Plan:
         self, instrument: Instrument, scales: tuple[Scale, ...], cutoffs: tuple[Cutoff, ...]
     ) -> None:
         self.lo, self.hi = instrument.response.min, instrument.response.max
-        self.reverse = [item.reverse for item in instrument.items]
+        self.reversed = [j for j, item in enumerate(instrument.items) if item.reverse]
         position = {item.id: j for j, item in enumerate(instrument.items)}
         self.scales = scales
         self.columns = [[position[i] for i in s.items] for s in scales]
         self.weights: list[list[float] | None] = [
             [s.weight(i) for i in s.items] if s.weights else None for s in scales
         ]
+        self.sizes = np.array([len(c) for c in self.columns], dtype=np.float64)
+        self.min_answered = np.array([s.min_answered for s in scales], dtype=np.float64)
         index = {s.id: k for k, s in enumerate(scales)}
         self.cutoffs = [(index[c.scale], _COMPARE[c.comparison], c.value) for c in cutoffs]
 
     def score_block(
-        self, x: NDArray[np.float64], bad: NDArray[np.bool_], out: KernelResult, rows: slice
+        self, b: _Block, bad: NDArray[np.bool_], out: KernelResult, rows: slice
     ) -> None:
-        """Score one block of rows into ``out[rows]``, column by column."""
-        n = len(x)
-        cols = [
-            (self.lo + self.hi) - x[:, j] if rev else x[:, j] for j, rev in enumerate(self.reverse)
-        ]
-        answered = [~np.isnan(c) for c in cols]
-        filled = [np.where(a, c, 0.0) for a, c in zip(answered, cols, strict=True)]
-        items_answered = np.zeros(n, dtype=np.int64)
-        for a in answered:
-            items_answered += a
-        any_prorated = np.zeros(n, dtype=bool)
-        all_scored = np.ones(n, dtype=bool)
-        any_scored = np.zeros(n, dtype=bool)
-        scores: list[NDArray[np.float64]] = []
-        for k, scale in enumerate(self.scales):
-            columns, weights = self.columns[k], self.weights[k]
-            count = np.zeros(n, dtype=np.int64)
-            total = np.zeros(n, dtype=np.float64)
-            for m, j in enumerate(columns):
-                count += answered[j]
-                total += filled[j] if weights is None else weights[m] * filled[j]
-            if weights is None:
-                denominator = count.astype(np.float64)
-                full = float(len(columns))
-            else:
-                denominator = np.zeros(n, dtype=np.float64)
-                for m, j in enumerate(columns):
-                    denominator += weights[m] * answered[j]
-                full = float(sum(weights))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                mean = total / denominator
-            if scale.method == "mean":
-                score = mean
-            elif scale.method == "sum":
-                score = np.where(count == len(columns), total, mean * full)
-            elif scale.method == "tcu":
-                score = mean * 10.0
-            else:  # pomp
-                score = (mean - self.lo) / (self.hi - self.lo) * 100.0
-            scored = (count >= scale.min_answered) & ~bad
-            score[~scored] = np.nan
-            np.round(score, SCORE_DECIMALS, out=score)
-            prorated = scored & (count < len(columns))
-            any_prorated |= prorated
-            all_scored &= scored
-            any_scored |= scored
-            scores.append(score)
-            out.scores[rows, k] = score
-            out.n_answered[rows, k] = count
-            out.prorated[rows, k] = prorated
-        status = np.where(any_prorated, _PRORATED, _COMPLETE).astype(np.int8)
-        status[~all_scored] = _PARTIAL
-        status[~any_scored] = _INSUFFICIENT
-        status[bad] = _INVALID
+        """Score one block into ``out[rows]``.
+
+        ``b.x`` holds answers or NaN and ``b.missing`` marks its NaN cells; ``b.x`` is
+        overwritten. Each scale's items are added one column at a time in the scale's
+        order, starting from 0.0 (the order that defines a score, whatever the kernel).
+        """
+        x, answered, total, count, score = b.x, b.answered, b.total, b.count, b.score
+        for j in self.reversed:
+            np.subtract(self.lo + self.hi, x[:, j], out=x[:, j])
+        np.copyto(x, 0.0, where=b.missing)
+        np.logical_not(b.missing, out=b.spare)
+        np.copyto(answered, b.spare)
+        np.add.reduce(answered, axis=1, out=b.items_answered)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for k, (columns, weights) in enumerate(zip(self.columns, self.weights, strict=True)):
+                t, c, s = total[:, k], count[:, k], score[:, k]
+                np.add(answered[:, columns[0]], 0.0, out=c)
+                for j in columns[1:]:
+                    np.add(c, answered[:, j], out=c)
+                if weights is None:
+                    np.add(x[:, columns[0]], 0.0, out=t)  # 0.0 + x: never -0.0
+                    for j in columns[1:]:
+                        np.add(t, x[:, j], out=t)
+                    np.divide(t, c, out=s)  # the mean
+                    full = float(len(columns))
+                else:
+                    d, w = b.pair[:, 0], b.pair[:, 1]
+                    t.fill(0.0)
+                    d.fill(0.0)
+                    for m, j in enumerate(columns):
+                        np.multiply(x[:, j], weights[m], out=w)
+                        np.add(t, w, out=t)
+                        np.multiply(answered[:, j], weights[m], out=w)
+                        np.add(d, w, out=d)
+                    np.divide(t, d, out=s)  # the weighted mean
+                    full = float(sum(weights))
+                method = self.scales[k].method
+                if method == "sum":  # complete: the sum; else prorated: mean x items
+                    np.multiply(s, full, out=s)
+                    np.copyto(s, t, where=c == len(columns))
+                elif method == "tcu":
+                    np.multiply(s, 10.0, out=s)
+                elif method == "pomp":
+                    np.subtract(s, self.lo, out=s)
+                    np.divide(s, self.hi - self.lo, out=s)
+                    np.multiply(s, 100.0, out=s)
+            scored, late = b.scored, b.late
+            np.greater_equal(count, self.min_answered, out=scored)
+            np.logical_not(bad, out=b.flag)
+            np.logical_and(scored, b.flag[:, None], out=scored)
+            np.logical_not(scored, out=late)
+            np.copyto(score, np.nan, where=late)
+            # np.round(score, SCORE_DECIMALS), written out so that it works in place
+            np.multiply(score, _SCALE, out=score)
+            np.rint(score, out=score)
+            np.divide(score, _SCALE, out=score)
+            np.less(count, self.sizes, out=late)
+            np.logical_and(late, scored, out=late)
+        out.scores[rows] = score
+        out.n_answered[rows] = count
+        out.prorated[rows] = late
+        status, flag = b.status, b.flag
+        np.logical_or.reduce(late, axis=1, out=flag)
+        np.copyto(status, flag, casting="unsafe")  # prorated (1) or complete (0)
+        np.logical_and.reduce(scored, axis=1, out=flag)
+        np.copyto(status, _PARTIAL, where=~flag)
+        np.logical_or.reduce(scored, axis=1, out=flag)
+        np.copyto(status, _INSUFFICIENT, where=~flag)
+        np.copyto(status, _INVALID, where=bad)
         out.status[rows] = status
-        out.items_answered[rows] = items_answered
+        out.items_answered[rows] = b.items_answered
         for k, (scale_index, compare, value) in enumerate(self.cutoffs):
-            score = scores[scale_index]
-            known = ~np.isnan(score)
+            known = out.flags_known[rows, k]
             with np.errstate(invalid="ignore"):
-                out.flags[rows, k] = compare(score, value) & known
-            out.flags_known[rows, k] = known
+                compare(score[:, scale_index], value, out=out.flags[rows, k])  # NaN: False
+            np.isnan(score[:, scale_index], out=known)
+            np.logical_not(known, out=known)
+
+
+_SCALE: Final = 10.0**SCORE_DECIMALS
 
 
 _COMPARE = {
@@ -424,6 +522,7 @@ def score_columns(
     n_problems: NDArray[np.int64] | None = None,
     offset: int = 0,
     kernel: str | None = None,
+    answers: NDArray[np.float64] | None = None,
 ) -> tuple[KernelResult, NDArray[np.int64]]:
     """Validate and score item columns in one pass over each block of rows.
 
@@ -439,7 +538,9 @@ def score_columns(
     Results go to ``out`` and ``n_problems`` (problem cells per row) from row
     ``offset`` when given, else to new arrays. ``kernel`` (default: the
     :data:`KERNEL_ENV` environment variable, else ``auto``) chooses the compiled or the
-    numpy kernel; both give identical results.
+    numpy kernel; both give identical results. ``answers``, when given, is a float64
+    array ``[lowest, highest]`` that is widened in place to the lowest and highest
+    valid answer seen (as recorded, before reverse-keying; start it at ``[inf, -inf]``).
 
     Examples
     --------
@@ -485,6 +586,7 @@ def score_columns(
             out,
             n_problems,
             offset,
+            answers,
         )
         _KERNEL_STATE["last"] = "numba"
     else:
@@ -500,6 +602,7 @@ def score_columns(
             out,
             n_problems,
             offset,
+            answers,
         )
         _KERNEL_STATE["last"] = "numpy"
     return out, n_problems
@@ -508,11 +611,10 @@ def score_columns(
 def _blocks(n: int, columns: Sequence[NDArray[Any]]) -> Any:
     """``(start, stop, buffer)`` per block: the block's cells gathered into a
     column-major (Fortran-contiguous) float64 buffer, reused from block to block."""
-    buffer = np.empty((min(n, FUSED_BLOCK_ROWS), len(columns)), dtype=np.float64, order="F")
+    whole = np.empty((min(n, FUSED_BLOCK_ROWS), len(columns)), dtype=np.float64, order="F")
     for start in range(0, n, FUSED_BLOCK_ROWS):
         stop = min(n, start + FUSED_BLOCK_ROWS)
-        if stop - start < len(buffer):  # the last, shorter block
-            buffer = np.empty((stop - start, len(columns)), dtype=np.float64, order="F")
+        buffer = whole[: stop - start]
         for j, column in enumerate(columns):
             buffer[:, j] = column[start:stop]
         yield start, stop, buffer
@@ -530,18 +632,61 @@ def _score_numpy(
     out: KernelResult,
     n_problems: NDArray[np.int64],
     offset: int,
+    answers: NDArray[np.float64] | None,
 ) -> None:
+    """Validate each block of rows with a few whole-block passes (the rules of
+    :meth:`CellRules.check_numbers`), falling back to per-cell codes only for a block
+    that holds a problem cell, then score it."""
     plan = _Plan(instrument, scales, cutoffs)
     n = len(columns[0]) if columns else 0
-    for start, stop, x in _blocks(n, columns):
+    work = _Workspace(min(n, BLOCK_ROWS), len(columns), len(scales))
+    declared = sorted(rules.missing_numbers)
+    always_good = np.zeros(len(work.whole.flag), dtype=bool)
+    for start in range(0, n, BLOCK_ROWS):
+        stop = min(n, start + BLOCK_ROWS)
+        b = work.block(stop - start)
+        x, missing, valid, hit = b.x, b.missing, b.valid, b.spare
+        for j, column in enumerate(columns):
+            x[:, j] = column[start:stop]
         block_codes = codes[start:stop]
-        for j, pre in enumerate(checked):
-            if not pre:
-                x[:, j], block_codes[:, j] = rules.check_numbers(x[:, j])
-        problem = block_codes != 0
-        bad = problem.any(axis=1) if reject else np.zeros(stop - start, dtype=bool)
-        plan.score_block(x, bad, out, slice(offset + start, offset + stop))
-        n_problems[offset + start : offset + stop] = problem.sum(axis=1)
+        rules.mark_answers(x, valid, b.work)
+        np.isnan(x, out=missing)
+        fine = np.count_nonzero(missing)
+        if declared:  # declared missing codes are fine cells with no value
+            np.equal(x, declared[0], out=hit)
+            for value in declared[1:]:
+                hit |= x == value
+            np.greater(valid, hit, out=valid)  # an answer unless declared
+            fine += np.count_nonzero(hit)
+            np.copyto(x, np.nan, where=hit)
+            missing |= hit
+        clean = fine + np.count_nonzero(valid) == x.size
+        if not clean:  # some cell breaks a rule: the codes of each cell
+            for j, pre in enumerate(checked):
+                if not pre:
+                    x[:, j], block_codes[:, j] = rules.check_numbers(
+                        np.asarray(columns[j][start:stop], dtype=np.float64)
+                    )
+            np.isnan(x, out=missing)
+        if answers is not None:
+            _extend_range(answers, x)
+        rows = slice(offset + start, offset + stop)
+        if clean and all(not pre for pre in checked):
+            n_problems[rows] = 0
+            bad = always_good[: stop - start]
+        else:
+            problem = block_codes != 0
+            n_problems[rows] = np.count_nonzero(problem, axis=1)
+            bad = problem.any(axis=1) if reject else always_good[: stop - start]
+        plan.score_block(b, bad, out, rows)
+
+
+def _extend_range(answers: NDArray[np.float64], x: NDArray[np.float64]) -> None:
+    """Widen ``answers`` (lowest, highest) to the answers in ``x`` (NaN: no answer)."""
+    lo = np.fmin.reduce(x, axis=None)
+    if lo == lo:  # some answer
+        answers[0] = min(answers[0], lo)
+        answers[1] = max(answers[1], np.fmax.reduce(x, axis=None))
 
 
 def _score_numba(
@@ -557,6 +702,7 @@ def _score_numba(
     out: KernelResult,
     n_problems: NDArray[np.int64],
     offset: int,
+    answers: NDArray[np.float64] | None,
 ) -> None:
     position = {item.id: j for j, item in enumerate(instrument.items)}
     pointer, members, weights, info, full = [0], [], [], [], []
