@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import alliance_score
 from alliance_score import Instrument, MissingDependencyError, load_instrument, score_frame, scoring
+from alliance_score.coding import AnswerRange
 from alliance_score.parsing import CellRules, parse_column
 from alliance_score.scoring import KERNEL_ENV, kernel_info, score_columns, score_matrix
 
@@ -133,6 +134,23 @@ def test_compiled_and_numpy_kernels_agree(data: st.DataObject) -> None:
         )
     assert slow.scores["status"].cat.codes.tolist() == ref.status.tolist()
     assert slow.scores["n_answered"].tolist() == ref.items_answered.tolist()
+    # the lowest and highest valid answer (the coding check), found in the same pass
+    expected = _reference_answers(ins, frame, declare=declare)
+    assert _extent(fast.answers) == _extent(slow.answers) == _extent(expected)
+
+
+def _extent(a: AnswerRange) -> tuple[int, float, float]:
+    return (0, 0.0, 0.0) if a.rows == 0 else (a.rows, a.lo, a.hi)  # NaN when no rows
+
+
+def _reference_answers(ins: Instrument, frame: pd.DataFrame, *, declare: bool) -> AnswerRange:
+    """The lowest and highest answer after parsing every cell, and the rows answered."""
+    rules = CellRules.build(ins, missing_codes=[MISSING_CODE] if declare else [])
+    matrix = np.column_stack([parse_column(frame[item], rules)[0] for item in ins.item_ids])
+    rows = int(np.count_nonzero(~np.isnan(matrix).all(axis=1)))
+    if not rows:
+        return AnswerRange(float("nan"), float("nan"), 0)
+    return AnswerRange(float(np.nanmin(matrix)), float(np.nanmax(matrix)), rows)
 
 
 @SETTINGS
@@ -152,6 +170,7 @@ def test_numpy_kernel_equals_parsing_then_scoring(data: st.DataObject) -> None:
     per_row = got.problems.groupby("row").size()
     expected = [int(per_row.get(i, 0)) for i in range(len(frame))]
     assert got.scores["n_problems"].tolist() == expected
+    assert _extent(got.answers) == _extent(_reference_answers(ins, frame, declare=declare))
 
 
 def test_score_columns_validates_and_scores_in_place() -> None:

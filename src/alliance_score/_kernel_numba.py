@@ -72,6 +72,7 @@ _SIGNATURE = numba.void(
     _array(_I1, 1),  # status
     _array(_I8, 1),  # items_answered
     _array(_I8, 1),  # n_problems
+    _array(_F8, 1),  # bounds
 )
 _SIGNATURE_F = numba.void(numba.types.Array(_F8, 2, "F", readonly=True), *_SIGNATURE.args[1:])
 """Two machine-code versions serve every instrument and block (no recompilation for a
@@ -97,17 +98,30 @@ def _renamed(function: Any, name: str) -> Any:
 
 
 def _check(
-    xs: Any, cell: Any, column: Any, lo: float, hi: float, step: float, grid: int
+    xs: Any,
+    cell: Any,
+    column: Any,
+    answered: Any,
+    low: Any,
+    high: Any,
+    limits: Any,
+    tally: bool,
+    flip: bool,
+    track: bool,
 ) -> bool:  # pragma: no cover - compiled
-    """Codes and values of numbers (CellRules.check_numbers); later rules win: off the
-    grid < out of range < infinite. Branch-free per cell, so the loop vectorises.
-    True when some cell has a problem."""
+    """Validate one column's cells (CellRules.check_numbers) and, with ``tally``, count
+    the answers per row, widen the per-row extent of the answers (``track``) and
+    reverse-key (``flip``) in the same loop. Later rules win: off the grid < out of
+    range < infinite. Branch-free per cell, so the loop vectorises. True when some cell
+    has a problem."""
+    lo, hi, step, grid = limits[0], limits[1], limits[2], limits[3]
+    pivot = lo + hi
     found = False
     for i in range(xs.shape[0]):
         v = xs[i]
-        if grid == 1:
+        if grid == 1.0:
             off = (np.floor(v) != v) & (v == v)
-        elif grid == 2:
+        elif grid == 2.0:
             k = (v - lo) / step
             off = np.abs(k - np.rint(k)) > _TOLERANCE
         else:
@@ -116,13 +130,20 @@ def _check(
         c = np.int8(_OUT) if (v < lo) | (v > hi) else c
         c = np.int8(_INF) if np.abs(v) == np.inf else c
         cell[i] = c
-        column[i] = np.nan if c != 0 else v
+        w = np.nan if c != 0 else v
+        if tally:
+            answered[i] += 1.0 if w == w else 0.0
+            if track:  # NaN compares false: never taken
+                low[i] = w if w < low[i] else low[i]
+                high[i] = w if w > high[i] else high[i]
+            w = pivot - w if flip else w
+        column[i] = w
         found |= c != 0
     return found
 
 
 def _declared(xs: Any, cell: Any, column: Any, missing: Any) -> None:  # pragma: no cover - compiled
-    """Declared missing codes are fine cells with no value."""
+    """Declared missing codes are fine cells with no value (before any other use)."""
     for i in range(xs.shape[0]):
         for q in range(missing.shape[0]):
             if xs[i] == missing[q]:
@@ -130,32 +151,37 @@ def _declared(xs: Any, cell: Any, column: Any, missing: Any) -> None:  # pragma:
                 column[i] = np.nan
 
 
-def _store_codes(cell: Any, codes: Any) -> None:  # pragma: no cover - compiled
+def _tally(
+    column: Any, answered: Any, low: Any, high: Any, pivot: float, flip: bool, track: bool
+) -> None:  # pragma: no cover - compiled
+    """For a column already validated: count the answers, widen the extent, reverse-key."""
+    for i in range(column.shape[0]):
+        w = column[i]
+        answered[i] += 1.0 if w == w else 0.0
+        if track:
+            low[i] = w if w < low[i] else low[i]
+            high[i] = w if w > high[i] else high[i]
+        column[i] = pivot - w if flip else w
+
+
+def _store_codes(cell: Any, codes: Any, problems: Any) -> None:  # pragma: no cover - compiled
+    """Write a column's problem codes (rare: the codes start as zeros) and count them."""
     for i in range(codes.shape[0]):
         if cell[i] != 0:
             codes[i] = cell[i]
+            problems[i] += 1
 
 
-def _tally(
-    cell: Any, column: Any, problems: Any, answered: Any, pivot: float, flip: bool, found: bool
-) -> None:  # pragma: no cover - compiled
-    """Count problem cells (when ``found``) and answers per row; reverse-key the item
-    (``min + max - x``)."""
-    if found:
-        for i in range(column.shape[0]):
-            problems[i] += cell[i] != 0
-    for i in range(column.shape[0]):
-        answered[i] += column[i] == column[i]
-    if flip:
-        for i in range(column.shape[0]):
-            column[i] = pivot - column[i]
+def _count_codes(codes: Any, problems: Any) -> None:  # pragma: no cover - compiled
+    for i in range(codes.shape[0]):
+        problems[i] += codes[i] != 0
 
 
 def _add(column: Any, count: Any, total: Any) -> None:  # pragma: no cover - compiled
     for i in range(column.shape[0]):
         v = column[i]
         a = v == v
-        count[i] += a
+        count[i] += 1.0 if a else 0.0
         total[i] += v if a else 0.0
 
 
@@ -165,7 +191,7 @@ def _add_weighted(
     for i in range(column.shape[0]):
         v = column[i]
         a = v == v
-        count[i] += a
+        count[i] += 1.0 if a else 0.0
         total[i] += w * (v if a else 0.0)
         denominator[i] += w * (1.0 if a else 0.0)
 
@@ -236,53 +262,62 @@ def _fused_block(
     status: Any,
     items_answered: Any,
     n_problems: Any,
+    bounds: Any,
 ) -> None:  # pragma: no cover - compiled; covered through the numba kernel's tests
     """Validate and score ``x[:rows]`` (``rows x items``) into the outputs at ``row0``.
 
     ``codes[:rows]`` holds the codes of the ``checked`` columns (parsed from text, values
     already validated) and receives the codes of the others. ``limits`` is ``(lo, hi,
     step, grid)`` with grid 0 (none), 1 (whole numbers) or 2 (``step`` with tolerance).
-    ``scale_info[k]`` is ``(method, min_answered, n_items, weighted)``.
+    ``scale_info[k]`` is ``(method, min_answered, n_items, weighted)``. ``bounds``, when
+    it has two elements, is widened to the lowest and highest answer (before
+    reverse-keying); give an empty array not to track them.
     """
     n_items = x.shape[1]
     n_scales = scale_info.shape[0]
     n_cuts = cut_scale.shape[0]
     n_missing = missing.shape[0]
-    lo, hi, step, grid = limits[0], limits[1], limits[2], int(limits[3])
+    lo, hi = limits[0], limits[1]
     pivot = lo + hi
     span = hi - lo
+    track = bounds.shape[0] == 2
     values = np.empty((n_items, SUB_ROWS), dtype=np.float64)
     cell = np.empty(SUB_ROWS, dtype=np.int8)
     bad = np.empty(SUB_ROWS, dtype=np.bool_)
-    answered = np.empty(SUB_ROWS, dtype=np.int64)
+    answered = np.empty(SUB_ROWS, dtype=np.float64)
     problems = np.empty(SUB_ROWS, dtype=np.int64)
     total = np.empty(SUB_ROWS, dtype=np.float64)
     denominator = np.empty(SUB_ROWS, dtype=np.float64)
-    count = np.empty(SUB_ROWS, dtype=np.int64)
+    count = np.empty(SUB_ROWS, dtype=np.float64)
     late = np.empty(SUB_ROWS, dtype=np.bool_)
     any_prorated = np.empty(SUB_ROWS, dtype=np.bool_)
     all_scored = np.empty(SUB_ROWS, dtype=np.bool_)
     any_scored = np.empty(SUB_ROWS, dtype=np.bool_)
     block_scores = np.empty((n_scales, SUB_ROWS), dtype=np.float64)
+    low = np.full(SUB_ROWS, np.inf)
+    high = np.full(SUB_ROWS, -np.inf)
     for start in range(0, rows, SUB_ROWS):
         m = min(SUB_ROWS, rows - start)
         r0 = row0 + start
         problems[:m] = 0
-        answered[:m] = 0
+        answered[:m] = 0.0
         for j in range(n_items):
             xs = x[start : start + m, j]
             column = values[j, :m]
+            given = codes[start : start + m, j]
             if checked[j]:  # parsed from text: values valid or NaN, codes given
                 column[:] = xs
-                cell[:m] = codes[start : start + m, j]
-                found = True
+                _count_codes(given, problems)
+                _tally(column, answered, low, high, pivot, reverse[j], track)
+            elif n_missing == 0:  # one loop: validate, count, extent, reverse-key
+                if _check(xs, cell, column, answered, low, high, limits, True, reverse[j], track):
+                    _store_codes(cell, given, problems)  # rare (the codes start as zeros)
             else:
-                found = _check(xs, cell, column, lo, hi, step, grid)
-                if n_missing:
-                    _declared(xs, cell, column, missing)
-                if found:  # rare: write only then (the codes start as untouched zeros)
-                    _store_codes(cell, codes[start : start + m, j])
-            _tally(cell, column, problems, answered, pivot, reverse[j], found)
+                found = _check(xs, cell, column, answered, low, high, limits, False, False, False)
+                _declared(xs, cell, column, missing)
+                if found:
+                    _store_codes(cell, given, problems)
+                _tally(column, answered, low, high, pivot, reverse[j], track)
         for i in range(m):
             bad[i] = reject and problems[i] != 0
             any_prorated[i] = False
@@ -292,7 +327,7 @@ def _fused_block(
             weighted = scale_info[s, 3] != 0
             total[:m] = 0.0
             denominator[:m] = 0.0
-            count[:m] = 0
+            count[:m] = 0.0
             for p in range(scale_ptr[s], scale_ptr[s + 1]):
                 column = values[scale_item[p], :m]
                 if weighted:
@@ -318,14 +353,17 @@ def _fused_block(
                 any_scored,
             )
             scores[r0 : r0 + m, s] = block_scores[s, :m]
-            n_answered[r0 : r0 + m, s] = count[:m]
+            counted = n_answered[r0 : r0 + m, s]
+            for i in range(m):
+                counted[i] = np.int64(count[i])
             prorated[r0 : r0 + m, s] = late[:m]
         for i in range(m):
             st = _PRORATED if any_prorated[i] else _COMPLETE
             st = _PARTIAL if not all_scored[i] else st
             st = _INSUFFICIENT if not any_scored[i] else st
             status[r0 + i] = _INVALID if bad[i] else st
-        items_answered[r0 : r0 + m] = answered[:m]
+        for i in range(m):
+            items_answered[r0 + i] = np.int64(answered[i])
         n_problems[r0 : r0 + m] = problems[:m]
         for q in range(n_cuts):
             known = flags_known[r0 : r0 + m, q]
@@ -345,6 +383,10 @@ def _fused_block(
                     h = v >= value
                 known[i] = v == v
                 hit[i] = h & (v == v)
+    if track:
+        for i in range(min(rows, SUB_ROWS)):
+            bounds[0] = low[i] if low[i] < bounds[0] else bounds[0]
+            bounds[1] = high[i] if high[i] > bounds[1] else bounds[1]
 
 
 _HELPER: dict[str, Any] = {"nogil": True, "error_model": "numpy"}
@@ -353,6 +395,7 @@ with warnings.catch_warnings():
     _check = numba.njit(**_HELPER)(_check)
     _declared = numba.njit(**_HELPER)(_declared)
     _store_codes = numba.njit(**_HELPER)(_store_codes)
+    _count_codes = numba.njit(**_HELPER)(_count_codes)
     _tally = numba.njit(**_HELPER)(_tally)
     _add = numba.njit(**_HELPER)(_add)
     _add_weighted = numba.njit(**_HELPER)(_add_weighted)

@@ -300,7 +300,7 @@ def _score(
     out = KernelResult.empty(n, scales, cutoffs)
     n_problems = np.empty(n, dtype=np.int64)
     checked = [x is None for x in numeric]
-    answers = AnswerRange(float("nan"), float("nan"), 0)
+    extent = np.array([np.inf, -np.inf])  # the lowest and highest valid answer
     step = FRAME_BLOCK_ROWS if any(checked) else max(n, 1)
     for start in range(0, n, step):
         stop = min(n, start + step)
@@ -323,28 +323,12 @@ def _score(
             out=out,
             n_problems=n_problems,
             offset=start,
+            answers=extent,
         )
-        answers = answers.merge(_answer_range(columns, codes[start:stop], rules))
     answered_rows = int(np.count_nonzero(out.items_answered))
-    return out, codes, n_problems, AnswerRange(answers.lo, answers.hi, answered_rows)
-
-
-def _answer_range(
-    columns: list[NDArray[Any]], codes: NDArray[np.int8], rules: CellRules
-) -> AnswerRange:
-    """The lowest and highest valid answer of a block (rows are counted by the caller)."""
-    lo, hi = np.inf, -np.inf
-    declared = np.fromiter(rules.missing_numbers, dtype=np.float64)
-    for j, column in enumerate(columns):
-        x = np.asarray(column, dtype=np.float64)
-        ok = (codes[:, j] == 0) & (x >= rules.lo) & (x <= rules.hi)
-        if declared.size:
-            ok &= ~np.isin(x, declared)
-        if ok.any():
-            lo, hi = min(lo, float(x[ok].min())), max(hi, float(x[ok].max()))
-    if lo > hi:
-        return AnswerRange(float("nan"), float("nan"), 0)
-    return AnswerRange(lo, hi, 1)
+    if not answered_rows:
+        return out, codes, n_problems, AnswerRange(float("nan"), float("nan"), 0)
+    return out, codes, n_problems, AnswerRange(float(extent[0]), float(extent[1]), answered_rows)
 
 
 def _column(data: pd.DataFrame, label: Hashable) -> pd.Series:

@@ -744,6 +744,7 @@ def _score_numba(
         out.status,
         out.items_answered,
         n_problems,
+        np.empty(0) if answers is None else answers,
     )
     n = len(columns[0]) if columns else 0
     whole = _strided_matrix(columns)
