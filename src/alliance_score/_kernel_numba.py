@@ -32,7 +32,7 @@ import numpy as np
 
 __all__ = ["SUB_ROWS", "fused_block", "fused_block_f", "uses_cache"]
 
-SUB_ROWS = 2048
+SUB_ROWS = 4096
 """Rows validated and accumulated at a time: the per-scale accumulators stay in cache."""
 
 _TOLERANCE = 1e-6  # parsing._STEP_TOLERANCE
@@ -172,6 +172,15 @@ def _store_codes(cell: Any, codes: Any, problems: Any) -> None:  # pragma: no co
             problems[i] += 1
 
 
+def _touch(xs: Any) -> float:  # pragma: no cover - compiled
+    """Read one value per cache line: the loads run ahead of the work, so the next
+    sub-block's cells arrive from memory while this one is scored."""
+    acc = 0.0
+    for i in range(0, xs.shape[0], 8):
+        acc += xs[i]
+    return acc
+
+
 def _count_codes(codes: Any, problems: Any) -> None:  # pragma: no cover - compiled
     for i in range(codes.shape[0]):
         problems[i] += codes[i] != 0
@@ -269,9 +278,9 @@ def _fused_block(
     ``codes[:rows]`` holds the codes of the ``checked`` columns (parsed from text, values
     already validated) and receives the codes of the others. ``limits`` is ``(lo, hi,
     step, grid)`` with grid 0 (none), 1 (whole numbers) or 2 (``step`` with tolerance).
-    ``scale_info[k]`` is ``(method, min_answered, n_items, weighted)``. ``bounds``, when
-    it has two elements, is widened to the lowest and highest answer (before
-    reverse-keying); give an empty array not to track them.
+    ``scale_info[k]`` is ``(method, min_answered, n_items, weighted)``. ``bounds`` is
+    scratch in its last element; with three elements, the first two are widened to the
+    lowest and highest answer (before reverse-keying).
     """
     n_items = x.shape[1]
     n_scales = scale_info.shape[0]
@@ -280,7 +289,7 @@ def _fused_block(
     lo, hi = limits[0], limits[1]
     pivot = lo + hi
     span = hi - lo
-    track = bounds.shape[0] == 2
+    track = bounds.shape[0] == 3
     values = np.empty((n_items, SUB_ROWS), dtype=np.float64)
     cell = np.empty(SUB_ROWS, dtype=np.int8)
     bad = np.empty(SUB_ROWS, dtype=np.bool_)
@@ -294,6 +303,7 @@ def _fused_block(
     all_scored = np.empty(SUB_ROWS, dtype=np.bool_)
     any_scored = np.empty(SUB_ROWS, dtype=np.bool_)
     block_scores = np.empty((n_scales, SUB_ROWS), dtype=np.float64)
+    seen = 0.0
     low = np.full(SUB_ROWS, np.inf)
     high = np.full(SUB_ROWS, -np.inf)
     for start in range(0, rows, SUB_ROWS):
@@ -301,6 +311,12 @@ def _fused_block(
         r0 = row0 + start
         problems[:m] = 0
         answered[:m] = 0.0
+        ahead = start + SUB_ROWS
+        if ahead < rows:  # start reading the next sub-block's cells from memory
+            reach = min(SUB_ROWS, rows - ahead)
+            for j in range(n_items):
+                if not checked[j]:
+                    seen += _touch(x[ahead : ahead + reach, j])
         for j in range(n_items):
             xs = x[start : start + m, j]
             column = values[j, :m]
@@ -383,6 +399,7 @@ def _fused_block(
                     h = v >= value
                 known[i] = v == v
                 hit[i] = h & (v == v)
+    bounds[bounds.shape[0] - 1] = seen  # keeps the reads ahead
     if track:
         for i in range(min(rows, SUB_ROWS)):
             bounds[0] = low[i] if low[i] < bounds[0] else bounds[0]
@@ -396,6 +413,7 @@ with warnings.catch_warnings():
     _declared = numba.njit(**_HELPER)(_declared)
     _store_codes = numba.njit(**_HELPER)(_store_codes)
     _count_codes = numba.njit(**_HELPER)(_count_codes)
+    _touch = numba.njit(**_HELPER)(_touch)
     _tally = numba.njit(**_HELPER)(_tally)
     _add = numba.njit(**_HELPER)(_add)
     _add_weighted = numba.njit(**_HELPER)(_add_weighted)

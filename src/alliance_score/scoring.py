@@ -735,6 +735,8 @@ def _score_numba(
         np.array([c.value for c in cutoffs], dtype=np.float64),
         bool(reject),
     )
+    # the lowest and highest answer, and a scratch element (one element: not tracked)
+    extent = np.array([np.inf, -np.inf, 0.0]) if answers is not None else np.zeros(1)
     outputs = (
         out.scores,
         out.n_answered,
@@ -744,17 +746,20 @@ def _score_numba(
         out.status,
         out.items_answered,
         n_problems,
-        np.empty(0) if answers is None else answers,
+        extent,
     )
     n = len(columns[0]) if columns else 0
     whole = _strided_matrix(columns)
     if whole is not None:  # one call, no copy: the kernel reads the columns where they are
         _kernel_for(module, whole)(whole, n, codes, *arguments, offset, *outputs)
-        return
-    for start, stop, x in _blocks(n, columns):
-        _kernel_for(module, x)(
-            x, stop - start, codes[start:stop], *arguments, offset + start, *outputs
-        )
+    else:
+        for start, stop, x in _blocks(n, columns):
+            _kernel_for(module, x)(
+                x, stop - start, codes[start:stop], *arguments, offset + start, *outputs
+            )
+    if answers is not None:
+        answers[0] = min(answers[0], extent[0])
+        answers[1] = max(answers[1], extent[1])
 
 
 def _kernel_for(module: Any, x: NDArray[np.float64]) -> Any:
