@@ -292,3 +292,82 @@ def test_compiled_kernel_without_a_writable_cache_folder_lives_in_memory(
     compiled, cached = _kernel_numba._compile(plus_one, "float64(float64)")
     assert cached is False
     assert compiled(1.0) == 2.0
+
+
+@st.composite
+def cell_rules(draw: st.DrawFn) -> CellRules:
+    """Number rules of every shape the kernels special-case: no grid, whole steps between
+    whole limits, whole steps from a whole minimum to a maximum just off the grid (the
+    definition allows 1e-9 of slack), and other steps from whole or fractional limits."""
+    shape = draw(st.sampled_from(["none", "whole", "above", "below", "half", "fraction"]))
+    step = {"none": None, "half": 0.5, "fraction": draw(st.sampled_from([0.1, 0.25, 1.0]))}
+    lo = float(draw(st.sampled_from([-3, 0, 1]) if shape != "fraction" else st.just(0.5)))
+    width = step.get(shape, 1.0) or 1.0
+    hi = lo + draw(st.integers(1, 10)) * width + {"above": 1e-10, "below": -1e-10}.get(shape, 0)
+    missing = draw(st.sampled_from([frozenset(), frozenset({MISSING_CODE}), frozenset({lo})]))
+    return CellRules("vas", lo, hi, step.get(shape, 1.0), {}, False, missing, frozenset())
+
+
+@st.composite
+def cells(draw: st.DrawFn, rules: CellRules, n: int) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """``n`` numbers around the rules' limits: answers, limits, off-grid and out-of-range
+    values, infinities, NaN, a declared missing code."""
+    lo, hi, step = rules.lo, rules.hi, rules.step or 0.5
+    special = [np.nan, np.inf, -np.inf, -0.0, lo, hi, lo - step, hi + step, MISSING_CODE]
+    special += [lo + step / 3, hi - 1e-7, lo + 2.5, round(lo + 3 * step, 10)]
+    cell = st.one_of(st.sampled_from(special), st.floats(lo - 2, hi + 2, allow_nan=False))
+    return np.array(draw(st.lists(cell, min_size=n, max_size=n)), dtype=np.float64)
+
+
+@SETTINGS
+@given(st.data())
+def test_answer_marks_agree_with_cell_codes(data: st.DataObject) -> None:
+    """The numpy kernel's whole-block test (CellRules.mark_answers) accepts exactly the
+    cells to which check_numbers gives no code and keeps a value."""
+    rules = data.draw(cell_rules())
+    x = data.draw(cells(rules, data.draw(st.integers(1, 40))))
+    out, work = np.empty(x.shape, dtype=bool), np.empty(x.shape)
+    rules.mark_answers(x, out, work)
+    values, codes = CellRules(
+        rules.kind, rules.lo, rules.hi, rules.step, {}, False, frozenset(), frozenset()
+    ).check_numbers(x)
+    np.testing.assert_array_equal(out, (codes == 0) & ~np.isnan(values))
+
+
+@needs_numba
+@SETTINGS
+@given(st.data())
+def test_compiled_and_numpy_kernels_validate_every_grid_alike(data: st.DataObject) -> None:
+    """Both kernels under number rules of every shape: the same codes, problems, scores
+    and answer range (the columns hold arbitrary numbers; the instrument gives scales)."""
+    rules = data.draw(cell_rules())
+    ins = load_instrument("srs")
+    n = data.draw(st.integers(1, 12))
+    columns = [data.draw(cells(rules, n)) for _ in ins.items]
+    reject = data.draw(st.booleans())
+    results = []
+    for kernel in ("numba", "numpy"):
+        codes = np.zeros((n, len(columns)), dtype=np.int8, order="F")
+        extent = np.array([np.inf, -np.inf])
+        out, problems = score_columns(
+            columns,
+            ins,
+            rules,
+            codes=codes,
+            checked=[False] * len(columns),
+            reject=reject,
+            kernel=kernel,
+            answers=extent,
+        )
+        results.append((out, problems, codes, extent))
+    (a, pa_, ca, ea), (b, pb, cb, eb) = results
+    np.testing.assert_array_equal(ca, cb)
+    np.testing.assert_array_equal(pa_, pb)
+    np.testing.assert_array_equal(a.scores, b.scores)
+    np.testing.assert_array_equal(a.status, b.status)
+    np.testing.assert_array_equal(a.n_answered, b.n_answered)
+    np.testing.assert_array_equal(a.items_answered, b.items_answered)
+    np.testing.assert_array_equal(ea, eb)
+    # each column's codes are check_numbers' codes
+    for j, column in enumerate(columns):
+        np.testing.assert_array_equal(cb[:, j], rules.check_numbers(column)[1])

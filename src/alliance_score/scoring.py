@@ -237,7 +237,7 @@ def score_matrix(
     return out
 
 
-BLOCK_ROWS: Final = 1 << 13
+BLOCK_ROWS: Final = 1 << 14
 """Rows scored at a time by the numpy kernel: its block-sized temporaries stay in the
 processor's cache, and the fixed cost of each numpy call is spread over enough rows."""
 
