@@ -11,7 +11,9 @@ The kernel walks the rows in sub-blocks of :data:`SUB_ROWS`: for each item colum
 validates and reverse-keys the cells into a small buffer that stays in cache, then adds
 each scale's items in the scale's own order (the order the numpy path adds them), and
 finally derives scores, proration, status and cut-off flags row by row. Each input cell
-is read from memory once.
+is read from memory once, and the next sub-block's cells are requested while one is
+scored; the two largest outputs (scores and answered counts) are written with
+non-temporal stores, which do not read the output's memory into the cache first.
 
 The kernel is compiled for one signature when this module is first imported and cached
 on disk (``cache=True``): the first import in a fresh environment compiles (a few
@@ -29,6 +31,9 @@ from typing import Any
 
 import numba
 import numpy as np
+from llvmlite import ir  # type: ignore[import-untyped]
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 __all__ = ["SUB_ROWS", "fused_block", "fused_block_f", "uses_cache"]
 
@@ -95,6 +100,46 @@ def _renamed(function: Any, name: str) -> Any:
     copy = types.FunctionType(function.__code__.replace(co_name=name), function.__globals__, name)
     copy.__qualname__ = name
     return copy
+
+
+_cgutils: Any = cgutils
+
+
+def _stream_store(
+    typingctx: Any, array: Any, index: Any, value: Any
+) -> Any:  # pragma: no cover - runs when the kernel is compiled
+    """``array[index] = value`` as a non-temporal store: written to memory without
+    first reading the cache line in (the outputs are written once, read much later)."""
+    signature = numba.types.void(array, index, value)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        kind = sig.args[0]
+        view = context.make_array(kind)(context, builder, args[0])
+        pointer = _cgutils.get_item_pointer(
+            context, builder, kind, view, [args[1]], wraparound=False
+        )
+        cast = context.cast(builder, args[2], sig.args[2], kind.dtype)
+        store = builder.store(cast, pointer)
+        store.set_metadata(
+            "nontemporal", builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)])
+        )
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
+def _store_fence(typingctx: Any) -> Any:  # pragma: no cover - runs when compiled
+    """Order the non-temporal stores before whatever the caller does next."""
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        builder.fence("seq_cst")
+        return context.get_dummy_value()
+
+    return numba.types.void(), codegen
+
+
+_stream: Any = intrinsic(_stream_store)
+_fence: Any = intrinsic(_store_fence)
 
 
 def _check(
@@ -368,10 +413,12 @@ def _fused_block(
                 all_scored,
                 any_scored,
             )
-            scores[r0 : r0 + m, s] = block_scores[s, :m]
+            written = scores[r0 : r0 + m, s]
+            for i in range(m):
+                _stream(written, i, block_scores[s, i])
             counted = n_answered[r0 : r0 + m, s]
             for i in range(m):
-                counted[i] = np.int64(count[i])
+                _stream(counted, i, np.int64(count[i]))
             prorated[r0 : r0 + m, s] = late[:m]
         for i in range(m):
             st = _PRORATED if any_prorated[i] else _COMPLETE
@@ -400,6 +447,7 @@ def _fused_block(
                 known[i] = v == v
                 hit[i] = h & (v == v)
     bounds[bounds.shape[0] - 1] = seen  # keeps the reads ahead
+    _fence()
     if track:
         for i in range(min(rows, SUB_ROWS)):
             bounds[0] = low[i] if low[i] < bounds[0] else bounds[0]
