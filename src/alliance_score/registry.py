@@ -466,8 +466,11 @@ def load_instrument(
 
     User folders (``search_path``, then ``$ALLIANCE_SCORE_INSTRUMENTS``) are searched
     before the shipped definitions. When several versions share an id and none is
-    requested, the highest version wins; when the same id and version exist twice, the
-    first folder wins. Loaded files are cached (keyed by path and modification time), and
+    requested, the highest version wins, except that an id the package ships means the
+    shipped definition: a user file with a shipped id and another version is used only
+    when its version is named (``"wai-sr@1.1"``) or its path is given. When the same id
+    and version exist twice, the first folder wins (a user file repeating a shipped id
+    and version is refused). Loaded files are cached (keyed by path and modification time), and
     a lookup by text is answered from memory while the file it chose and the folders it
     searched are unchanged (see ``_fast_cache`` for the exact rule).
 
@@ -519,9 +522,14 @@ def load_instrument(
                 "or version, or load the file by its path to score with it on purpose.",
             )
     loaded = [e.instrument for e in entries if e.instrument is not None]
-    matches = [ins for ins in loaded if ins.id.casefold() == ident]
+    found = [e for e in entries if e.instrument is not None and e.instrument.id.casefold() == ident]
     if version:
-        matches = [ins for ins in matches if ins.version == version.strip()]
+        found = [e for e in found if e.instrument and e.instrument.version == version.strip()]
+    elif any(e.shipped for e in found):
+        # a shipped id means its published key: another version from a user folder is
+        # scored only when named (``id@version``) or loaded by its path
+        found = [e for e in found if e.shipped]
+    matches = [e.instrument for e in found if e.instrument is not None]
     if not matches:
         ids = sorted({ins.ref if version else ins.id for ins in loaded})
         folded = {i.casefold(): i for i in ids}
