@@ -266,3 +266,19 @@ def test_a_user_version_of_a_shipped_id_is_used_only_when_named(
     assert (named.version, named.origin) == ("1.1", str(newer))
     assert score_response("wai-sr@1.1", ANSWERS).definition_origin == str(newer)
     assert load_instrument(newer).version == "1.1"
+
+
+def test_a_folder_made_writable_after_a_cached_lookup_is_warned_about(tmp_path: Path) -> None:
+    """The cached lookup notices a change of permissions (not only of content), so the
+    folder warning is not lost to the cache."""
+    folder = _private(tmp_path / "defs")
+    (folder / "agency.toml").write_text(
+        WAI_SR.replace('id = "wai-sr"', 'id = "agency"', 1), encoding="utf-8"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_instrument("agency", search_path=[folder]).id == "agency"
+        assert load_instrument("agency", search_path=[folder]).id == "agency"  # cached
+    folder.chmod(0o777)
+    with pytest.warns(DefinitionFolderWarning, match="writable by every user"):
+        load_instrument("agency", search_path=[folder])

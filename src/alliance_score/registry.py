@@ -101,19 +101,20 @@ def shipped_directory() -> Path:
 
 
 _FAST_CACHE_SIZE = 256
-_Stamps = tuple[tuple[str, tuple[int, int, int]], ...]
+_Stamps = tuple[tuple[str, tuple[int, int, int, int]], ...]
 _fast: dict[tuple[str, tuple[str, ...], str], tuple[Instrument, _Stamps]] = {}
 _P = ParamSpec("_P")
 
 
-def _stamp(path: str) -> tuple[int, int, int]:
-    """A path's modification time in ns, size and inode; ``(-1, -1, -1)`` when it does not
-    exist."""
+def _stamp(path: str) -> tuple[int, int, int, int]:
+    """A path's modification and status-change times in ns, size and inode;
+    ``(-1, -1, -1, -1)`` when it does not exist. The status-change time moves with any
+    change of content, owner or permissions and cannot be set back by a program."""
     try:
         st = os.stat(path)
     except OSError:
-        return (-1, -1, -1)
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+        return (-1, -1, -1, -1)
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
 
 def _fast_cache(load: Callable[_P, Instrument]) -> Callable[_P, Instrument]:
@@ -122,11 +123,12 @@ def _fast_cache(load: Callable[_P, Instrument]) -> Callable[_P, Instrument]:
     Rule for changed definitions: a cached lookup is reused while the file it was read
     from and every folder that was searched (``search_path``,
     ``$ALLIANCE_SCORE_INSTRUMENTS`` and the shipped folder) keep their modification
-    time, size and inode, and ``$ALLIANCE_SCORE_INSTRUMENTS`` is unchanged. Editing or
-    replacing the definition file, or adding, removing or renaming a definition in a
-    searched folder, is therefore seen at the next call (one ``stat`` per file or folder,
-    no reading); only an edit that keeps the file's size, within the file system's
-    timestamp resolution, is not.
+    and status-change times, size and inode, and ``$ALLIANCE_SCORE_INSTRUMENTS`` is
+    unchanged. Editing or replacing the definition file, adding, removing or renaming a
+    definition in a searched folder, or changing a folder's owner or permissions (which
+    the folder warnings look at) is therefore seen at the next call (one ``stat`` per
+    file or folder, no reading); only an edit that keeps the file's size, within the
+    file system's timestamp resolution, is not.
     """
 
     @functools.wraps(load)
