@@ -314,7 +314,7 @@ def cells(draw: st.DrawFn, rules: CellRules, n: int) -> np.ndarray[Any, np.dtype
     values, infinities, NaN, a declared missing code."""
     lo, hi, step = rules.lo, rules.hi, rules.step or 0.5
     special = [np.nan, np.inf, -np.inf, -0.0, lo, hi, lo - step, hi + step, MISSING_CODE]
-    special += [lo + step / 3, hi - 1e-7, lo + 2.5, round(lo + 3 * step, 10)]
+    special += [lo + step / 3, hi - 1e-7, lo + 2.5, round(lo + 3 * step, 10), 1e308, -1.7e308]
     cell = st.one_of(st.sampled_from(special), st.floats(lo - 2, hi + 2, allow_nan=False))
     return np.array(draw(st.lists(cell, min_size=n, max_size=n)), dtype=np.float64)
 
@@ -326,6 +326,7 @@ def test_answer_marks_agree_with_cell_codes(data: st.DataObject) -> None:
     cells to which check_numbers gives no code and keeps a value."""
     rules = data.draw(cell_rules())
     x = data.draw(cells(rules, data.draw(st.integers(1, 40))))
+    x = np.append(x, [1e308, -1.7e308])  # (x - lo) / step overflows: no warning
     out, work = np.empty(x.shape, dtype=bool), np.empty(x.shape)
     rules.mark_answers(x, out, work)
     values, codes = CellRules(

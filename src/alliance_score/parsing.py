@@ -151,7 +151,7 @@ class CellRules:
         codes = np.zeros(x.shape, dtype=np.int8)
         # Later assignments win: off-grid < out of range < infinite. NaN compares false
         # everywhere, so missing cells keep code 0.
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):
             if self.step is not None:
                 if self.step == 1 and float(self.lo).is_integer():
                     off = np.rint(x) != x
@@ -191,7 +191,7 @@ class CellRules:
         [[True, False, False, False, False, False]]
         """
         lo, hi, step = self.lo, self.hi, self.step
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):
             if step is None:
                 np.clip(x, lo, hi, out=work)
                 np.equal(work, x, out=out)
