@@ -274,9 +274,12 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
     writers = [TableWriter(s.output, s.format)]
     if s.problems:
         writers.append(TableWriter(s.problems, None))
+    answers = [c for c in items if c not in s.keep]
     chunks = s.source.chunks(
         columns,
-        categorical=[c for c in items if c not in s.keep],
+        categorical=answers,
+        integers=answers,  # one-digit answers come as numbers, without a text pass
+        arrow_text=s.format in ("csv", "tsv"),  # kept columns go to the writer as they are
         chunk_bytes=s.chunk_bytes,
         engine=engine,
         encoding=encoding,

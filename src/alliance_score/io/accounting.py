@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from ..errors import ProblemCode
 from ..frame import FrameResult
 from ..scoring import STATUS_ORDER, Status
-from .source import Chunk
+from .source import Chunk, require
 
 __all__ = ["PROBLEM_FILE_COLUMNS", "DuplicateFinder", "account"]
 
@@ -156,12 +156,77 @@ def _hashable(value: Any) -> Any:
     return plain_cell(value)
 
 
+_SPACE_BYTES: Final = np.zeros(256, dtype=bool)
+_SPACE_BYTES[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True  # ASCII that str.strip() strips
+_SPACE_BYTES[0x80:] = True  # a non-ASCII character may be a space (U+00A0, U+3000, ...)
+
+
+def _cell_hashes(column: pd.Series) -> tuple[NDArray[np.uint64], NDArray[np.bool_]]:
+    """(a 64-bit hash of each cell, whether the cell is blank: missing or only spaces).
+
+    Text held by pyarrow is hashed per distinct value (pyarrow's dictionary encoding),
+    never as one Python object per cell; other columns as pandas hashes them. A text
+    cell hashes alike either way.
+    """
+    from .writers import arrow_strings
+
+    text = arrow_strings(column)
+    if text is None:
+        values = column.astype(object)
+        if pd.api.types.infer_dtype(values, skipna=True) == "mixed":
+            values = values.map(_hashable)  # list, dict or array cells compared as text
+        blank = (values.isna() | values.astype(str).str.strip().eq("")).to_numpy(dtype=bool)
+        return pd.util.hash_array(values.to_numpy(dtype=object)), blank
+    pa = require("pyarrow", "Fast CSV reading", "cli")
+    pc = require("pyarrow.compute", "Fast CSV reading", "cli")
+    encoded = pc.dictionary_encode(text)
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    dictionary = encoded.dictionary.cast(pa.string())
+    distinct = dictionary.to_numpy(zero_copy_only=False)
+    hashes = pd.util.hash_array(distinct, categorize=False)
+    # a value can be blank only if it is empty or starts with a byte that may be a space
+    n = len(dictionary)
+    offsets = np.frombuffer(
+        dictionary.buffers()[1], dtype=np.int32, count=n + 1, offset=4 * dictionary.offset
+    )
+    buffer = dictionary.buffers()[2]
+    data = np.frombuffer(buffer, dtype=np.uint8) if buffer is not None else np.empty(0, np.uint8)
+    data = np.append(data, np.uint8(0))  # the empty value's "first byte"
+    empty = offsets[1:] == offsets[:-1]
+    maybe = empty | _SPACE_BYTES[data[np.minimum(offsets[:-1], len(data) - 1)]]
+    blank_value = np.zeros(n, dtype=bool)
+    for k in np.flatnonzero(maybe).tolist():
+        blank_value[k] = not distinct[k].strip()
+    missing = indices < 0 if encoded.null_count else None
+    cell_hashes = hashes[indices]
+    blank = blank_value[indices]
+    if missing is not None:  # pragma: no cover - the reader gives text, never nulls
+        blank |= missing
+    return cell_hashes, blank
+
+
+def _combine(columns: list[NDArray[np.uint64]]) -> NDArray[np.uint64]:
+    """One hash per row from its cells' hashes (the combination pandas uses for rows)."""
+    out = np.full(len(columns[0]), 0x345678, dtype=np.uint64)
+    mult = np.uint64(1000003)
+    with np.errstate(over="ignore"):
+        for i, hashes in enumerate(columns):
+            left = len(columns) - i
+            out ^= hashes
+            out *= mult
+            mult += np.uint64(82520 + 2 * left)
+        out += np.uint64(97531)
+    return out
+
+
 class DuplicateFinder:
     """Finds rows whose identifier columns repeat an earlier row's, across chunks.
 
     Rows are compared by a 64-bit hash of their identifier cells (pandas'
-    ``hash_pandas_object``), so memory grows by 16 bytes per distinct administration,
-    not with the row width. Rows whose identifiers are all empty are not compared.
+    ``hash_array``), so memory grows by 16 bytes per distinct administration, not with
+    the row width. Rows whose identifiers are all empty are not compared. The hashes seen
+    are kept in sorted runs of doubling size, so that each chunk costs time in
+    proportion to its own rows (and a logarithm of the file's), not to the file's.
 
     Examples
     --------
@@ -177,36 +242,46 @@ class DuplicateFinder:
 
     def __init__(self, columns: Sequence[str]) -> None:
         self.columns = list(columns)
-        self._hashes = np.empty(0, dtype=np.uint64)
-        self._lines = np.empty(0, dtype=np.int64)
+        self._runs: list[tuple[NDArray[np.uint64], NDArray[np.int64]]] = []
+        """Disjoint runs of (sorted hashes, line of each hash's first row)."""
 
     def check(self, frame: pd.DataFrame, lines: NDArray[np.int64]) -> Iterator[tuple[int, int]]:
         """Yield ``(position in frame, line of the first row with the same identifiers)``."""
         if not self.columns or not len(frame):
             return
-        ids = frame[self.columns].astype(object)
-        for name in self.columns:  # list, dict or array cells (parquet) compared as text
-            if pd.api.types.infer_dtype(ids[name], skipna=True) == "mixed":
-                ids[name] = ids[name].map(_hashable)
-        blank = ids.apply(lambda c: c.isna() | c.astype(str).str.strip().eq("")).all(axis=1)
-        usable = np.flatnonzero(~blank.to_numpy())
+        cells = [_cell_hashes(frame[name]) for name in self.columns]
+        blank = np.logical_and.reduce([b for _, b in cells])
+        usable = np.flatnonzero(~blank)
         if not len(usable):
             return
-        hashes = pd.util.hash_pandas_object(ids.iloc[usable], index=False).to_numpy()
+        hashes = _combine([h[usable] for h, _ in cells])
         uniq, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-        pos = np.searchsorted(self._hashes, uniq)
-        seen = np.zeros(len(uniq), dtype=bool)
-        inside = pos < len(self._hashes)
-        seen[inside] = self._hashes[pos[inside]] == uniq[inside]
-        first_line = np.where(
-            seen,
-            self._lines[np.minimum(pos, len(self._lines) - 1)] if len(self._lines) else 0,
-            lines[usable[first]],
-        )
         own_line = lines[usable]
-        is_dup = first_line[inverse] != own_line
+        first_line = own_line[first]
+        seen = np.zeros(len(uniq), dtype=bool)
+        for run, run_lines in self._runs:
+            pos = np.minimum(np.searchsorted(run, uniq), len(run) - 1)
+            hit = run[pos] == uniq
+            first_line[hit] = run_lines[pos[hit]]
+            seen |= hit
+        is_dup = first_line[inverse.reshape(-1)] != own_line
         new = ~seen
-        self._hashes = np.insert(self._hashes, pos[new], uniq[new])
-        self._lines = np.insert(self._lines, pos[new], lines[usable[first[new]]])
+        self._add(uniq[new], first_line[new])
         for k in np.flatnonzero(is_dup).tolist():
             yield int(usable[k]), int(first_line[inverse[k]])
+
+    def _add(self, hashes: NDArray[np.uint64], lines: NDArray[np.int64]) -> None:
+        """Add sorted hashes not seen before; merge runs while the newer is as large."""
+        if not len(hashes):
+            return
+        self._runs.append((hashes, lines))
+        while len(self._runs) > 1 and len(self._runs[-2][0]) <= len(self._runs[-1][0]):
+            (a, a_lines), (b, b_lines) = self._runs[-2], self._runs[-1]
+            at = np.searchsorted(a, b) + np.arange(len(b))  # b's places in the merged run
+            merged = np.empty(len(a) + len(b), dtype=a.dtype)
+            merged_lines = np.empty(len(merged), dtype=np.int64)
+            from_a = np.ones(len(merged), dtype=bool)
+            from_a[at] = False
+            merged[at], merged_lines[at] = b, b_lines
+            merged[from_a], merged_lines[from_a] = a, a_lines
+            self._runs[-2:] = [(merged, merged_lines)]

@@ -136,6 +136,26 @@ def plain_cell(value: Any) -> Any:
     return str(value)
 
 
+def arrow_strings(column: pd.Series) -> Any:
+    """The pyarrow string array behind a text column held by pyarrow (``ArrowDtype`` or
+    pandas' pyarrow-backed ``string``/``str``), as one ``string`` array; ``None`` for any
+    other column (the cells are then Python objects or numbers)."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.ArrowDtype):
+        pa = require("pyarrow", "Fast CSV writing", "cli")
+        if not (
+            pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(dtype.pyarrow_dtype)
+        ):
+            return None
+    elif not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return None
+    pa = require("pyarrow", "Fast CSV writing", "cli")
+    array = pa.array(column.array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array.cast(pa.string())
+
+
 def _text_cell(value: Any) -> str | None:
     """A cell as CSV text (``None`` for missing)."""
     value = plain_cell(value)
@@ -240,6 +260,7 @@ def _prepare(frame: pd.DataFrame, fmt: OutputFormat) -> pd.DataFrame:
     return out
 
 
+_UTF8: Final = frozenset({"utf-8", "utf8"})
 _PLAIN_KINDS: Final = frozenset({"string", "empty", "integer", "floating", "boolean"})
 """Columns of one plain kind of cell, which every format holds as they are."""
 
@@ -406,8 +427,11 @@ class TableWriter:
                 if self._fh is None:  # pragma: no cover - guarded by the context manager
                     raise RuntimeError("TableWriter used outside its with block")
                 sep = "\t" if self.format == "tsv" else ","
-                render = _arrow_csv if _has_arrow() else _pandas_csv
-                self._fh.write(render(frame, sep, header=self._state is None))
+                header = self._state is None
+                if _has_arrow():
+                    self._write_bytes(_arrow_csv_bytes(frame, sep, header=header))
+                else:
+                    self._fh.write(_pandas_csv(frame, sep, header=header))
                 self._state = True
             elif self.format == "parquet":
                 self._write_parquet(_prepare(frame, "parquet"))
@@ -427,6 +451,18 @@ class TableWriter:
                 f"{type(exc).__name__}: {_first_line(exc)}"
             ) from exc
         self.rows += len(frame)
+
+    def _write_bytes(self, data: bytes) -> None:
+        """Write UTF-8 text given as bytes: straight to the file's buffer when it has
+        one, else (a text stream such as a redirected ``sys.stdout``) as text."""
+        fh = self._fh
+        assert fh is not None  # noqa: S101 - guarded by write()
+        buffer = getattr(fh, "buffer", None)
+        if buffer is not None and (getattr(fh, "encoding", "") or "").lower() in _UTF8:
+            fh.flush()
+            buffer.write(data)
+        else:
+            fh.write(data.decode("utf-8"))
 
     def _write_parquet(self, data: pd.DataFrame) -> None:
         pa = require("pyarrow", "Writing parquet files", "parquet")
@@ -714,15 +750,28 @@ def _has_arrow() -> bool:
 
 
 def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
-    """CSV text of ``frame`` built with pyarrow compute: text cells neutralised, quoted
+    """CSV text of ``frame`` built with pyarrow (see :func:`_arrow_csv_bytes`)."""
+    return _arrow_csv_bytes(frame, sep, header=header).decode("utf-8")
+
+
+def _arrow_csv_bytes(frame: pd.DataFrame, sep: str, *, header: bool) -> bytes:
+    """CSV of ``frame`` as UTF-8 bytes, built with pyarrow: text cells neutralised, quoted
     only when they hold the delimiter, a quote or a line break (as the csv module does),
-    numbers in their shortest round-trip form, booleans as ``true``/``false``."""
+    numbers in their shortest round-trip form, booleans as ``true``/``false``.
+
+    No cell becomes a Python object: text held by pyarrow is used as it is, a float
+    column with few distinct values (scores) is written from the text of each distinct
+    value, and pyarrow's CSV writer writes the table when no cell needs quoting.
+    """
     pa = require("pyarrow", "Fast CSV writing", "cli")
     pc = require("pyarrow.compute", "Fast CSV writing", "cli")
     special = "[" + ("\\t" if sep == "\t" else sep) + '"\\r\\n]'
 
     def safe_text(array: Any) -> tuple[Any, bool]:
         """(neutralised text, whether some cell needs quoting)."""
+        scanned = _scan_text(array, sep)
+        if scanned is not None and not scanned[0]:  # no cell can start a formula
+            return array, scanned[1]
         hit = pc.match_substring_regex(array, _ARROW_TRIGGER)
         if pc.any(hit).as_py():
             hit = pc.and_(hit, pc.invert(pc.match_substring_regex(array, _ARROW_NUMBER)))
@@ -736,10 +785,12 @@ def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
         return pc.if_else(needs, quoted, array)
 
     columns: list[Any] = []
+    is_text: list[bool] = []  # a column that may need quoting (numbers and booleans never)
     quoting = False
     for j in range(frame.shape[1]):
         col = frame.iloc[:, j]
         dtype = col.dtype
+        text = True
         if isinstance(dtype, pd.CategoricalDtype):
             categories = pa.array(
                 [_text_cell(v) for v in dtype.categories.to_numpy(dtype=object)],
@@ -748,10 +799,18 @@ def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
             categories, needs = safe_text(categories)
             codes = col.cat.codes.to_numpy()
             array = categories.take(pa.array(codes, mask=codes < 0))
+        elif (held := arrow_strings(col)) is not None:
+            array, needs = safe_text(held)
         elif pd.api.types.is_float_dtype(dtype):
-            array, needs = _arrow_floats(col, pa, pc), False
+            array, needs, text = _arrow_floats(col, pa, pc), False, False
+        elif isinstance(dtype, np.dtype) and dtype.kind == "b":
+            array, needs, text = (
+                _bool_text(pa).take(pa.array(col.to_numpy().view(np.int8))),
+                False,
+                False,
+            )
         elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
-            array, needs = pa.array(col, from_pandas=True), False
+            array, needs, text = pa.array(col, from_pandas=True), False, False
         else:
             values = col.to_numpy(dtype=object)
             try:
@@ -761,24 +820,23 @@ def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
             array, needs = safe_text(array)
         quoting = quoting or needs
         columns.append(array)
-    text = io.StringIO(newline="")
+        is_text.append(text)
+    out = io.BytesIO()
     if header:
         names = [neutralise(str(c)) for c in frame.columns]
-        text.write(_text_row(names, sep))
+        out.write(_text_row(names, sep).encode("utf-8", "backslashreplace"))
     if not len(frame) or not columns:
-        return text.getvalue()
+        return out.getvalue()
     if not quoting:  # the common case: pyarrow's writer, nothing to quote
         pacsv = require("pyarrow.csv", "Fast CSV writing", "cli")
         table = pa.Table.from_arrays(columns, names=[f"c{j}" for j in range(len(columns))])
-        sink = io.BytesIO()
         options = pacsv.WriteOptions(include_header=False, delimiter=sep, quoting_style="none")
-        pacsv.write_csv(table, sink, write_options=options)
-        text.write(sink.getvalue().decode("utf-8"))
-        return text.getvalue()
+        pacsv.write_csv(table, out, write_options=options)
+        return out.getvalue()
     texts = []
-    for array in columns:
+    for array, text in zip(columns, is_text, strict=True):
         if pa.types.is_string(array.type):
-            array = quote(array)
+            array = quote(array) if text else array
         elif pa.types.is_boolean(array.type):
             array = pc.if_else(array, "true", "false")
         else:
@@ -788,8 +846,43 @@ def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
     lines = pc.binary_join_element_wise(lines, "", "\n")
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
     start, stop = offsets[lines.offset], offsets[lines.offset + len(lines)]
-    text.write(lines.buffers()[2].to_pybytes()[start:stop].decode("utf-8"))
-    return text.getvalue()
+    out.write(memoryview(lines.buffers()[2])[start:stop])
+    return out.getvalue()
+
+
+_FIRST_BYTES: Final = np.zeros(256, dtype=bool)
+"""First bytes of the cells that may need a formula prefix: the ASCII triggers, a
+space, and the first bytes of U+00A0, U+3000 and the full-width triggers."""
+_FIRST_BYTES[[ord(c) for c in "=+-@\t\r\0 "]] = True
+_FIRST_BYTES[[0xC2, 0xE3, 0xEF]] = True
+
+
+def _scan_text(array: Any, sep: str) -> tuple[bool, bool] | None:
+    """(whether some cell may start a formula, whether some cell holds the delimiter, a
+    quote or a line break), from the bytes of a pyarrow string array, without a regular
+    expression per cell; ``None`` when it cannot tell (a delimiter of several bytes)."""
+    code = sep.encode("utf-8")
+    if len(code) != 1 or array.null_count == len(array):
+        return None
+    n = len(array)
+    offsets = np.frombuffer(
+        array.buffers()[1], dtype=np.int32, count=n + 1, offset=4 * array.offset
+    )
+    buffer = array.buffers()[2]
+    if buffer is None or offsets[-1] == offsets[0]:
+        return False, False
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    special = np.zeros(256, dtype=bool)
+    special[[code[0], ord('"'), ord("\r"), ord("\n")]] = True
+    starts = offsets[:-1][offsets[1:] > offsets[:-1]]  # the first byte of each cell with one
+    return bool(_FIRST_BYTES[data[starts]].any()), bool(
+        special[data[offsets[0] : offsets[-1]]].any()
+    )
+
+
+def _bool_text(pa: Any) -> Any:
+    """``false`` and ``true`` as a pyarrow array (index a boolean's byte into it)."""
+    return pa.array(["false", "true"], type=pa.string())
 
 
 def _quote_cell(cell: str, sep: str) -> str:
@@ -813,12 +906,22 @@ def _text_row(cells: list[str], sep: str) -> str:
 def _arrow_floats(col: pd.Series, pa: Any, pc: Any) -> Any:
     """A float column for pyarrow's CSV writer, written as Python writes the numbers.
 
-    pyarrow switches to exponent notation from 1e10 (an 11-digit identifier stored as a
-    double, as SPSS stores every number, would read ``2.0231015001e+10``) and below
-    1e-4 writes ``0.00001``; those values are formatted as :func:`repr` does, the rest
-    (the same text either way) by pyarrow.
+    A column of few distinct values (scores: a few hundred in a million rows) is written
+    from the text of each distinct value (:func:`repr`, as :func:`_pandas_csv` does),
+    told apart by their bits (``-0.0`` is not ``0.0``). Otherwise pyarrow formats the
+    numbers, except where it differs from :func:`repr`: it switches to exponent notation
+    from 1e10 (an 11-digit identifier stored as a double, as SPSS stores every number,
+    would read ``2.0231015001e+10``) and below 1e-4 writes ``0.00001``; those values are
+    formatted as :func:`repr` does.
     """
     values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    codes, distinct = pd.factorize(values.view(np.int64))
+    if len(distinct) <= max(256, len(values) // 16):
+        numbers = np.asarray(distinct, dtype=np.int64).view(np.float64)
+        texts = pa.array(
+            [None if math.isnan(v) else _number(v) for v in numbers.tolist()], type=pa.string()
+        )
+        return texts.take(pa.array(codes))
     size = np.abs(values)
     with np.errstate(invalid="ignore"):
         odd = np.isfinite(values) & ((size >= 1e10) | ((size > 0) & (size < 1e-4)))
