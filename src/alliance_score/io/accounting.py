@@ -223,10 +223,15 @@ class DuplicateFinder:
     """Finds rows whose identifier columns repeat an earlier row's, across chunks.
 
     Rows are compared by a 64-bit hash of their identifier cells (pandas'
-    ``hash_array``), so memory grows by 16 bytes per distinct administration, not with
-    the row width. Rows whose identifiers are all empty are not compared. The hashes seen
-    are kept in sorted runs of doubling size, so that each chunk costs time in
-    proportion to its own rows (and a logarithm of the file's), not to the file's.
+    ``hash_array``), so memory grows by about 12 bytes per distinct administration (the
+    hash and the line of its first row), not with the row width. Rows whose identifiers
+    are all empty are not compared.
+
+    The hashes seen are kept in sorted runs that are never merged again (no copy of
+    everything seen, and no time spent on it, as a file grows): the newest run takes
+    each chunk's new hashes until it holds an eighth of all, then a new one starts. A
+    bit filter answers "not seen" for most new hashes, so only the others are searched
+    for in the runs.
 
     Examples
     --------
@@ -242,8 +247,12 @@ class DuplicateFinder:
 
     def __init__(self, columns: Sequence[str]) -> None:
         self.columns = list(columns)
-        self._runs: list[tuple[NDArray[np.uint64], NDArray[np.int64]]] = []
-        """Disjoint runs of (sorted hashes, line of each hash's first row)."""
+        self._runs: list[tuple[NDArray[np.uint64], NDArray[np.integer[Any]]]] = []
+        """Disjoint runs of (sorted hashes, line of each hash's first row); the last
+        one still grows."""
+        self._stored = 0
+        self._filter = _BitFilter()
+        """Answers "not seen" for most new hashes without a search of the runs."""
 
     def check(self, frame: pd.DataFrame, lines: NDArray[np.int64]) -> Iterator[tuple[int, int]]:
         """Yield ``(position in frame, line of the first row with the same identifiers)``."""
@@ -259,11 +268,14 @@ class DuplicateFinder:
         own_line = lines[usable]
         first_line = own_line[first]
         seen = np.zeros(len(uniq), dtype=bool)
-        for run, run_lines in self._runs:
-            pos = np.minimum(np.searchsorted(run, uniq), len(run) - 1)
-            hit = run[pos] == uniq
-            first_line[hit] = run_lines[pos[hit]]
-            seen |= hit
+        maybe = np.flatnonzero(self._filter.may_hold(uniq))  # most rows are new: skip them
+        if len(maybe):
+            candidates = uniq[maybe]
+            for run, run_lines in self._runs:
+                pos = np.minimum(np.searchsorted(run, candidates), len(run) - 1)
+                hit = run[pos] == candidates
+                first_line[maybe[hit]] = run_lines[pos[hit]]
+                seen[maybe[hit]] = True
         is_dup = first_line[inverse.reshape(-1)] != own_line
         new = ~seen
         self._add(uniq[new], first_line[new])
@@ -271,17 +283,51 @@ class DuplicateFinder:
             yield int(usable[k]), int(first_line[inverse[k]])
 
     def _add(self, hashes: NDArray[np.uint64], lines: NDArray[np.int64]) -> None:
-        """Add sorted hashes not seen before; merge runs while the newer is as large."""
+        """Add sorted hashes not seen before (to the newest run while it is small)."""
         if not len(hashes):
             return
-        self._runs.append((hashes, lines))
-        while len(self._runs) > 1 and len(self._runs[-2][0]) <= len(self._runs[-1][0]):
-            (a, a_lines), (b, b_lines) = self._runs[-2], self._runs[-1]
-            at = np.searchsorted(a, b) + np.arange(len(b))  # b's places in the merged run
-            merged = np.empty(len(a) + len(b), dtype=a.dtype)
-            merged_lines = np.empty(len(merged), dtype=np.int64)
-            from_a = np.ones(len(merged), dtype=bool)
-            from_a[at] = False
-            merged[at], merged_lines[at] = b, b_lines
-            merged[from_a], merged_lines[from_a] = a, a_lines
-            self._runs[-2:] = [(merged, merged_lines)]
+        self._filter.add(hashes)
+        self._stored += len(hashes)
+        small = np.uint32 if int(lines.max()) < _UINT32 else np.int64
+        if self._runs and len(self._runs[-1][0]) < max(_RUN_ROWS, self._stored // 8):
+            run, run_lines = self._runs.pop()
+            if run_lines.dtype != small and small is np.int64:
+                run_lines = run_lines.astype(np.int64)
+            at = np.searchsorted(run, hashes) + np.arange(len(hashes))  # places in the merge
+            merged = np.empty(len(run) + len(hashes), dtype=run.dtype)
+            merged_lines = np.empty(len(merged), dtype=run_lines.dtype)
+            old = np.ones(len(merged), dtype=bool)
+            old[at] = False
+            merged[at], merged[old] = hashes, run
+            merged_lines[at], merged_lines[old] = lines, run_lines
+            self._runs.append((merged, merged_lines))
+        else:
+            self._runs.append((hashes, lines.astype(small)))
+
+
+_RUN_ROWS: Final = 1 << 20
+"""Hashes a run takes at least before a new one starts."""
+_UINT32: Final = 1 << 32
+
+
+class _BitFilter:
+    """A set of 64-bit hashes that may answer "maybe" for one it does not hold (a
+    one-hash Bloom filter of 2^27 bits, 16 MiB): about 7% of answers are wrong when it
+    holds ten million, and "no" is always right."""
+
+    BITS: Final = 27
+
+    def __init__(self) -> None:
+        self._words = np.zeros(1 << (self.BITS - 6), dtype=np.uint64)
+
+    def _place(self, hashes: NDArray[np.uint64]) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
+        slot = hashes >> np.uint64(64 - self.BITS)
+        return slot >> np.uint64(6), np.left_shift(np.uint64(1), slot & np.uint64(63))
+
+    def may_hold(self, hashes: NDArray[np.uint64]) -> NDArray[np.bool_]:
+        word, bit = self._place(hashes)
+        return (self._words[word] & bit) != 0
+
+    def add(self, hashes: NDArray[np.uint64]) -> None:
+        word, bit = self._place(hashes)
+        np.bitwise_or.at(self._words, word, bit)

@@ -28,8 +28,10 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import io
+import itertools
 import json
 import math
 import os
@@ -759,95 +761,143 @@ def _arrow_csv_bytes(frame: pd.DataFrame, sep: str, *, header: bool) -> bytes:
     only when they hold the delimiter, a quote or a line break (as the csv module does),
     numbers in their shortest round-trip form, booleans as ``true``/``false``.
 
-    No cell becomes a Python object: text held by pyarrow is used as it is, a float
-    column with few distinct values (scores) is written from the text of each distinct
-    value, and pyarrow's CSV writer writes the table when no cell needs quoting.
+    No cell becomes a Python object. A column of few distinct values (scores, counts,
+    flags, statuses: a few hundred in a million rows) is written from the text of each
+    distinct value, and neighbouring such columns from the text of each combination that
+    can occur (one scale's score, count and proration flag is one piece of text); text
+    held by pyarrow is used as it is; the row's pieces are joined by pyarrow.
     """
     pa = require("pyarrow", "Fast CSV writing", "cli")
     pc = require("pyarrow.compute", "Fast CSV writing", "cli")
-    special = "[" + ("\\t" if sep == "\t" else sep) + '"\\r\\n]'
-
-    def safe_text(array: Any) -> tuple[Any, bool]:
-        """(neutralised text, whether some cell needs quoting)."""
-        scanned = _scan_text(array, sep)
-        if scanned is not None and not scanned[0]:  # no cell can start a formula
-            return array, scanned[1]
-        hit = pc.match_substring_regex(array, _ARROW_TRIGGER)
-        if pc.any(hit).as_py():
-            hit = pc.and_(hit, pc.invert(pc.match_substring_regex(array, _ARROW_NUMBER)))
-            array = pc.if_else(hit, pc.binary_join_element_wise("'", array, ""), array)
-        needs = pc.match_substring_regex(array, special)
-        return array, bool(pc.any(needs).as_py())
-
-    def quote(array: Any) -> Any:
-        needs = pc.match_substring_regex(array, special)
-        quoted = pc.binary_join_element_wise('"', pc.replace_substring(array, '"', '""'), '"', "")
-        return pc.if_else(needs, quoted, array)
-
-    columns: list[Any] = []
-    is_text: list[bool] = []  # a column that may need quoting (numbers and booleans never)
-    quoting = False
-    for j in range(frame.shape[1]):
-        col = frame.iloc[:, j]
-        dtype = col.dtype
-        text = True
-        if isinstance(dtype, pd.CategoricalDtype):
-            categories = pa.array(
-                [_text_cell(v) for v in dtype.categories.to_numpy(dtype=object)],
-                type=pa.string(),
-            )
-            categories, needs = safe_text(categories)
-            codes = col.cat.codes.to_numpy()
-            array = categories.take(pa.array(codes, mask=codes < 0))
-        elif (held := arrow_strings(col)) is not None:
-            array, needs = safe_text(held)
-        elif pd.api.types.is_float_dtype(dtype):
-            array, needs, text = _arrow_floats(col, pa, pc), False, False
-        elif isinstance(dtype, np.dtype) and dtype.kind == "b":
-            array, needs, text = (
-                _bool_text(pa).take(pa.array(col.to_numpy().view(np.int8))),
-                False,
-                False,
-            )
-        elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
-            array, needs, text = pa.array(col, from_pandas=True), False, False
-        else:
-            values = col.to_numpy(dtype=object)
-            try:
-                array = pa.array(values, type=pa.string(), from_pandas=True)
-            except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError):
-                array = pa.array([_text_cell(v) for v in values], type=pa.string())
-            array, needs = safe_text(array)
-        quoting = quoting or needs
-        columns.append(array)
-        is_text.append(text)
     out = io.BytesIO()
     if header:
         names = [neutralise(str(c)) for c in frame.columns]
         out.write(_text_row(names, sep).encode("utf-8", "backslashreplace"))
-    if not len(frame) or not columns:
+    n = len(frame)
+    if not n or not frame.shape[1]:
         return out.getvalue()
-    if not quoting:  # the common case: pyarrow's writer, nothing to quote
-        pacsv = require("pyarrow.csv", "Fast CSV writing", "cli")
-        table = pa.Table.from_arrays(columns, names=[f"c{j}" for j in range(len(columns))])
-        options = pacsv.WriteOptions(include_header=False, delimiter=sep, quoting_style="none")
-        pacsv.write_csv(table, out, write_options=options)
-        return out.getvalue()
-    texts = []
-    for array, text in zip(columns, is_text, strict=True):
-        if pa.types.is_string(array.type):
-            array = quote(array) if text else array
-        elif pa.types.is_boolean(array.type):
-            array = pc.if_else(array, "true", "false")
-        else:
-            array = pc.cast(array, pa.string())
-        texts.append(pc.fill_null(array, ""))
-    lines = pc.binary_join_element_wise(*texts, sep)
-    lines = pc.binary_join_element_wise(lines, "", "\n")
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
-    start, stop = offsets[lines.offset], offsets[lines.offset + len(lines)]
-    out.write(memoryview(lines.buffers()[2])[start:stop])
+    for start in range(0, n, _WRITE_ROWS):
+        part = frame.iloc[start : start + _WRITE_ROWS] if n > _WRITE_ROWS else frame
+        pieces = [_csv_piece(part.iloc[:, j], sep, pa, pc) for j in range(part.shape[1])]
+        texts = _join_coded(pieces, sep, pa)
+        lines = pc.binary_join_element_wise(*texts, sep) if len(texts) > 1 else texts[0]
+        lines = pc.binary_join_element_wise(lines, "", "\n")
+        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
+        first, stop = offsets[lines.offset], offsets[lines.offset + len(lines)]
+        out.write(memoryview(lines.buffers()[2])[first:stop])
     return out.getvalue()
+
+
+_WRITE_ROWS: Final = 1 << 18
+"""Rows formatted at a time (a piece of text stays far below pyarrow's 2 GiB)."""
+_CODED_LIMIT: Final = 4096
+"""Most distinct texts a column (or a group of neighbouring columns) is written from."""
+
+
+@dataclasses.dataclass
+class _Coded:
+    """A column as codes into the texts of its distinct values."""
+
+    codes: np.ndarray[Any, Any]
+    texts: list[str]
+
+
+def _csv_piece(col: pd.Series, sep: str, pa: Any, pc: Any) -> Any:
+    """One column as CSV cells: a :class:`_Coded` column, or a pyarrow string array."""
+    dtype = col.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        texts = [
+            "" if (t := _text_cell(v)) is None else _quote_cell(neutralise(t), sep)
+            for v in dtype.categories.to_numpy(dtype=object)
+        ]
+        codes = col.cat.codes.to_numpy()
+        return _Coded(np.where(codes < 0, len(texts), codes), [*texts, ""])
+    held = arrow_strings(col)
+    if held is not None:
+        return pc.fill_null(_safe_text(held, sep, pa, pc), "")
+    if isinstance(dtype, np.dtype) and dtype.kind == "b":
+        return _Coded(col.to_numpy().view(np.int8), ["false", "true"])
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu" and len(col):
+        values = col.to_numpy()
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < _CODED_LIMIT:
+            codes = values.astype(np.int64) - lo
+            return _Coded(codes, [str(k) for k in range(lo, hi + 1)])
+    if pd.api.types.is_float_dtype(dtype):
+        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        codes, distinct = pd.factorize(values.view(np.int64))  # -0.0 is not 0.0
+        if len(distinct) <= _CODED_LIMIT:
+            numbers = np.asarray(distinct, dtype=np.int64).view(np.float64).tolist()
+            return _Coded(codes, ["" if math.isnan(v) else _number(v) for v in numbers])
+        array = _arrow_floats(values, pa, pc)
+        return pc.fill_null(
+            array if pa.types.is_string(array.type) else pc.cast(array, pa.string()), ""
+        )
+    if isinstance(dtype, pd.BooleanDtype):  # a cut-off flag: <NA> when not evaluated
+        flags = col.array
+        codes = flags.to_numpy(dtype=np.int8, na_value=2)
+        return _Coded(codes, ["false", "true", ""])
+    if pd.api.types.is_bool_dtype(dtype):
+        array = pc.if_else(pa.array(col, from_pandas=True), "true", "false")
+        return pc.fill_null(array, "")
+    if pd.api.types.is_numeric_dtype(dtype):
+        return pc.fill_null(pc.cast(pa.array(col, from_pandas=True), pa.string()), "")
+    values = col.to_numpy(dtype=object)
+    try:
+        array = pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError):
+        array = pa.array([_text_cell(v) for v in values], type=pa.string())
+    return pc.fill_null(_safe_text(array, sep, pa, pc), "")
+
+
+def _join_coded(pieces: list[Any], sep: str, pa: Any) -> list[Any]:
+    """The pieces as pyarrow string arrays; neighbouring coded columns are combined
+    while their combinations number at most :data:`_CODED_LIMIT`, and each group is
+    written from the text of each combination."""
+    out: list[Any] = []
+    group: list[_Coded] = []
+
+    def flush() -> None:
+        if not group:
+            return
+        key = np.zeros(len(group[0].codes), dtype=np.int64)
+        for coded in group:
+            key *= len(coded.texts)
+            key += coded.codes
+        texts = [sep.join(parts) for parts in itertools.product(*(c.texts for c in group))]
+        out.append(pa.array(texts, type=pa.string()).take(pa.array(key)))
+        group.clear()
+
+    for piece in pieces:
+        if not isinstance(piece, _Coded):
+            flush()
+            out.append(piece)
+            continue
+        size = math.prod(len(c.texts) for c in group) * len(piece.texts)
+        if group and size > _CODED_LIMIT:
+            flush()
+        group.append(piece)
+    flush()
+    return out
+
+
+def _safe_text(array: Any, sep: str, pa: Any, pc: Any) -> Any:
+    """Text cells neutralised against formulas and quoted where they need it."""
+    special = "[" + ("\\t" if sep == "\t" else re.escape(sep)) + '"\\r\\n]'
+    scanned = _scan_text(array, sep)
+    if scanned is None or scanned[0]:  # some cell may start a formula
+        hit = pc.match_substring_regex(array, _ARROW_TRIGGER)
+        if pc.any(hit).as_py():
+            hit = pc.and_(hit, pc.invert(pc.match_substring_regex(array, _ARROW_NUMBER)))
+            array = pc.if_else(hit, pc.binary_join_element_wise("'", array, ""), array)
+        scanned = None
+    if scanned is not None and not scanned[1]:
+        return array
+    needs = pc.match_substring_regex(array, special)
+    if not pc.any(needs).as_py():
+        return array
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(array, '"', '""'), '"', "")
+    return pc.if_else(needs, quoted, array)
 
 
 _FIRST_BYTES: Final = np.zeros(256, dtype=bool)
@@ -880,11 +930,6 @@ def _scan_text(array: Any, sep: str) -> tuple[bool, bool] | None:
     )
 
 
-def _bool_text(pa: Any) -> Any:
-    """``false`` and ``true`` as a pyarrow array (index a boolean's byte into it)."""
-    return pa.array(["false", "true"], type=pa.string())
-
-
 def _quote_cell(cell: str, sep: str) -> str:
     r"""A text cell quoted when it holds the delimiter, a quote, ``\r`` or ``\n``.
 
@@ -903,25 +948,14 @@ def _text_row(cells: list[str], sep: str) -> str:
     return sep.join(_quote_cell(c, sep) for c in cells) + "\n"
 
 
-def _arrow_floats(col: pd.Series, pa: Any, pc: Any) -> Any:
-    """A float column for pyarrow's CSV writer, written as Python writes the numbers.
+def _arrow_floats(values: np.ndarray[Any, Any], pa: Any, pc: Any) -> Any:
+    """Float64 values for pyarrow, written as Python writes the numbers.
 
-    A column of few distinct values (scores: a few hundred in a million rows) is written
-    from the text of each distinct value (:func:`repr`, as :func:`_pandas_csv` does),
-    told apart by their bits (``-0.0`` is not ``0.0``). Otherwise pyarrow formats the
-    numbers, except where it differs from :func:`repr`: it switches to exponent notation
-    from 1e10 (an 11-digit identifier stored as a double, as SPSS stores every number,
-    would read ``2.0231015001e+10``) and below 1e-4 writes ``0.00001``; those values are
-    formatted as :func:`repr` does.
+    pyarrow switches to exponent notation from 1e10 (an 11-digit identifier stored as a
+    double, as SPSS stores every number, would read ``2.0231015001e+10``) and below
+    1e-4 writes ``0.00001``; those values are formatted as :func:`repr` does, the rest
+    (the same text either way) by pyarrow.
     """
-    values = col.to_numpy(dtype=np.float64, na_value=np.nan)
-    codes, distinct = pd.factorize(values.view(np.int64))
-    if len(distinct) <= max(256, len(values) // 16):
-        numbers = np.asarray(distinct, dtype=np.int64).view(np.float64)
-        texts = pa.array(
-            [None if math.isnan(v) else _number(v) for v in numbers.tolist()], type=pa.string()
-        )
-        return texts.take(pa.array(codes))
     size = np.abs(values)
     with np.errstate(invalid="ignore"):
         odd = np.isfinite(values) & ((size >= 1e10) | ((size > 0) & (size < 1e-4)))
