@@ -326,7 +326,8 @@ class _BitFilter:
 
     def may_hold(self, hashes: NDArray[np.uint64]) -> NDArray[np.bool_]:
         word, bit = self._place(hashes)
-        return (self._words[word] & bit) != 0
+        held: NDArray[np.bool_] = (self._words[word] & bit) != 0
+        return held
 
     def add(self, hashes: NDArray[np.uint64]) -> None:
         word, bit = self._place(hashes)

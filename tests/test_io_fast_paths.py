@@ -1,0 +1,222 @@
+"""The command line's fast paths give the same bytes as the exact ones.
+
+The fast engine reads one-digit answers as integers from pyarrow's buffers, keeps text
+in pyarrow, skips the strict parser's pass when only the header is quoted, writes CSV
+from the text of distinct values and finds duplicates through a bit filter. Each of
+these is compared here with the path it replaces: the exact (``csv`` module) engine,
+the writer without pyarrow, and pandas' ``duplicated``.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa  # type: ignore[import-untyped]
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from alliance_score.cli import main
+from alliance_score.io import RestartRequired, accounting, arrow_csv, open_table
+from alliance_score.io.accounting import DuplicateFinder
+from alliance_score.io.writers import _arrow_csv, _pandas_csv
+
+ITEMS = [f"wai_{i}" for i in range(1, 13)]
+SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+# answers the two engines must read alike: digits, blanks and everything near them
+DIGITS = ["1", "2", "3", "4", "5", "0", "9", "", ""]
+ODD = ["10", "07", "0x1", "+4", "-0", " 4", "4.0", "NA", "x", "Always", "-1", "\u0663"]
+ANSWER = st.sampled_from([*DIGITS, *ODD, "99999999999", "4,5", "1e0"])
+IDENT = st.sampled_from(["A", "B", "=cmd", "-2", "", " ", "\u3000", "\x1f", "Zoë", "a b", "+x"])
+
+
+def _arrow(values: list[str]) -> pd.Series:
+    return pd.Series(pd.arrays.ArrowExtensionArray(pa.array(values, type=pa.string())))
+
+
+def _run(
+    argv: list[str], capsys: pytest.CaptureFixture[str], out: Path | None
+) -> tuple[int, bytes]:
+    code = main([*argv, "-o", str(out)] if out else argv)
+    captured = capsys.readouterr()
+    scores = out.read_bytes() if out else captured.out.encode()
+    return code, scores
+
+
+@st.composite
+def exports(draw: st.DrawFn) -> tuple[str, bool]:
+    """(CSV text, whether every answer of some item is one digit or blank)."""
+    rows = draw(st.integers(1, 60))
+    digits_only = draw(st.booleans())
+    answer = st.sampled_from(["1", "2", "3", "4", "5", ""]) if digits_only else ANSWER
+    quoted_header = draw(st.booleans())
+    names = ["client_id", "session", *ITEMS]
+    header = ",".join(f'"{n}"' if quoted_header else n for n in names)
+    lines = [header]
+    for _ in range(rows):
+        ident = draw(IDENT)
+        session = draw(st.sampled_from(["1", "2", "-1"]))
+        cells = [draw(answer) for _ in ITEMS]
+        lines.append(",".join([ident, session, *cells]))
+    return "\n".join(lines) + "\n", digits_only
+
+
+@SETTINGS
+@given(sample=exports(), chunk_bytes=st.sampled_from([1024, 4 << 20]))
+def test_fast_and_exact_engines_write_the_same_bytes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sample: tuple[str, bool], chunk_bytes: int
+) -> None:
+    text, _ = sample
+    path = tmp_path / "in.csv"
+    path.write_text(text, encoding="utf-8")
+    problems = tmp_path / "p.csv"
+    argv = ["score", str(path), "-i", "wai-sr", "-q", "--chunk-bytes", str(chunk_bytes)]
+    argv += ["--problems", str(problems)]
+    fast = _run(argv, capsys, tmp_path / "s.csv")  # a file: the fast engine
+    fast_problems = problems.read_bytes()
+    exact = _run(argv, capsys, None)  # standard output: the exact engine
+    assert fast[0] == exact[0]
+    assert fast[1] == exact[1]  # the same scores, byte for byte
+    assert fast_problems == problems.read_bytes()  # the same problems, lines and texts
+
+
+def test_one_digit_columns_come_as_integers(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    rows = ["q1,q2,q3,q4,id", "1,5,10,x,A", "2,,3,4,B", "9,0,1,2,C"]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    source = open_table(path)
+    (chunk,) = source.chunks(
+        ["q1", "q2", "q3", "q4", "id"],
+        categorical=["q1", "q2", "q3", "q4"],
+        integers=["q1", "q2", "q3", "q4"],
+        arrow_text=True,
+        engine="arrow",
+    )
+    frame = chunk.frame
+    assert frame["q1"].dtype == np.int8 and frame["q1"].tolist() == [1, 2, 9]
+    assert frame["q2"].dtype == "Int8" and frame["q2"].isna().tolist() == [False, True, False]
+    assert frame["q2"].iloc[[0, 2]].tolist() == [5, 0]
+    assert isinstance(frame["q3"].dtype, pd.CategoricalDtype)  # "10" is two digits
+    assert isinstance(frame["q4"].dtype, pd.CategoricalDtype)
+    assert frame["q3"].astype(object).tolist() == ["10", "3", "1"]
+    assert isinstance(frame["id"].dtype, pd.ArrowDtype)
+    (exact,) = source.chunks(["q1", "q2"], integers=["q1", "q2"], engine="python")
+    assert exact.frame["q2"].astype(object).tolist() == ["5", "", "0"]  # hints only
+
+
+def test_a_quoted_header_alone_needs_no_strict_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object) -> bool:
+        raise AssertionError("the whole file was parsed by the strict reader")
+
+    monkeypatch.setattr(arrow_csv, "strictly_quoted", refuse)
+    path = tmp_path / "in.csv"
+    path.write_bytes(b'"id","q\n1"\r\nA,1\r\nB,2\rC,3\n')  # a line break in a name
+    source = open_table(path)
+    fast = list(source.chunks(engine="arrow"))
+    exact = list(source.chunks(engine="python"))
+    assert [c.lines.tolist() for c in fast] == [c.lines.tolist() for c in exact] == [[3, 4, 5]]
+    pd.testing.assert_frame_equal(fast[0].frame, exact[0].frame)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b'"id"x,"q"\nA,1\n', b'"id,q\nA,1\n'],
+    ids=["text-after-quote", "never-closed"],
+)
+def test_broken_quoting_in_the_header_goes_to_the_exact_engine(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(data)
+    with pytest.raises(RestartRequired):
+        list(open_table(path).chunks(engine="arrow"))
+
+
+TEXT = st.text(alphabet='=+-@ \t\r\n,;"\x00\u3000\u00a0\uff1dabé1.5', max_size=6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(cells=st.lists(TEXT, min_size=1, max_size=8), sep=st.sampled_from([",", "\t", ";"]))
+def test_text_held_by_pyarrow_is_written_like_python_text(cells: list[str], sep: str) -> None:
+    held = pd.DataFrame({"id": _arrow(cells), "n": np.arange(len(cells))})
+    plain = pd.DataFrame({"id": pd.Series(cells, dtype=object), "n": np.arange(len(cells))})
+    assert _arrow_csv(held, sep, header=True) == _pandas_csv(plain, sep, header=True)
+
+
+def test_columns_of_many_values_and_every_kind_are_written_alike() -> None:
+    rng = np.random.default_rng(3)
+    n = 6000
+    floats = rng.normal(size=n) * 10.0 ** rng.integers(-7, 13, size=n)
+    floats[:4] = [np.nan, -0.0, 0.0, np.inf]
+    frame = pd.DataFrame(
+        {
+            "many_floats": floats,  # more distinct values than are written one by one
+            "few_floats": rng.choice([1 / 3, -0.0, 0.0, np.nan, 2.5e10], size=n),
+            "wide_ints": rng.integers(-(10**12), 10**12, size=n),
+            "int8": rng.integers(-128, 128, size=n).astype(np.int8),
+            "nullable": pd.arrays.IntegerArray(rng.integers(1, 3, size=n), rng.random(n) < 0.3),
+            "flag": pd.arrays.BooleanArray(rng.random(n) < 0.5, rng.random(n) < 0.3),
+            "bool": rng.choice([True, False], size=n),
+            "status": pd.Categorical(rng.choice(["a,b", "=x", "ok"], size=n)),
+        }
+    )
+    for sep in (",", "\t"):
+        text = _arrow_csv(frame, sep, header=True)
+        assert text == _pandas_csv(frame, sep, header=True)
+    back = pd.read_csv(io.StringIO(_arrow_csv(frame, ",", header=True)))
+    np.testing.assert_array_equal(back["many_floats"].to_numpy(), floats)
+
+
+@pytest.mark.parametrize("held", [False, True], ids=["objects", "pyarrow"])
+def test_duplicates_and_blanks_alike_for_text_of_either_kind(held: bool) -> None:
+    spaces = ["", " ", "\t", "\x1c", "\x1f", "\u3000", "\u00a0", "\u2028", "\x85"]
+    values = [*spaces, "a", "\u00a0a", "a", "\u3000", "b", "b", " a"]
+    column = _arrow(values) if held else pd.Series(values, dtype=object)
+    finder = DuplicateFinder(["client"])
+    lines = np.arange(2, 2 + len(values), dtype=np.int64)
+    found = list(finder.check(pd.DataFrame({"client": column}), lines))
+    first = len(spaces)
+    # blanks are never compared; "a" repeats row `first`, "b" repeats the first "b"
+    assert found == [(first + 2, 2 + first), (first + 5, 2 + first + 4)]
+
+
+def test_duplicates_across_many_runs_and_very_long_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(accounting, "_RUN_ROWS", 8)  # a new run every few chunks
+    rng = np.random.default_rng(11)
+    n = 3000
+    ids = pd.DataFrame({"client": _arrow([f"c{k}" for k in rng.integers(0, 900, size=n)])})
+    lines = np.arange(n, dtype=np.int64) * 3 + (1 << 33)  # beyond 32 bits: stored as int64
+    finder = DuplicateFinder(["client"])
+    found: list[tuple[int, int]] = []
+    for start in range(0, n, 97):
+        part = ids.iloc[start : start + 97]
+        found += [(start + p, f) for p, f in finder.check(part, lines[start : start + 97])]
+    expected = ids["client"].astype(object).duplicated(keep="first").to_numpy()
+    assert [p for p, _ in found] == np.flatnonzero(expected).tolist()
+    first_line: dict[str, int] = {}
+    for k, value in enumerate(ids["client"].astype(object)):
+        first_line.setdefault(value, int(lines[k]))
+    assert all(f == first_line[ids["client"].iloc[p]] for p, f in found)
+    assert len(finder._runs) > 2
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        *("=1", "+x", "-x", "@x", "\tx", "\rx", "\x00x", " =1", "\u00a0=1", "\u3000=1"),
+        *("\uff1d1", "\uff0b1", "\uff0d1", "\uff201", "\u3000\uff1d1"),
+    ],
+)
+def test_a_lone_formula_among_plain_cells_is_neutralised(cell: str) -> None:
+    cells = ["ok", "plain", cell, "A-17"]
+    for column in (_arrow(cells), pd.Series(cells, dtype=object)):
+        text = _arrow_csv(pd.DataFrame({"id": column}), ",", header=False)
+        assert text == _pandas_csv(
+            pd.DataFrame({"id": pd.Series(cells, dtype=object)}), ",", header=False
+        )
+        assert "'" + cell.replace("\r", "") in text.replace("\r", "")
