@@ -186,7 +186,7 @@ def test_duplicates_and_blanks_alike_for_text_of_either_kind(held: bool) -> None
 
 
 def test_duplicates_across_many_runs_and_very_long_files(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(accounting, "_RUN_ROWS", 8)  # a new run every few chunks
+    monkeypatch.setattr(accounting, "_FAN_IN", 3)  # merged runs and fresh ones
     rng = np.random.default_rng(11)
     n = 3000
     ids = pd.DataFrame({"client": _arrow([f"c{k}" for k in rng.integers(0, 900, size=n)])})
@@ -220,3 +220,25 @@ def test_a_lone_formula_among_plain_cells_is_neutralised(cell: str) -> None:
             pd.DataFrame({"id": pd.Series(cells, dtype=object)}), ",", header=False
         )
         assert "'" + cell.replace("\r", "") in text.replace("\r", "")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 6), max_size=60))
+def test_distinct_hashes_as_numpy_unique_gives_them(values: list[int]) -> None:
+    hashes = np.array(values, dtype=np.uint64)
+    got = accounting._distinct(hashes)
+    want = np.unique(hashes, return_index=True, return_inverse=True)
+    for mine, numpy_s in zip(got, want, strict=True):
+        np.testing.assert_array_equal(mine, numpy_s.reshape(-1))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=40), max_size=6))
+def test_the_bit_filter_never_forgets_a_hash(batches: list[list[int]]) -> None:
+    bits = accounting._BitFilter()
+    added: list[int] = []
+    for batch in batches:
+        hashes = np.unique(np.array(batch, dtype=np.uint64))  # added sorted, as check does
+        bits.add(hashes)
+        added += batch
+        assert bits.may_hold(np.array(added, dtype=np.uint64)).all()

@@ -205,6 +205,22 @@ def _cell_hashes(column: pd.Series) -> tuple[NDArray[np.uint64], NDArray[np.bool
     return cell_hashes, blank
 
 
+def _distinct(
+    hashes: NDArray[np.uint64],
+) -> tuple[NDArray[np.uint64], NDArray[np.intp], NDArray[np.intp]]:
+    """(the distinct hashes, sorted; the position of each one's first row; each row's
+    distinct hash), as ``np.unique`` gives them, with an unstable sort (faster)."""
+    order = np.argsort(hashes)
+    if not len(order):
+        return hashes[:0], order, order
+    ordered = hashes[order]
+    new = np.r_[True, ordered[1:] != ordered[:-1]]
+    starts = np.flatnonzero(new)
+    inverse = np.empty(len(hashes), dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[starts], np.minimum.reduceat(order, starts), inverse
+
+
 def _combine(columns: list[NDArray[np.uint64]]) -> NDArray[np.uint64]:
     """One hash per row from its cells' hashes (the combination pandas uses for rows)."""
     out = np.full(len(columns[0]), 0x345678, dtype=np.uint64)
@@ -227,11 +243,10 @@ class DuplicateFinder:
     hash and the line of its first row), not with the row width. Rows whose identifiers
     are all empty are not compared.
 
-    The hashes seen are kept in sorted runs that are never merged again (no copy of
-    everything seen, and no time spent on it, as a file grows): the newest run takes
-    each chunk's new hashes until it holds an eighth of all, then a new one starts. A
-    bit filter answers "not seen" for most new hashes, so only the others are searched
-    for in the runs.
+    The hashes seen are kept in sorted runs: each chunk's new hashes are a run, and
+    every eight such runs are merged into one that is never merged again (no copy of
+    everything seen, and no time spent on it, as a file grows). A bit filter answers
+    "not seen" for most new hashes, so only the others are searched for in the runs.
 
     Examples
     --------
@@ -250,7 +265,8 @@ class DuplicateFinder:
         self._runs: list[tuple[NDArray[np.uint64], NDArray[np.integer[Any]]]] = []
         """Disjoint runs of (sorted hashes, line of each hash's first row); the last
         one still grows."""
-        self._stored = 0
+        self._fresh = 0
+        """Runs of one chunk at the end of ``_runs``."""
         self._filter = _BitFilter()
         """Answers "not seen" for most new hashes without a search of the runs."""
 
@@ -264,7 +280,7 @@ class DuplicateFinder:
         if not len(usable):
             return
         hashes = _combine([h[usable] for h, _ in cells])
-        uniq, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+        uniq, first, inverse = _distinct(hashes)
         own_line = lines[usable]
         first_line = own_line[first]
         seen = np.zeros(len(uniq), dtype=bool)
@@ -276,44 +292,40 @@ class DuplicateFinder:
                 hit = run[pos] == candidates
                 first_line[maybe[hit]] = run_lines[pos[hit]]
                 seen[maybe[hit]] = True
-        is_dup = first_line[inverse.reshape(-1)] != own_line
+        is_dup = first_line[inverse] != own_line
         new = ~seen
         self._add(uniq[new], first_line[new])
         for k in np.flatnonzero(is_dup).tolist():
             yield int(usable[k]), int(first_line[inverse[k]])
 
     def _add(self, hashes: NDArray[np.uint64], lines: NDArray[np.int64]) -> None:
-        """Add sorted hashes not seen before (to the newest run while it is small)."""
+        """Add sorted hashes not seen before, as a run of their own; the newest
+        :data:`_FAN_IN` such runs are merged into one once they are that many."""
         if not len(hashes):
             return
         self._filter.add(hashes)
-        self._stored += len(hashes)
         small = np.uint32 if int(lines.max()) < _UINT32 else np.int64
-        if self._runs and len(self._runs[-1][0]) < max(_RUN_ROWS, self._stored // 8):
-            run, run_lines = self._runs.pop()
-            if run_lines.dtype != small and small is np.int64:
-                run_lines = run_lines.astype(np.int64)
-            at = np.searchsorted(run, hashes) + np.arange(len(hashes))  # places in the merge
-            merged = np.empty(len(run) + len(hashes), dtype=run.dtype)
-            merged_lines = np.empty(len(merged), dtype=run_lines.dtype)
-            old = np.ones(len(merged), dtype=bool)
-            old[at] = False
-            merged[at], merged[old] = hashes, run
-            merged_lines[at], merged_lines[old] = lines, run_lines
-            self._runs.append((merged, merged_lines))
-        else:
-            self._runs.append((hashes, lines.astype(small)))
+        self._runs.append((hashes, lines.astype(small)))
+        self._fresh += 1
+        if self._fresh == _FAN_IN:
+            merging = self._runs[-_FAN_IN:]
+            merged = np.concatenate([h for h, _ in merging])
+            order = np.argsort(merged, kind="stable")  # sorted runs: merged in linear time
+            merged_lines = np.concatenate([x.astype(np.int64) for _, x in merging])[order]
+            small = np.uint32 if int(merged_lines.max()) < _UINT32 else np.int64
+            self._runs[-_FAN_IN:] = [(merged[order], merged_lines.astype(small))]
+            self._fresh = 0
 
 
-_RUN_ROWS: Final = 1 << 20
-"""Hashes a run takes at least before a new one starts."""
+_FAN_IN: Final = 8
+"""Runs of one chunk each merged into one (older runs are never merged again)."""
 _UINT32: Final = 1 << 32
 
 
 class _BitFilter:
     """A set of 64-bit hashes that may answer "maybe" for one it does not hold (a
-    one-hash Bloom filter of 2^27 bits, 16 MiB): about 7% of answers are wrong when it
-    holds ten million, and "no" is always right."""
+    blocked Bloom filter of 2^27 bits, 16 MiB, two bits per hash in one 64-bit word):
+    about 2% of answers are wrong when it holds ten million, and "no" is always right."""
 
     BITS: Final = 27
 
@@ -321,14 +333,22 @@ class _BitFilter:
         self._words = np.zeros(1 << (self.BITS - 6), dtype=np.uint64)
 
     def _place(self, hashes: NDArray[np.uint64]) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
-        slot = hashes >> np.uint64(64 - self.BITS)
-        return slot >> np.uint64(6), np.left_shift(np.uint64(1), slot & np.uint64(63))
+        """(the word of each hash, its two bits in the word) from separate bits of it."""
+        word = hashes >> np.uint64(64 - self.BITS + 6)
+        one = np.uint64(1)
+        bits = np.left_shift(one, (hashes >> np.uint64(6)) & np.uint64(63))
+        bits |= np.left_shift(one, hashes & np.uint64(63))
+        return word, bits
 
     def may_hold(self, hashes: NDArray[np.uint64]) -> NDArray[np.bool_]:
-        word, bit = self._place(hashes)
-        held: NDArray[np.bool_] = (self._words[word] & bit) != 0
+        word, bits = self._place(hashes)
+        held: NDArray[np.bool_] = (self._words[word] & bits) == bits
         return held
 
     def add(self, hashes: NDArray[np.uint64]) -> None:
-        word, bit = self._place(hashes)
-        np.bitwise_or.at(self._words, word, bit)
+        """Add sorted hashes (so that each word's bits are gathered in one place)."""
+        if not len(hashes):
+            return
+        word, bits = self._place(hashes)
+        starts = np.flatnonzero(np.r_[True, word[1:] != word[:-1]])
+        self._words[word[starts]] |= np.bitwise_or.reduceat(bits, starts)
