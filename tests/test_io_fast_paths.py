@@ -242,3 +242,31 @@ def test_the_bit_filter_never_forgets_a_hash(batches: list[list[int]]) -> None:
         bits.add(hashes)
         added += batch
         assert bits.may_hold(np.array(added, dtype=np.uint64)).all()
+
+
+def test_results_written_behind_fail_in_the_caller_and_are_finished_on_interrupt() -> None:
+    import threading
+    import time
+
+    from alliance_score.cli.score import _Behind
+
+    done: list[str] = []
+
+    def slow(name: str) -> None:
+        time.sleep(0.05)
+        assert threading.current_thread() is not threading.main_thread()
+        done.append(name)
+
+    def fail() -> None:
+        raise OSError("No space left on device")
+
+    with pytest.raises(KeyboardInterrupt), _Behind() as behind:
+        behind.run(slow, "a")
+        raise KeyboardInterrupt
+    assert done == ["a"]  # the file was not closed under the write
+    with pytest.raises(OSError, match="No space"), _Behind() as behind:
+        behind.run(fail)
+        behind.run(slow, "b")  # the failure is raised here, before more is written
+    assert done == ["a"]
+    with pytest.raises(OSError, match="No space"), _Behind() as behind:
+        behind.run(fail)  # ... or when the block ends

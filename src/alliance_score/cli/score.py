@@ -285,7 +285,7 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
         encoding=encoding,
     )
     last_line = None
-    with writing(*writers):
+    with writing(*writers), _Behind() as behind:
         scores_out = writers[0]
         problems_out = writers[1] if s.problems else None
         slicer = _Slicer()
@@ -306,10 +306,8 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
                 result, chunk, duplicates, s.score_options["on_invalid"], len(s.source.columns)
             )
             slicer.observe(len(result.scores), len(result.problems))
-            scores_out.write(result.scores)
-            if problems_out is not None:
-                problems_out.write(result.problems)
             total.add(result.summary())
+            behind.run(_write_result, scores_out, problems_out, result)
             progress.update(chunk.progress, total.rows)
     progress.close()
     report = total.report()
@@ -336,6 +334,53 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
         "hash": instrument.content_hash,
     }
     return report
+
+
+def _write_result(scores: TableWriter, problems: TableWriter | None, result: Any) -> None:
+    scores.write(result.scores)
+    if problems is not None:
+        problems.write(result.problems)
+
+
+class _Behind:
+    """Runs one task at a time on a thread of its own, one step behind the caller.
+
+    Writing a chunk's results (formatting the CSV text in pyarrow and the file's own
+    writes, which release the GIL) overlaps with reading and scoring the next chunk.
+    At most one task waits or runs, so at most one chunk's results are held for it;
+    its exception is raised in the caller at the next task or at the end, and the end
+    (also on an exception or an interrupt) waits for the task, so that no file is closed
+    while it is written to.
+    """
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alliance-score-write")
+        self._pending: Any = None
+
+    def __enter__(self) -> _Behind:
+        return self
+
+    def run(self, task: Any, *args: Any) -> None:
+        self._wait()
+        self._pending = self._pool.submit(task, *args)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            if exc_type is None:
+                self._wait()
+            elif self._pending is not None:  # finish writing before the files are dropped
+                import concurrent.futures
+
+                concurrent.futures.wait([self._pending])
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 SLICE_ROWS = 16_384
