@@ -43,7 +43,7 @@ __all__ = [
     "open_table",
 ]
 
-CHUNK_BYTES: Final = 4 << 20
+CHUNK_BYTES: Final = 2 << 20
 _MAX_PIECE_ROWS: Final = 1 << 30
 """Row limit of one piece of a binary file (the readers take a C ``int``)."""
 _FIELD_LIMIT: Final = (1 << 31) - 1

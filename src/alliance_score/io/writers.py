@@ -431,7 +431,8 @@ class TableWriter:
                 sep = "\t" if self.format == "tsv" else ","
                 header = self._state is None
                 if _has_arrow():
-                    self._write_bytes(_arrow_csv_bytes(frame, sep, header=header))
+                    for part in _arrow_csv_parts(frame, sep, header=header):
+                        self._write_bytes(part)
                 else:
                     self._fh.write(_pandas_csv(frame, sep, header=header))
                 self._state = True
@@ -454,7 +455,7 @@ class TableWriter:
             ) from exc
         self.rows += len(frame)
 
-    def _write_bytes(self, data: bytes) -> None:
+    def _write_bytes(self, data: bytes | memoryview) -> None:
         """Write UTF-8 text given as bytes: straight to the file's buffer when it has
         one, else (a text stream such as a redirected ``sys.stdout``) as text."""
         fh = self._fh
@@ -464,7 +465,7 @@ class TableWriter:
             fh.flush()
             buffer.write(data)
         else:
-            fh.write(data.decode("utf-8"))
+            fh.write(bytes(data).decode("utf-8"))
 
     def _write_parquet(self, data: pd.DataFrame) -> None:
         pa = require("pyarrow", "Writing parquet files", "parquet")
@@ -767,28 +768,35 @@ def _arrow_csv_bytes(frame: pd.DataFrame, sep: str, *, header: bool) -> bytes:
     can occur (one scale's score, count and proration flag is one piece of text); text
     held by pyarrow is used as it is; the row's pieces are joined by pyarrow.
     """
+    return b"".join(_arrow_csv_parts(frame, sep, header=header))
+
+
+def _arrow_csv_parts(frame: pd.DataFrame, sep: str, *, header: bool) -> Iterator[Any]:
+    """The bytes of :func:`_arrow_csv_bytes` in pieces (buffers to write one by one)."""
     pa = require("pyarrow", "Fast CSV writing", "cli")
     pc = require("pyarrow.compute", "Fast CSV writing", "cli")
-    out = io.BytesIO()
     if header:
         names = [neutralise(str(c)) for c in frame.columns]
-        out.write(_text_row(names, sep).encode("utf-8", "backslashreplace"))
+        yield _text_row(names, sep).encode("utf-8", "backslashreplace")
     n = len(frame)
     if not n or not frame.shape[1]:
-        return out.getvalue()
+        return
     for start in range(0, n, _WRITE_ROWS):
         part = frame.iloc[start : start + _WRITE_ROWS] if n > _WRITE_ROWS else frame
         pieces = [_csv_piece(part.iloc[:, j], sep, pa, pc) for j in range(part.shape[1])]
+        last = pieces[-1]
+        if isinstance(last, _Coded):  # the line end joins the last column's texts
+            last.texts = [t + "\n" for t in last.texts]
         texts = _join_coded(pieces, sep, pa)
         lines = pc.binary_join_element_wise(*texts, sep) if len(texts) > 1 else texts[0]
-        lines = pc.binary_join_element_wise(lines, "", "\n")
+        if not isinstance(last, _Coded):
+            lines = pc.binary_join_element_wise(lines, "", "\n")
         offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
         first, stop = offsets[lines.offset], offsets[lines.offset + len(lines)]
-        out.write(memoryview(lines.buffers()[2])[first:stop])
-    return out.getvalue()
+        yield memoryview(lines.buffers()[2])[first:stop]
 
 
-_WRITE_ROWS: Final = 1 << 18
+_WRITE_ROWS: Final = 1 << 15
 """Rows formatted at a time (a piece of text stays far below pyarrow's 2 GiB)."""
 _CODED_LIMIT: Final = 4096
 """Most distinct texts a column (or a group of neighbouring columns) is written from."""
