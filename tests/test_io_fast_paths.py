@@ -270,3 +270,18 @@ def test_results_written_behind_fail_in_the_caller_and_are_finished_on_interrupt
     assert done == ["a"]
     with pytest.raises(OSError, match="No space"), _Behind() as behind:
         behind.run(fail)  # ... or when the block ends
+
+
+def test_missing_identifiers_held_by_pyarrow_are_blank() -> None:
+    values = ["a", None, "a", None, "b"]
+    finder = DuplicateFinder(["client"])
+    held = pd.Series(values, dtype=pd.StringDtype("pyarrow"))  # as parquet text comes
+    found = list(finder.check(pd.DataFrame({"client": held}), np.arange(2, 7, dtype=np.int64)))
+    assert found == [(2, 2)]
+
+
+def test_an_item_column_of_empty_cells_reads_as_missing(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("q1,q2\n,1\n,2\n", encoding="utf-8")
+    (chunk,) = open_table(path).chunks(integers=["q1", "q2"], engine="arrow")
+    assert chunk.frame["q1"].dtype == "Int8" and chunk.frame["q1"].isna().all()

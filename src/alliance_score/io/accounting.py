@@ -179,7 +179,7 @@ def _cell_hashes(column: pd.Series) -> tuple[NDArray[np.uint64], NDArray[np.bool
         return pd.util.hash_array(values.to_numpy(dtype=object)), blank
     pa = require("pyarrow", "Fast CSV reading", "cli")
     pc = require("pyarrow.compute", "Fast CSV reading", "cli")
-    encoded = pc.dictionary_encode(text)
+    encoded = pc.dictionary_encode(text, null_encoding="encode")  # a missing cell: None
     indices = encoded.indices.to_numpy(zero_copy_only=False)
     dictionary = encoded.dictionary.cast(pa.string())
     distinct = dictionary.to_numpy(zero_copy_only=False)
@@ -196,13 +196,8 @@ def _cell_hashes(column: pd.Series) -> tuple[NDArray[np.uint64], NDArray[np.bool
     maybe = empty | _SPACE_BYTES[data[np.minimum(offsets[:-1], len(data) - 1)]]
     blank_value = np.zeros(n, dtype=bool)
     for k in np.flatnonzero(maybe).tolist():
-        blank_value[k] = not distinct[k].strip()
-    missing = indices < 0 if encoded.null_count else None
-    cell_hashes = hashes[indices]
-    blank = blank_value[indices]
-    if missing is not None:  # pragma: no cover - the reader gives text, never nulls
-        blank |= missing
-    return cell_hashes, blank
+        blank_value[k] = distinct[k] is None or not distinct[k].strip()
+    return hashes[indices], blank_value[indices]
 
 
 def _distinct(

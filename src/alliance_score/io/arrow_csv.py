@@ -167,7 +167,10 @@ def _single_digits(array: Any, pd: Any) -> Any:
     lengths = np.diff(offsets)
     if n and int(lengths.max()) > 1:
         return None
-    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    buffer = array.buffers()[2]
+    if buffer is None:  # every cell empty
+        return pd.arrays.IntegerArray(np.zeros(n, dtype=np.int8), np.ones(n, dtype=bool))
+    data = np.frombuffer(buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
     values = data - np.uint8(48)  # "0" is 48: the other bytes wrap past 9
     if values.size and int(values.max()) > 9:
         return None

@@ -31,7 +31,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import io
-import itertools
 import json
 import math
 import os
@@ -781,6 +780,8 @@ def _arrow_csv_parts(frame: pd.DataFrame, sep: str, *, header: bool) -> Iterator
     n = len(frame)
     if not n or not frame.shape[1]:
         return
+    frame = frame.copy(deep=False)  # the same columns, without attrs to copy at each slice
+    frame.attrs = {}
     for start in range(0, n, _WRITE_ROWS):
         part = frame.iloc[start : start + _WRITE_ROWS] if n > _WRITE_ROWS else frame
         pieces = [_csv_piece(part.iloc[:, j], sep, pa, pc) for j in range(part.shape[1])]
@@ -796,7 +797,7 @@ def _arrow_csv_parts(frame: pd.DataFrame, sep: str, *, header: bool) -> Iterator
         yield memoryview(lines.buffers()[2])[first:stop]
 
 
-_WRITE_ROWS: Final = 1 << 15
+_WRITE_ROWS: Final = 1 << 16
 """Rows formatted at a time (a piece of text stays far below pyarrow's 2 GiB)."""
 _CODED_LIMIT: Final = 4096
 """Most distinct texts a column (or a group of neighbouring columns) is written from."""
@@ -872,8 +873,16 @@ def _join_coded(pieces: list[Any], sep: str, pa: Any) -> list[Any]:
         for coded in group:
             key *= len(coded.texts)
             key += coded.codes
-        texts = [sep.join(parts) for parts in itertools.product(*(c.texts for c in group))]
-        out.append(pa.array(texts, type=pa.string()).take(pa.array(key)))
+        sizes = [len(c.texts) for c in group]
+        occurring = np.flatnonzero(np.bincount(key, minlength=math.prod(sizes)))
+        digits = np.unravel_index(occurring, sizes)  # each combination's codes
+        texts = [
+            sep.join(c.texts[k] for c, k in zip(group, combination, strict=True))
+            for combination in zip(*(d.tolist() for d in digits), strict=True)
+        ]
+        number = np.zeros(math.prod(sizes), dtype=np.int32)  # combination -> its text
+        number[occurring] = np.arange(len(occurring), dtype=np.int32)
+        out.append(pa.array(texts, type=pa.string()).take(pa.array(number[key])))
         group.clear()
 
     for piece in pieces:
