@@ -10,6 +10,7 @@ the writer without pyarrow, and pandas' ``duplicated``.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -285,3 +286,32 @@ def test_an_item_column_of_empty_cells_reads_as_missing(tmp_path: Path) -> None:
     path.write_text("q1,q2\n,1\n,2\n", encoding="utf-8")
     (chunk,) = open_table(path).chunks(integers=["q1", "q2"], engine="arrow")
     assert chunk.frame["q1"].dtype == "Int8" and chunk.frame["q1"].isna().all()
+
+
+def test_chunks_read_ahead_come_in_order_with_their_failure_and_are_closed() -> None:
+    import threading
+
+    from alliance_score.cli.score import _ahead
+
+    readers: set[str] = set()
+    closed: list[bool] = []
+
+    def source(fail: bool) -> Iterator[int]:
+        try:
+            for k in range(3):
+                readers.add(threading.current_thread().name)
+                yield k
+            if fail:
+                raise RestartRequired("a ragged line")
+        finally:
+            closed.append(True)
+
+    got: list[object] = []
+    with pytest.raises(RestartRequired), _ahead(source(True)) as chunks:  # type: ignore[arg-type]
+        got.extend(chunks)
+    assert got == [0, 1, 2]
+    assert readers and threading.main_thread().name not in readers
+    with _ahead(source(False)) as chunks:  # type: ignore[arg-type]
+        first: object = next(iter(chunks))
+        assert first == 0  # left early: the reader is closed
+    assert closed == [True, True]

@@ -11,6 +11,7 @@ identifiers; reported, never dropped).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import sys
@@ -285,11 +286,11 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
         encoding=encoding,
     )
     last_line = None
-    with writing(*writers), _Behind() as behind:
+    with writing(*writers), _Behind() as behind, _ahead(chunks) as read_ahead:
         scores_out = writers[0]
         problems_out = writers[1] if s.problems else None
         slicer = _Slicer()
-        for chunk in slicer.slices(chunks):
+        for chunk in slicer.slices(read_ahead):
             if len(chunk.lines):
                 last_line = int(chunk.lines[-1])
             frame = relabel(chunk.frame, s.value_labels) if s.value_labels else chunk.frame
@@ -340,6 +341,42 @@ def _write_result(scores: TableWriter, problems: TableWriter | None, result: Any
     scores.write(result.scores)
     if problems is not None:
         problems.write(result.problems)
+
+
+@contextlib.contextmanager
+def _ahead(chunks: Iterator[Chunk]) -> Iterator[Iterator[Chunk]]:
+    """The chunks, each read on a thread of its own while the one before is scored.
+
+    pyarrow parses a block without the GIL, so reading overlaps with scoring. At most
+    one chunk is read ahead; whatever the reading raises (such as
+    :class:`RestartRequired`) is raised here, in order. On leaving, the read under way is
+    waited for before the reader is closed.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alliance-score-read")
+    end = object()
+    pending: list[Any] = []
+
+    def following() -> Iterator[Chunk]:
+        pending.append(pool.submit(next, chunks, end))
+        while True:
+            chunk = pending[0].result()
+            pending.clear()
+            if chunk is end:
+                return
+            pending.append(pool.submit(next, chunks, end))
+            yield chunk
+
+    try:
+        yield following()
+    finally:
+        for future in pending:
+            future.exception()  # wait; what it raised no longer matters
+        pool.shutdown(wait=True)
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
 
 
 class _Behind:
