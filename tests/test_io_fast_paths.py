@@ -315,3 +315,24 @@ def test_chunks_read_ahead_come_in_order_with_their_failure_and_are_closed() -> 
         first: object = next(iter(chunks))
         assert first == 0  # left early: the reader is closed
     assert closed == [True, True]
+
+
+def test_duplicates_found_while_reading_survive_slicing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alliance_score.cli import score as score_command
+
+    threes = ",".join(["3"] * 12)
+    rows = ["A,1", "B,1", "A,1", "C,x", "B,1", "A,1", "D,2"]
+    body = "\n".join(f"{r},{threes}" if "x" not in r else f"C,1,{threes[:-1]}x" for r in rows)
+    path = tmp_path / "in.csv"
+    path.write_text(f"client_id,session,{','.join(ITEMS)}\n{body}\n", encoding="utf-8")
+    problems = tmp_path / "p.csv"
+    argv = ["score", str(path), "-i", "wai-sr", "-q", "--problems", str(problems)]
+    whole = _run(argv, capsys, tmp_path / "s.csv"), problems.read_text(encoding="utf-8")
+    monkeypatch.setattr(score_command, "SLICE_ROWS", 1)
+    monkeypatch.setattr(score_command, "PROBLEM_BUDGET", 1)
+    sliced = _run(argv, capsys, tmp_path / "s.csv"), problems.read_text(encoding="utf-8")
+    assert whole == sliced
+    lines = [line for line in whole[1].splitlines() if "duplicate_row" in line]
+    assert [line.split(",")[0] for line in lines] == ["4", "6", "7"]  # input lines

@@ -20,6 +20,8 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
+
 from ..coding import AnswerRange, coding_notes
 from ..errors import DataError
 from ..frame import score_frame
@@ -286,6 +288,7 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
         encoding=encoding,
     )
     last_line = None
+    chunks = _with_duplicates(chunks, duplicates)  # found as each chunk is read, in order
     with writing(*writers), _Behind() as behind, _ahead(chunks) as read_ahead:
         scores_out = writers[0]
         problems_out = writers[1] if s.problems else None
@@ -341,6 +344,13 @@ def _write_result(scores: TableWriter, problems: TableWriter | None, result: Any
     scores.write(result.scores)
     if problems is not None:
         problems.write(result.problems)
+
+
+def _with_duplicates(chunks: Iterator[Chunk], finder: DuplicateFinder) -> Iterator[Chunk]:
+    """The chunks with the rows that repeat earlier identifiers found (in file order)."""
+    for chunk in chunks:
+        found = np.array(list(finder.check(chunk.frame, chunk.lines)), dtype=np.int64)
+        yield dataclasses.replace(chunk, duplicates=found.reshape(-1, 2))
 
 
 @contextlib.contextmanager
@@ -469,7 +479,16 @@ def _piece(chunk: Chunk, start: int, stop: int) -> Chunk:
         undecodable=tuple(
             (pos - start, col) for pos, col in chunk.undecodable if start <= pos < stop
         ),
+        duplicates=_rows_between(chunk.duplicates, start, stop),
     )
+
+
+def _rows_between(pairs: Any, start: int, stop: int) -> Any:
+    """(position, line) pairs of the rows from ``start`` to ``stop``, counted from it."""
+    if pairs is None:
+        return None
+    inside = (pairs[:, 0] >= start) & (pairs[:, 0] < stop)
+    return pairs[inside] - np.array([start, 0], dtype=np.int64)
 
 
 class _Totals:

@@ -98,7 +98,12 @@ def account(
                 "rest of the file is read as it is.",
             )
         )
-    for pos, first_line in duplicates.check(frame, chunk.lines):
+    found = (
+        duplicates.check(frame, chunk.lines)
+        if chunk.duplicates is None
+        else chunk.duplicates.tolist()
+    )
+    for pos, first_line in found:
         line = int(chunk.lines[pos])
         extra.append(
             (

@@ -91,6 +91,10 @@ class Chunk:
     undecodable: tuple[tuple[int, str], ...] = ()
     """Cells (position within the chunk, column name) that held bytes invalid in the
     file's encoding; each such byte is read as U+FFFD, every other cell intact."""
+    duplicates: NDArray[np.int64] | None = None
+    """Rows that repeat an earlier row's identifiers, as (position within the chunk, line
+    of the first such row) pairs, when they were found as the chunk was read (see
+    :class:`~alliance_score.io.accounting.DuplicateFinder`); ``None``: not looked for."""
 
 
 def detect_format(path: str | os.PathLike[str]) -> TableFormat:
