@@ -210,8 +210,8 @@ def profile_command(n: int) -> list[tuple[str, float]]:
         ),
         "score_frame (parse, kernel, assemble, problems)": ("frame.py", "score_frame"),
         "  of which the kernel (score_columns)": ("scoring.py", "score_columns"),
-        "accounting (lines, duplicates)": ("accounting.py", "account"),
-        "  of which finding duplicates": ("accounting.py", "check"),
+        "accounting (lines, row-level problems)": ("accounting.py", "account"),
+        "finding duplicates (on the reading thread in the command)": ("accounting.py", "check"),
         "writing the scores CSV (on a second thread in the command)": ("writers.py", "write"),
     }
     found = [("whole command (in process, profiled)", total)]
