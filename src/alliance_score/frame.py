@@ -336,20 +336,12 @@ def _answer_range(
     lo, hi = np.inf, -np.inf
     declared = np.fromiter(rules.missing_numbers, dtype=np.float64)
     for j, column in enumerate(columns):
-        x = np.asarray(column)  # integers (one-digit answers) are compared as they are
-        if x.dtype.kind not in "iuf":
-            x = x.astype(np.float64)
+        x = np.asarray(column, dtype=np.float64)
         ok = (codes[:, j] == 0) & (x >= rules.lo) & (x <= rules.hi)
         if declared.size:
             ok &= ~np.isin(x, declared)
         if ok.any():
-            top, bottom = (
-                (np.inf, -np.inf)
-                if x.dtype.kind == "f"
-                else (np.iinfo(x.dtype).max, np.iinfo(x.dtype).min)
-            )
-            lo = min(lo, float(np.min(x, where=ok, initial=top)))
-            hi = max(hi, float(np.max(x, where=ok, initial=bottom)))
+            lo, hi = min(lo, float(x[ok].min())), max(hi, float(x[ok].max()))
     if lo > hi:
         return AnswerRange(float("nan"), float("nan"), 0)
     return AnswerRange(lo, hi, 1)
