@@ -51,11 +51,12 @@ def _run(
 
 @st.composite
 def exports(draw: st.DrawFn) -> str:
-    """CSV text whose answers are one digit or blank up to a row, and anything after it
-    (so that with small chunks some chunks read as integers and later ones as text)."""
+    """CSV text whose answers are small whole numbers or blank up to a row, and anything
+    after it (so that with small chunks some chunks read as integers and later ones as
+    text)."""
     rows = draw(st.integers(1, 60))
     cut = draw(st.integers(0, rows))
-    digits = st.sampled_from(["1", "2", "3", "4", "5", ""])
+    digits = st.sampled_from(["1", "2", "3", "4", "5", "", "10", "0", "12"])
     quoted_header = draw(st.booleans())
     names = ["client_id", "session", *ITEMS]
     header = ",".join(f'"{n}"' if quoted_header else n for n in names)
@@ -87,25 +88,23 @@ def test_fast_and_exact_engines_write_the_same_bytes(
     assert fast_problems == problems.read_bytes()  # the same problems, lines and texts
 
 
-def test_one_digit_columns_come_as_integers(tmp_path: Path) -> None:
+def test_plainly_written_small_numbers_come_as_integers(tmp_path: Path) -> None:
     path = tmp_path / "in.csv"
-    rows = ["q1,q2,q3,q4,id", "1,5,10,x,A", "2,,3,4,B", "9,0,1,2,C"]
+    rows = ["q1,q2,q3,q4,q5,id", "1,5,10,x,07,A", "2,,3,4,7,B", "9,0,99,2,100,C"]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     source = open_table(path)
+    items = ["q1", "q2", "q3", "q4", "q5"]
     (chunk,) = source.chunks(
-        ["q1", "q2", "q3", "q4", "id"],
-        categorical=["q1", "q2", "q3", "q4"],
-        integers=["q1", "q2", "q3", "q4"],
-        arrow_text=True,
-        engine="arrow",
+        [*items, "id"], categorical=items, integers=items, arrow_text=True, engine="arrow"
     )
     frame = chunk.frame
     assert frame["q1"].dtype == np.int8 and frame["q1"].tolist() == [1, 2, 9]
     assert frame["q2"].dtype == "Int8" and frame["q2"].isna().tolist() == [False, True, False]
     assert frame["q2"].iloc[[0, 2]].tolist() == [5, 0]
-    assert isinstance(frame["q3"].dtype, pd.CategoricalDtype)  # "10" is two digits
-    assert isinstance(frame["q4"].dtype, pd.CategoricalDtype)
-    assert frame["q3"].astype(object).tolist() == ["10", "3", "1"]
+    assert frame["q3"].dtype == np.int8 and frame["q3"].tolist() == [10, 3, 99]
+    for text_column in ("q4", "q5"):  # "x"; "07" (not how 7 is written) and "100"
+        assert isinstance(frame[text_column].dtype, pd.CategoricalDtype)
+    assert frame["q5"].astype(object).tolist() == ["07", "7", "100"]
     assert isinstance(frame["id"].dtype, pd.ArrowDtype)
     (exact,) = source.chunks(["q1", "q2"], integers=["q1", "q2"], engine="python")
     assert exact.frame["q2"].astype(object).tolist() == ["5", "", "0"]  # hints only

@@ -2,10 +2,11 @@
 
 Cells are read as text, and handed over without making a Python object per cell:
 
-* a column asked for as integers whose cells in a chunk are all one ASCII digit or empty
-  (a Likert item's answers) becomes an ``int8`` column (nullable ``Int8`` when some are
-  empty), read straight from pyarrow's buffers; every such cell is exactly the text of
-  its number, so a problem found in it quotes the cell as written;
+* a column asked for as integers whose cells in a chunk are all whole numbers from 0 to
+  99 written plainly (``4``, ``10``; not ``04``) or empty (a Likert item's answers)
+  becomes an ``int8`` column (nullable ``Int8`` when some are empty), read straight from
+  pyarrow's buffers; every such cell is exactly the text of its number, so a problem
+  found in it quotes the cell as written;
 * any other item column is dictionary-encoded (a column of a million answers is a
   million small integers and a handful of distinct strings) and becomes a pandas
   categorical whose categories are those strings;
@@ -154,31 +155,42 @@ def arrow_chunks(
 
 
 def _single_digits(array: Any, pd: Any) -> Any:
-    """A text column whose cells are all one ASCII digit or empty, as integers.
+    """A text column whose cells are all a whole number from 0 to 99 written as Python
+    writes it (one or two ASCII digits, no leading zero) or empty, as integers.
 
     ``int8`` when no cell is empty, else nullable ``Int8`` with ``<NA>`` for the empty
-    cells; ``None`` for any other column. Read from the array's buffers: its offsets say
-    each cell's length, and the bytes of one-character cells are the cells.
+    cells; ``None`` for any other column (``07``, ``+4``, `` 4``, ``4.0``, ``100``...).
+    Read from the array's buffers: its offsets say each cell's length and where its
+    digits are.
     """
     n = len(array)
     offsets = np.frombuffer(
         array.buffers()[1], dtype=np.int32, count=n + 1, offset=4 * array.offset
     )
     lengths = np.diff(offsets)
-    if n and int(lengths.max()) > 1:
+    if n and int(lengths.max()) > 2:
         return None
     buffer = array.buffers()[2]
     if buffer is None:  # every cell empty
         return pd.arrays.IntegerArray(np.zeros(n, dtype=np.int8), np.ones(n, dtype=bool))
-    data = np.frombuffer(buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
-    values = data - np.uint8(48)  # "0" is 48: the other bytes wrap past 9
-    if values.size and int(values.max()) > 9:
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    digits = data[offsets[0] : offsets[-1]] - np.uint8(48)  # "0" is 48: others wrap past 9
+    if digits.size and int(digits.max()) > 9:
         return None
-    if values.size == n:  # nothing empty
-        return values.view(np.int8)
     empty = lengths == 0
+    if n and int(lengths.max()) == 1:  # one digit each: the bytes are the cells
+        values = digits.view(np.int8)
+    else:
+        first = data[offsets[:-1][~empty]] - np.uint8(48)
+        two = lengths[~empty] == 2
+        if (first[two] == 0).any():  # "07" is not how 7 is written
+            return None
+        values = first.view(np.int8).copy()
+        values[two] = values[two] * 10 + (data[offsets[:-1][~empty][two] + 1] - 48).view(np.int8)
+    if values.size == n:  # nothing empty
+        return values
     full = np.zeros(n, dtype=np.int8)
-    full[~empty] = values.view(np.int8)
+    full[~empty] = values
     return pd.arrays.IntegerArray(full, empty)
 
 

@@ -155,8 +155,9 @@ class TableSource:
         few distinct values), the others as text (``object``). Delimited text read by the
         fast engine also takes two hints that change how cells are held, never what they
         are: a column named in ``integers`` comes as ``int8`` (nullable ``Int8``, with
-        ``<NA>`` for empty cells) in each chunk where every cell is one ASCII digit or
-        empty (the exact text of its number), and otherwise as a categorical; with
+        ``<NA>`` for empty cells) in each chunk where every cell is empty or a whole
+        number from 0 to 99 written plainly (the exact text of its number: ``7``, ``10``,
+        never ``07``), and otherwise as a categorical; with
         ``arrow_text`` the other text columns are pyarrow-backed strings
         (``pandas.ArrowDtype``) instead of Python objects. At least one chunk is
         yielded, empty when the file has no data rows. With ``engine="auto"`` or
