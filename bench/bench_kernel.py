@@ -3,6 +3,7 @@
 Usage (from the repository root, with the ``cli`` and ``fast`` extras installed):
 
     python bench/bench_kernel.py --sizes 1e6 1e7 --repeat 5 --out bench/kernel.md
+    python bench/bench_kernel.py --sizes 1e6 1e7 --repeat 3 --only cli   # the command alone
 
 Measured in one run, so that ratios are comparable on a shared, noisy machine:
 
@@ -15,7 +16,10 @@ Measured in one run, so that ratios are comparable on a shared, noisy machine:
 * from the CSV file: ``alliance-score score`` end to end (a fresh process writing the
   scores CSV) with each kernel, against ``pyarrow.csv.read_csv`` of the same file, with
   wall time, CPU time (user + system) and peak resident memory (``/usr/bin/time -v``);
-* where the command's time goes at the first size (cProfile, cumulative seconds);
+* where the command's time goes at the first size (cProfile, cumulative seconds; the
+  chunks are read and the results written on the main thread for the profile, since
+  cProfile sees one thread, while the command reads ahead and writes behind on two
+  more threads);
 * start-up: ``alliance-score --help`` against ``python -c pass``.
 
 Nothing here is a test and nothing here runs under pytest.
@@ -24,6 +28,7 @@ Nothing here is a test and nothing here runs under pytest.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import os
 import pstats
@@ -33,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -172,19 +177,42 @@ def profile_command(n: int) -> list[tuple[str, float]]:
 
     path = generate(n)
     out_csv = DATA / "scores_out.csv"
+    from alliance_score.cli import score as score_command
+
+    class InLine(score_command._Behind):
+        """Writes on the calling thread, so that cProfile sees the writing."""
+
+        def run(self, task: Callable[..., object], *args: object) -> None:
+            task(*args)
+
+    @contextlib.contextmanager
+    def in_line(chunks: Iterator[object]) -> Iterator[Iterator[object]]:
+        """Reads on the calling thread, so that cProfile sees the reading."""
+        yield chunks
+
     os.environ[KERNEL_ENV] = "numpy"
+    behind, ahead = score_command._Behind, score_command._ahead
+    score_command._Behind = InLine  # type: ignore[misc]
+    score_command._ahead = in_line  # type: ignore[assignment]
     profiler = cProfile.Profile()
     start = time.perf_counter()
-    profiler.runcall(main, ["score", str(path), "-i", "wai-sr", "-q", "-o", str(out_csv)])
+    try:
+        profiler.runcall(main, ["score", str(path), "-i", "wai-sr", "-q", "-o", str(out_csv)])
+    finally:
+        score_command._Behind, score_command._ahead = behind, ahead  # type: ignore[misc]
     total = time.perf_counter() - start
     os.environ.pop(KERNEL_ENV, None)
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     parts = {
-        "reading the CSV (pyarrow, to DataFrame chunks)": ("arrow_csv.py", "arrow_chunks"),
+        "reading the CSV (pyarrow, to DataFrame chunks; read ahead on a thread in the command)": (
+            "arrow_csv.py",
+            "arrow_chunks",
+        ),
         "score_frame (parse, kernel, assemble, problems)": ("frame.py", "score_frame"),
         "  of which the kernel (score_columns)": ("scoring.py", "score_columns"),
-        "accounting (lines, duplicates)": ("accounting.py", "account"),
-        "writing the scores CSV": ("writers.py", "write"),
+        "accounting (lines, row-level problems)": ("accounting.py", "account"),
+        "finding duplicates (on the reading thread in the command)": ("accounting.py", "check"),
+        "writing the scores CSV (on a second thread in the command)": ("writers.py", "write"),
     }
     found = [("whole command (in process, profiled)", total)]
     for label, (file, func) in parts.items():
@@ -208,22 +236,35 @@ def startup(repeat: int) -> dict[str, float]:
 
 def report(
     mem: list[dict[str, float]],
-    compiled: dict[str, object],
+    compiled: dict[str, object] | None,
     files: list[dict[str, float]],
     profile: list[tuple[str, float]],
     start: dict[str, float],
     command: str,
+    load_start: tuple[float, float, float] = (float("nan"),) * 3,
 ) -> str:
     load = os.getloadavg()
-    first_n = mem[0]
     lines = [
         "## Fused kernel, command line and start-up (`bench/bench_kernel.py`)",
         "",
-        f"Produced by `{command}`; load average at the end of the run "
+        f"Produced by `{command}`; load average at the start of the run "
+        f"{load_start[0]:.1f} / {load_start[1]:.1f} / {load_start[2]:.1f}, at the end "
         f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores shared "
         "with other work, so wall times are noisy: every ratio below is from the same run, "
-        "and CPU time (of the process alone) is given beside wall time.",
+        "and CPU time (of the process, all its threads) is given beside wall time.",
         "",
+    ]
+    if mem:
+        lines += _in_memory_report(mem)
+    if compiled is not None:
+        lines += _compiled_report(compiled)
+    lines += _command_report(files, profile, start)
+    return "\n".join(lines)
+
+
+def _in_memory_report(mem: list[dict[str, float]]) -> list[str]:
+    first_n = mem[0]
+    lines = [
         "### In memory: `score_frame` on an n x 12 float64 DataFrame",
         "",
         "| rows | floor ms | numpy kernel s | numba kernel s | numpy / floor | numba / floor "
@@ -240,10 +281,13 @@ def report(
             f"| {r['numpy_cpu'] / r['floor_cpu']:.1f}x | {r['numba_cpu'] / r['floor_cpu']:.1f}x "
             f"| {per_row[0]:.2f}, {per_row[1]:.2f} |"
         )
+    return [*lines, ""]
+
+
+def _compiled_report(compiled: dict[str, object]) -> list[str]:
     first, cached = compiled["first"], compiled["cached"]
     assert isinstance(first, dict) and isinstance(cached, dict)
-    lines += [
-        "",
+    return [
         "### The compiled kernel's first call",
         "",
         f"- empty cache (compiles): {first['load_seconds']:.2f} s (compiled: {first['compiled']});",
@@ -254,6 +298,13 @@ def report(
         "(`NUMBA_CACHE_DIR`, here a temporary folder); with no writable folder the kernel "
         "is compiled in memory in each process.",
         "",
+    ]
+
+
+def _command_report(
+    files: list[dict[str, float]], profile: list[tuple[str, float]], start: dict[str, float]
+) -> list[str]:
+    lines = [
         "### From the CSV file: `alliance-score score` end to end",
         "",
         "| rows | CSV MiB | CLI numpy s (CPU) | CLI numba s (CPU) | peak MiB (numpy, numba) "
@@ -284,7 +335,7 @@ def report(
         f"- `python -c pass`: {start['python']:.3f} s wall, {start['python_cpu']:.3f} s CPU.",
         "",
     ]
-    return "\n".join(lines)
+    return lines
 
 
 def main() -> None:
@@ -292,15 +343,24 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", type=float, default=[1e6, 1e7])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path, help="write the section here (default: stdout)")
+    parser.add_argument(
+        "--only",
+        choices=("all", "cli"),
+        default="all",
+        help="cli: the command line, its profile and start-up only (no in-memory kernel "
+        "timings, no compile times)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes]
     command = "python bench/bench_kernel.py " + " ".join(sys.argv[1:])
-    mem = in_memory(sizes, args.repeat)
-    compiled = compile_times()
+    load_start = os.getloadavg()
+    everything = args.only == "all"
+    mem = in_memory(sizes, args.repeat) if everything else []
+    compiled = compile_times() if everything else None
     files = command_line(sizes, args.repeat)
     profile = profile_command(sizes[0])
     start = startup(args.repeat)
-    text = report(mem, compiled, files, profile, start, command)
+    text = report(mem, compiled, files, profile, start, command, load_start)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     print(text)

@@ -142,7 +142,7 @@ def test_disk_full_is_exit_2_and_the_previous_file_is_intact(
     out = tmp_path / f"s.{suffix}"
     out.write_bytes(b"previous run")
     if suffix == "csv":
-        monkeypatch.setattr(writers, "_arrow_csv", _disk_full)
+        monkeypatch.setattr(writers, "_arrow_csv_parts", _disk_full)
         monkeypatch.setattr(writers, "_pandas_csv", _disk_full)
     else:
         monkeypatch.setattr(writers.TableWriter, f"_write_{suffix}", _disk_full)

@@ -11,6 +11,7 @@ identifiers; reported, never dropped).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import sys
@@ -18,6 +19,8 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
+
+import numpy as np
 
 from ..coding import AnswerRange, coding_notes
 from ..errors import DataError
@@ -274,19 +277,23 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
     writers = [TableWriter(s.output, s.format)]
     if s.problems:
         writers.append(TableWriter(s.problems, None))
+    answers = [c for c in items if c not in s.keep]
     chunks = s.source.chunks(
         columns,
-        categorical=[c for c in items if c not in s.keep],
+        categorical=answers,
+        integers=answers,  # one-digit answers come as numbers, without a text pass
+        arrow_text=s.format in ("csv", "tsv"),  # kept columns go to the writer as they are
         chunk_bytes=s.chunk_bytes,
         engine=engine,
         encoding=encoding,
     )
     last_line = None
-    with writing(*writers):
+    chunks = _with_duplicates(chunks, duplicates)  # found as each chunk is read, in order
+    with writing(*writers), _Behind() as behind, _ahead(chunks) as read_ahead:
         scores_out = writers[0]
         problems_out = writers[1] if s.problems else None
         slicer = _Slicer()
-        for chunk in slicer.slices(chunks):
+        for chunk in slicer.slices(read_ahead):
             if len(chunk.lines):
                 last_line = int(chunk.lines[-1])
             frame = relabel(chunk.frame, s.value_labels) if s.value_labels else chunk.frame
@@ -303,10 +310,8 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
                 result, chunk, duplicates, s.score_options["on_invalid"], len(s.source.columns)
             )
             slicer.observe(len(result.scores), len(result.problems))
-            scores_out.write(result.scores)
-            if problems_out is not None:
-                problems_out.write(result.problems)
             total.add(result.summary())
+            behind.run(_write_result, scores_out, problems_out, result)
             progress.update(chunk.progress, total.rows)
     progress.close()
     report = total.report()
@@ -333,6 +338,96 @@ def _score_file(s: _Settings, instrument: Any, engine: Any, encoding: str | None
         "hash": instrument.content_hash,
     }
     return report
+
+
+def _write_result(scores: TableWriter, problems: TableWriter | None, result: Any) -> None:
+    scores.write(result.scores)
+    if problems is not None:
+        problems.write(result.problems)
+
+
+def _with_duplicates(chunks: Iterator[Chunk], finder: DuplicateFinder) -> Iterator[Chunk]:
+    """The chunks with the rows that repeat earlier identifiers found (in file order)."""
+    for chunk in chunks:
+        found = np.array(list(finder.check(chunk.frame, chunk.lines)), dtype=np.int64)
+        yield dataclasses.replace(chunk, duplicates=found.reshape(-1, 2))
+
+
+@contextlib.contextmanager
+def _ahead(chunks: Iterator[Chunk]) -> Iterator[Iterator[Chunk]]:
+    """The chunks, each read on a thread of its own while the one before is scored.
+
+    pyarrow parses a block without the GIL, so reading overlaps with scoring. At most
+    one chunk is read ahead; whatever the reading raises (such as
+    :class:`RestartRequired`) is raised here, in order. On leaving, the read under way is
+    waited for before the reader is closed.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alliance-score-read")
+    end = object()
+    pending: list[Any] = []
+
+    def following() -> Iterator[Chunk]:
+        pending.append(pool.submit(next, chunks, end))
+        while True:
+            chunk = pending[0].result()
+            pending.clear()
+            if chunk is end:
+                return
+            pending.append(pool.submit(next, chunks, end))
+            yield chunk
+
+    try:
+        yield following()
+    finally:
+        for future in pending:
+            future.exception()  # wait; what it raised no longer matters
+        pool.shutdown(wait=True)
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+class _Behind:
+    """Runs one task at a time on a thread of its own, one step behind the caller.
+
+    Writing a chunk's results (formatting the CSV text in pyarrow and the file's own
+    writes, which release the GIL) overlaps with reading and scoring the next chunk.
+    At most one task waits or runs, so at most one chunk's results are held for it;
+    its exception is raised in the caller at the next task or at the end, and the end
+    (also on an exception or an interrupt) waits for the task, so that no file is closed
+    while it is written to.
+    """
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alliance-score-write")
+        self._pending: Any = None
+
+    def __enter__(self) -> _Behind:
+        return self
+
+    def run(self, task: Any, *args: Any) -> None:
+        self._wait()
+        self._pending = self._pool.submit(task, *args)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            if exc_type is None:
+                self._wait()
+            elif self._pending is not None:  # finish writing before the files are dropped
+                import concurrent.futures
+
+                concurrent.futures.wait([self._pending])
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 SLICE_ROWS = 16_384
@@ -384,7 +479,16 @@ def _piece(chunk: Chunk, start: int, stop: int) -> Chunk:
         undecodable=tuple(
             (pos - start, col) for pos, col in chunk.undecodable if start <= pos < stop
         ),
+        duplicates=_rows_between(chunk.duplicates, start, stop),
     )
+
+
+def _rows_between(pairs: Any, start: int, stop: int) -> Any:
+    """(position, line) pairs of the rows from ``start`` to ``stop``, counted from it."""
+    if pairs is None:
+        return None
+    inside = (pairs[:, 0] >= start) & (pairs[:, 0] < stop)
+    return pairs[inside] - np.array([start, 0], dtype=np.int64)
 
 
 class _Totals:

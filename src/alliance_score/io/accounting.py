@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from ..errors import ProblemCode
 from ..frame import FrameResult
 from ..scoring import STATUS_ORDER, Status
-from .source import Chunk
+from .source import Chunk, require
 
 __all__ = ["PROBLEM_FILE_COLUMNS", "DuplicateFinder", "account"]
 
@@ -98,7 +98,12 @@ def account(
                 "rest of the file is read as it is.",
             )
         )
-    for pos, first_line in duplicates.check(frame, chunk.lines):
+    found = (
+        duplicates.check(frame, chunk.lines)
+        if chunk.duplicates is None
+        else chunk.duplicates.tolist()
+    )
+    for pos, first_line in found:
         line = int(chunk.lines[pos])
         extra.append(
             (
@@ -156,12 +161,92 @@ def _hashable(value: Any) -> Any:
     return plain_cell(value)
 
 
+_SPACE_BYTES: Final = np.zeros(256, dtype=bool)
+_SPACE_BYTES[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True  # ASCII that str.strip() strips
+_SPACE_BYTES[0x80:] = True  # a non-ASCII character may be a space (U+00A0, U+3000, ...)
+
+
+def _cell_hashes(column: pd.Series) -> tuple[NDArray[np.uint64], NDArray[np.bool_]]:
+    """(a 64-bit hash of each cell, whether the cell is blank: missing or only spaces).
+
+    Text held by pyarrow is hashed per distinct value (pyarrow's dictionary encoding),
+    never as one Python object per cell; other columns as pandas hashes them. A text
+    cell hashes alike either way.
+    """
+    from .writers import arrow_strings
+
+    text = arrow_strings(column)
+    if text is None:
+        values = column.astype(object)
+        if pd.api.types.infer_dtype(values, skipna=True) == "mixed":
+            values = values.map(_hashable)  # list, dict or array cells compared as text
+        blank = (values.isna() | values.astype(str).str.strip().eq("")).to_numpy(dtype=bool)
+        return pd.util.hash_array(values.to_numpy(dtype=object)), blank
+    pa = require("pyarrow", "Fast CSV reading", "cli")
+    pc = require("pyarrow.compute", "Fast CSV reading", "cli")
+    encoded = pc.dictionary_encode(text, null_encoding="encode")  # a missing cell: None
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    dictionary = encoded.dictionary.cast(pa.string())
+    distinct = dictionary.to_numpy(zero_copy_only=False)
+    hashes = pd.util.hash_array(distinct, categorize=False)
+    # a value can be blank only if it is empty or starts with a byte that may be a space
+    n = len(dictionary)
+    offsets = np.frombuffer(
+        dictionary.buffers()[1], dtype=np.int32, count=n + 1, offset=4 * dictionary.offset
+    )
+    buffer = dictionary.buffers()[2]
+    data = np.frombuffer(buffer, dtype=np.uint8) if buffer is not None else np.empty(0, np.uint8)
+    data = np.append(data, np.uint8(0))  # the empty value's "first byte"
+    empty = offsets[1:] == offsets[:-1]
+    maybe = empty | _SPACE_BYTES[data[np.minimum(offsets[:-1], len(data) - 1)]]
+    blank_value = np.zeros(n, dtype=bool)
+    for k in np.flatnonzero(maybe).tolist():
+        blank_value[k] = distinct[k] is None or not distinct[k].strip()
+    return hashes[indices], blank_value[indices]
+
+
+def _distinct(
+    hashes: NDArray[np.uint64],
+) -> tuple[NDArray[np.uint64], NDArray[np.intp], NDArray[np.intp]]:
+    """(the distinct hashes, sorted; the position of each one's first row; each row's
+    distinct hash), as ``np.unique`` gives them, with an unstable sort (faster)."""
+    order = np.argsort(hashes)
+    if not len(order):
+        return hashes[:0], order, order
+    ordered = hashes[order]
+    new = np.r_[True, ordered[1:] != ordered[:-1]]
+    starts = np.flatnonzero(new)
+    inverse = np.empty(len(hashes), dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[starts], np.minimum.reduceat(order, starts), inverse
+
+
+def _combine(columns: list[NDArray[np.uint64]]) -> NDArray[np.uint64]:
+    """One hash per row from its cells' hashes (the combination pandas uses for rows)."""
+    out = np.full(len(columns[0]), 0x345678, dtype=np.uint64)
+    mult = np.uint64(1000003)
+    with np.errstate(over="ignore"):
+        for i, hashes in enumerate(columns):
+            left = len(columns) - i
+            out ^= hashes
+            out *= mult
+            mult += np.uint64(82520 + 2 * left)
+        out += np.uint64(97531)
+    return out
+
+
 class DuplicateFinder:
     """Finds rows whose identifier columns repeat an earlier row's, across chunks.
 
     Rows are compared by a 64-bit hash of their identifier cells (pandas'
-    ``hash_pandas_object``), so memory grows by 16 bytes per distinct administration,
-    not with the row width. Rows whose identifiers are all empty are not compared.
+    ``hash_array``), so memory grows by about 12 bytes per distinct administration (the
+    hash and the line of its first row), not with the row width. Rows whose identifiers
+    are all empty are not compared.
+
+    The hashes seen are kept in sorted runs: each chunk's new hashes are a run, and
+    every eight such runs are merged into one that is never merged again (no copy of
+    everything seen, and no time spent on it, as a file grows). A bit filter answers
+    "not seen" for most new hashes, so only the others are searched for in the runs.
 
     Examples
     --------
@@ -177,36 +262,93 @@ class DuplicateFinder:
 
     def __init__(self, columns: Sequence[str]) -> None:
         self.columns = list(columns)
-        self._hashes = np.empty(0, dtype=np.uint64)
-        self._lines = np.empty(0, dtype=np.int64)
+        self._runs: list[tuple[NDArray[np.uint64], NDArray[np.integer[Any]]]] = []
+        """Disjoint runs of (sorted hashes, line of each hash's first row); the last
+        one still grows."""
+        self._fresh = 0
+        """Runs of one chunk at the end of ``_runs``."""
+        self._filter = _BitFilter()
+        """Answers "not seen" for most new hashes without a search of the runs."""
 
     def check(self, frame: pd.DataFrame, lines: NDArray[np.int64]) -> Iterator[tuple[int, int]]:
         """Yield ``(position in frame, line of the first row with the same identifiers)``."""
         if not self.columns or not len(frame):
             return
-        ids = frame[self.columns].astype(object)
-        for name in self.columns:  # list, dict or array cells (parquet) compared as text
-            if pd.api.types.infer_dtype(ids[name], skipna=True) == "mixed":
-                ids[name] = ids[name].map(_hashable)
-        blank = ids.apply(lambda c: c.isna() | c.astype(str).str.strip().eq("")).all(axis=1)
-        usable = np.flatnonzero(~blank.to_numpy())
+        cells = [_cell_hashes(frame[name]) for name in self.columns]
+        blank = np.logical_and.reduce([b for _, b in cells])
+        usable = np.flatnonzero(~blank)
         if not len(usable):
             return
-        hashes = pd.util.hash_pandas_object(ids.iloc[usable], index=False).to_numpy()
-        uniq, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-        pos = np.searchsorted(self._hashes, uniq)
-        seen = np.zeros(len(uniq), dtype=bool)
-        inside = pos < len(self._hashes)
-        seen[inside] = self._hashes[pos[inside]] == uniq[inside]
-        first_line = np.where(
-            seen,
-            self._lines[np.minimum(pos, len(self._lines) - 1)] if len(self._lines) else 0,
-            lines[usable[first]],
-        )
+        hashes = _combine([h[usable] for h, _ in cells])
+        uniq, first, inverse = _distinct(hashes)
         own_line = lines[usable]
+        first_line = own_line[first]
+        seen = np.zeros(len(uniq), dtype=bool)
+        maybe = np.flatnonzero(self._filter.may_hold(uniq))  # most rows are new: skip them
+        if len(maybe):
+            candidates = uniq[maybe]
+            for run, run_lines in self._runs:
+                pos = np.minimum(np.searchsorted(run, candidates), len(run) - 1)
+                hit = run[pos] == candidates
+                first_line[maybe[hit]] = run_lines[pos[hit]]
+                seen[maybe[hit]] = True
         is_dup = first_line[inverse] != own_line
         new = ~seen
-        self._hashes = np.insert(self._hashes, pos[new], uniq[new])
-        self._lines = np.insert(self._lines, pos[new], lines[usable[first[new]]])
+        self._add(uniq[new], first_line[new])
         for k in np.flatnonzero(is_dup).tolist():
             yield int(usable[k]), int(first_line[inverse[k]])
+
+    def _add(self, hashes: NDArray[np.uint64], lines: NDArray[np.int64]) -> None:
+        """Add sorted hashes not seen before, as a run of their own; the newest
+        :data:`_FAN_IN` such runs are merged into one once they are that many."""
+        if not len(hashes):
+            return
+        self._filter.add(hashes)
+        small = np.uint32 if int(lines.max()) < _UINT32 else np.int64
+        self._runs.append((hashes, lines.astype(small)))
+        self._fresh += 1
+        if self._fresh == _FAN_IN:
+            merging = self._runs[-_FAN_IN:]
+            merged = np.concatenate([h for h, _ in merging])
+            order = np.argsort(merged, kind="stable")  # sorted runs: merged in linear time
+            merged_lines = np.concatenate([x.astype(np.int64) for _, x in merging])[order]
+            small = np.uint32 if int(merged_lines.max()) < _UINT32 else np.int64
+            self._runs[-_FAN_IN:] = [(merged[order], merged_lines.astype(small))]
+            self._fresh = 0
+
+
+_FAN_IN: Final = 8
+"""Runs of one chunk each merged into one (older runs are never merged again)."""
+_UINT32: Final = 1 << 32
+
+
+class _BitFilter:
+    """A set of 64-bit hashes that may answer "maybe" for one it does not hold (a
+    blocked Bloom filter of 2^27 bits, 16 MiB, two bits per hash in one 64-bit word):
+    about 2% of answers are wrong when it holds ten million, and "no" is always right."""
+
+    BITS: Final = 27
+
+    def __init__(self) -> None:
+        self._words = np.zeros(1 << (self.BITS - 6), dtype=np.uint64)
+
+    def _place(self, hashes: NDArray[np.uint64]) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
+        """(the word of each hash, its two bits in the word) from separate bits of it."""
+        word = hashes >> np.uint64(64 - self.BITS + 6)
+        one = np.uint64(1)
+        bits = np.left_shift(one, (hashes >> np.uint64(6)) & np.uint64(63))
+        bits |= np.left_shift(one, hashes & np.uint64(63))
+        return word, bits
+
+    def may_hold(self, hashes: NDArray[np.uint64]) -> NDArray[np.bool_]:
+        word, bits = self._place(hashes)
+        held: NDArray[np.bool_] = (self._words[word] & bits) == bits
+        return held
+
+    def add(self, hashes: NDArray[np.uint64]) -> None:
+        """Add sorted hashes (so that each word's bits are gathered in one place)."""
+        if not len(hashes):
+            return
+        word, bits = self._place(hashes)
+        starts = np.flatnonzero(np.r_[True, word[1:] != word[:-1]])
+        self._words[word[starts]] |= np.bitwise_or.reduceat(bits, starts)

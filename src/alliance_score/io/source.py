@@ -43,7 +43,7 @@ __all__ = [
     "open_table",
 ]
 
-CHUNK_BYTES: Final = 4 << 20
+CHUNK_BYTES: Final = 2 << 20
 _MAX_PIECE_ROWS: Final = 1 << 30
 """Row limit of one piece of a binary file (the readers take a C ``int``)."""
 _FIELD_LIMIT: Final = (1 << 31) - 1
@@ -91,6 +91,10 @@ class Chunk:
     undecodable: tuple[tuple[int, str], ...] = ()
     """Cells (position within the chunk, column name) that held bytes invalid in the
     file's encoding; each such byte is read as U+FFFD, every other cell intact."""
+    duplicates: NDArray[np.int64] | None = None
+    """Rows that repeat an earlier row's identifiers, as (position within the chunk, line
+    of the first such row) pairs, when they were found as the chunk was read (see
+    :class:`~alliance_score.io.accounting.DuplicateFinder`); ``None``: not looked for."""
 
 
 def detect_format(path: str | os.PathLike[str]) -> TableFormat:
@@ -135,6 +139,8 @@ class TableSource:
         columns: Sequence[str] | None = None,
         *,
         categorical: Sequence[str] = (),
+        integers: Sequence[str] = (),
+        arrow_text: bool = False,
         chunk_bytes: int = CHUNK_BYTES,
         engine: Engine = "auto",
         encoding: str | None = None,
@@ -146,7 +152,14 @@ class TableSource:
 
         ``columns`` selects columns by name (default: all); those named in
         ``categorical`` come as pandas categoricals (compact for item columns, which hold a
-        few distinct values), the others as text (``object``). At least one chunk is
+        few distinct values), the others as text (``object``). Delimited text read by the
+        fast engine also takes two hints that change how cells are held, never what they
+        are: a column named in ``integers`` comes as ``int8`` (nullable ``Int8``, with
+        ``<NA>`` for empty cells) in each chunk where every cell is empty or a whole
+        number from 0 to 99 written plainly (the exact text of its number: ``7``, ``10``,
+        never ``07``), and otherwise as a categorical; with
+        ``arrow_text`` the other text columns are pyarrow-backed strings
+        (``pandas.ArrowDtype``) instead of Python objects. At least one chunk is
         yielded, empty when the file has no data rows. With ``engine="auto"`` or
         ``"arrow"`` a delimited file may raise :class:`RestartRequired` part-way; read
         it again with ``engine="python"`` (and the exception's ``encoding``).
@@ -157,6 +170,7 @@ class TableSource:
         else:
             positions = [_position(self.columns, c) for c in wanted]
         as_category = [c in set(categorical) for c in wanted]
+        as_integer = [c in set(integers) for c in wanted]
         if self.layout is None:
             from .formats import read_chunks
 
@@ -178,8 +192,18 @@ class TableSource:
         if use_arrow:
             from .arrow_csv import arrow_chunks
 
-            yield from arrow_chunks(self.path, layout, positions, wanted, as_category, chunk_bytes)
+            yield from arrow_chunks(
+                self.path,
+                layout,
+                positions,
+                wanted,
+                as_category,
+                chunk_bytes,
+                as_integer=as_integer,
+                arrow_text=arrow_text,
+            )
         else:
+            as_category = [cat or num for cat, num in zip(as_category, as_integer, strict=True)]
             yield from _python_chunks(
                 self.path, layout, positions, wanted, as_category, chunk_bytes
             )

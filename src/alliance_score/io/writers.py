@@ -28,6 +28,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -136,6 +137,26 @@ def plain_cell(value: Any) -> Any:
     return str(value)
 
 
+def arrow_strings(column: pd.Series) -> Any:
+    """The pyarrow string array behind a text column held by pyarrow (``ArrowDtype`` or
+    pandas' pyarrow-backed ``string``/``str``), as one ``string`` array; ``None`` for any
+    other column (the cells are then Python objects or numbers)."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.ArrowDtype):
+        pa = require("pyarrow", "Fast CSV writing", "cli")
+        if not (
+            pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(dtype.pyarrow_dtype)
+        ):
+            return None
+    elif not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return None
+    pa = require("pyarrow", "Fast CSV writing", "cli")
+    array = pa.array(column.array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array.cast(pa.string())
+
+
 def _text_cell(value: Any) -> str | None:
     """A cell as CSV text (``None`` for missing)."""
     value = plain_cell(value)
@@ -240,6 +261,7 @@ def _prepare(frame: pd.DataFrame, fmt: OutputFormat) -> pd.DataFrame:
     return out
 
 
+_UTF8: Final = frozenset({"utf-8", "utf8"})
 _PLAIN_KINDS: Final = frozenset({"string", "empty", "integer", "floating", "boolean"})
 """Columns of one plain kind of cell, which every format holds as they are."""
 
@@ -406,8 +428,12 @@ class TableWriter:
                 if self._fh is None:  # pragma: no cover - guarded by the context manager
                     raise RuntimeError("TableWriter used outside its with block")
                 sep = "\t" if self.format == "tsv" else ","
-                render = _arrow_csv if _has_arrow() else _pandas_csv
-                self._fh.write(render(frame, sep, header=self._state is None))
+                header = self._state is None
+                if _has_arrow():
+                    for part in _arrow_csv_parts(frame, sep, header=header):
+                        self._write_bytes(part)
+                else:
+                    self._fh.write(_pandas_csv(frame, sep, header=header))
                 self._state = True
             elif self.format == "parquet":
                 self._write_parquet(_prepare(frame, "parquet"))
@@ -427,6 +453,18 @@ class TableWriter:
                 f"{type(exc).__name__}: {_first_line(exc)}"
             ) from exc
         self.rows += len(frame)
+
+    def _write_bytes(self, data: bytes | memoryview) -> None:
+        """Write UTF-8 text given as bytes: straight to the file's buffer when it has
+        one, else (a text stream such as a redirected ``sys.stdout``) as text."""
+        fh = self._fh
+        assert fh is not None  # noqa: S101 - guarded by write()
+        buffer = getattr(fh, "buffer", None)
+        if buffer is not None and (getattr(fh, "encoding", "") or "").lower() in _UTF8:
+            fh.flush()
+            buffer.write(data)
+        else:
+            fh.write(bytes(data).decode("utf-8"))
 
     def _write_parquet(self, data: pd.DataFrame) -> None:
         pa = require("pyarrow", "Writing parquet files", "parquet")
@@ -714,82 +752,199 @@ def _has_arrow() -> bool:
 
 
 def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
-    """CSV text of ``frame`` built with pyarrow compute: text cells neutralised, quoted
+    """CSV text of ``frame`` built with pyarrow (see :func:`_arrow_csv_bytes`)."""
+    return _arrow_csv_bytes(frame, sep, header=header).decode("utf-8")
+
+
+def _arrow_csv_bytes(frame: pd.DataFrame, sep: str, *, header: bool) -> bytes:
+    """CSV of ``frame`` as UTF-8 bytes, built with pyarrow: text cells neutralised, quoted
     only when they hold the delimiter, a quote or a line break (as the csv module does),
-    numbers in their shortest round-trip form, booleans as ``true``/``false``."""
+    numbers in their shortest round-trip form, booleans as ``true``/``false``.
+
+    No cell becomes a Python object. A column of few distinct values (scores, counts,
+    flags, statuses: a few hundred in a million rows) is written from the text of each
+    distinct value, and neighbouring such columns from the text of each combination that
+    can occur (one scale's score, count and proration flag is one piece of text); text
+    held by pyarrow is used as it is; the row's pieces are joined by pyarrow.
+    """
+    return b"".join(_arrow_csv_parts(frame, sep, header=header))
+
+
+def _arrow_csv_parts(frame: pd.DataFrame, sep: str, *, header: bool) -> Iterator[Any]:
+    """The bytes of :func:`_arrow_csv_bytes` in pieces (buffers to write one by one)."""
     pa = require("pyarrow", "Fast CSV writing", "cli")
     pc = require("pyarrow.compute", "Fast CSV writing", "cli")
-    special = "[" + ("\\t" if sep == "\t" else sep) + '"\\r\\n]'
+    if header:
+        names = [neutralise(str(c)) for c in frame.columns]
+        yield _text_row(names, sep).encode("utf-8", "backslashreplace")
+    n = len(frame)
+    if not n or not frame.shape[1]:
+        return
+    frame = frame.copy(deep=False)  # the same columns, without attrs to copy at each slice
+    frame.attrs = {}
+    for start in range(0, n, _WRITE_ROWS):
+        part = frame.iloc[start : start + _WRITE_ROWS] if n > _WRITE_ROWS else frame
+        pieces = [_csv_piece(part.iloc[:, j], sep, pa, pc) for j in range(part.shape[1])]
+        last = pieces[-1]
+        if isinstance(last, _Coded):  # the line end joins the last column's texts
+            last.texts = [t + "\n" for t in last.texts]
+        texts = _join_coded(pieces, sep, pa)
+        lines = pc.binary_join_element_wise(*texts, sep) if len(texts) > 1 else texts[0]
+        if not isinstance(last, _Coded):
+            lines = pc.binary_join_element_wise(lines, "", "\n")
+        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
+        first, stop = offsets[lines.offset], offsets[lines.offset + len(lines)]
+        yield memoryview(lines.buffers()[2])[first:stop]
 
-    def safe_text(array: Any) -> tuple[Any, bool]:
-        """(neutralised text, whether some cell needs quoting)."""
+
+_WRITE_ROWS: Final = 1 << 16
+"""Rows formatted at a time (a piece of text stays far below pyarrow's 2 GiB)."""
+_CODED_LIMIT: Final = 4096
+"""Most distinct texts a column (or a group of neighbouring columns) is written from."""
+
+
+@dataclasses.dataclass
+class _Coded:
+    """A column as codes into the texts of its distinct values."""
+
+    codes: np.ndarray[Any, Any]
+    texts: list[str]
+
+
+def _csv_piece(col: pd.Series, sep: str, pa: Any, pc: Any) -> Any:
+    """One column as CSV cells: a :class:`_Coded` column, or a pyarrow string array."""
+    dtype = col.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        texts = [
+            "" if (t := _text_cell(v)) is None else _quote_cell(neutralise(t), sep)
+            for v in dtype.categories.to_numpy(dtype=object)
+        ]
+        codes = col.cat.codes.to_numpy()
+        return _Coded(np.where(codes < 0, len(texts), codes), [*texts, ""])
+    held = arrow_strings(col)
+    if held is not None:
+        return pc.fill_null(_safe_text(held, sep, pa, pc), "")
+    if isinstance(dtype, np.dtype) and dtype.kind == "b":
+        return _Coded(col.to_numpy().view(np.int8), ["false", "true"])
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu" and len(col):
+        values = col.to_numpy()
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < _CODED_LIMIT:
+            codes = values.astype(np.int64) - lo
+            return _Coded(codes, [str(k) for k in range(lo, hi + 1)])
+    if pd.api.types.is_float_dtype(dtype):
+        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        codes, distinct = pd.factorize(values.view(np.int64))  # -0.0 is not 0.0
+        if len(distinct) <= _CODED_LIMIT:
+            numbers = np.asarray(distinct, dtype=np.int64).view(np.float64).tolist()
+            return _Coded(codes, ["" if math.isnan(v) else _number(v) for v in numbers])
+        array = _arrow_floats(values, pa, pc)
+        return pc.fill_null(
+            array if pa.types.is_string(array.type) else pc.cast(array, pa.string()), ""
+        )
+    if isinstance(dtype, pd.BooleanDtype):  # a cut-off flag: <NA> when not evaluated
+        flags = col.array
+        codes = flags.to_numpy(dtype=np.int8, na_value=2)
+        return _Coded(codes, ["false", "true", ""])
+    if pd.api.types.is_bool_dtype(dtype):
+        array = pc.if_else(pa.array(col, from_pandas=True), "true", "false")
+        return pc.fill_null(array, "")
+    if pd.api.types.is_numeric_dtype(dtype):
+        return pc.fill_null(pc.cast(pa.array(col, from_pandas=True), pa.string()), "")
+    values = col.to_numpy(dtype=object)
+    try:
+        array = pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError):
+        array = pa.array([_text_cell(v) for v in values], type=pa.string())
+    return pc.fill_null(_safe_text(array, sep, pa, pc), "")
+
+
+def _join_coded(pieces: list[Any], sep: str, pa: Any) -> list[Any]:
+    """The pieces as pyarrow string arrays; neighbouring coded columns are combined
+    while their combinations number at most :data:`_CODED_LIMIT`, and each group is
+    written from the text of each combination."""
+    out: list[Any] = []
+    group: list[_Coded] = []
+
+    def flush() -> None:
+        if not group:
+            return
+        key = np.zeros(len(group[0].codes), dtype=np.int64)
+        for coded in group:
+            key *= len(coded.texts)
+            key += coded.codes
+        sizes = [len(c.texts) for c in group]
+        occurring = np.flatnonzero(np.bincount(key, minlength=math.prod(sizes)))
+        digits = np.unravel_index(occurring, sizes)  # each combination's codes
+        texts = [
+            sep.join(c.texts[k] for c, k in zip(group, combination, strict=True))
+            for combination in zip(*(d.tolist() for d in digits), strict=True)
+        ]
+        number = np.zeros(math.prod(sizes), dtype=np.int32)  # combination -> its text
+        number[occurring] = np.arange(len(occurring), dtype=np.int32)
+        out.append(pa.array(texts, type=pa.string()).take(pa.array(number[key])))
+        group.clear()
+
+    for piece in pieces:
+        if not isinstance(piece, _Coded):
+            flush()
+            out.append(piece)
+            continue
+        size = math.prod(len(c.texts) for c in group) * len(piece.texts)
+        if group and size > _CODED_LIMIT:
+            flush()
+        group.append(piece)
+    flush()
+    return out
+
+
+def _safe_text(array: Any, sep: str, pa: Any, pc: Any) -> Any:
+    """Text cells neutralised against formulas and quoted where they need it."""
+    special = "[" + ("\\t" if sep == "\t" else re.escape(sep)) + '"\\r\\n]'
+    scanned = _scan_text(array, sep)
+    if scanned is None or scanned[0]:  # some cell may start a formula
         hit = pc.match_substring_regex(array, _ARROW_TRIGGER)
         if pc.any(hit).as_py():
             hit = pc.and_(hit, pc.invert(pc.match_substring_regex(array, _ARROW_NUMBER)))
             array = pc.if_else(hit, pc.binary_join_element_wise("'", array, ""), array)
-        needs = pc.match_substring_regex(array, special)
-        return array, bool(pc.any(needs).as_py())
+        scanned = None
+    if scanned is not None and not scanned[1]:
+        return array
+    needs = pc.match_substring_regex(array, special)
+    if not pc.any(needs).as_py():
+        return array
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(array, '"', '""'), '"', "")
+    return pc.if_else(needs, quoted, array)
 
-    def quote(array: Any) -> Any:
-        needs = pc.match_substring_regex(array, special)
-        quoted = pc.binary_join_element_wise('"', pc.replace_substring(array, '"', '""'), '"', "")
-        return pc.if_else(needs, quoted, array)
 
-    columns: list[Any] = []
-    quoting = False
-    for j in range(frame.shape[1]):
-        col = frame.iloc[:, j]
-        dtype = col.dtype
-        if isinstance(dtype, pd.CategoricalDtype):
-            categories = pa.array(
-                [_text_cell(v) for v in dtype.categories.to_numpy(dtype=object)],
-                type=pa.string(),
-            )
-            categories, needs = safe_text(categories)
-            codes = col.cat.codes.to_numpy()
-            array = categories.take(pa.array(codes, mask=codes < 0))
-        elif pd.api.types.is_float_dtype(dtype):
-            array, needs = _arrow_floats(col, pa, pc), False
-        elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
-            array, needs = pa.array(col, from_pandas=True), False
-        else:
-            values = col.to_numpy(dtype=object)
-            try:
-                array = pa.array(values, type=pa.string(), from_pandas=True)
-            except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError):
-                array = pa.array([_text_cell(v) for v in values], type=pa.string())
-            array, needs = safe_text(array)
-        quoting = quoting or needs
-        columns.append(array)
-    text = io.StringIO(newline="")
-    if header:
-        names = [neutralise(str(c)) for c in frame.columns]
-        text.write(_text_row(names, sep))
-    if not len(frame) or not columns:
-        return text.getvalue()
-    if not quoting:  # the common case: pyarrow's writer, nothing to quote
-        pacsv = require("pyarrow.csv", "Fast CSV writing", "cli")
-        table = pa.Table.from_arrays(columns, names=[f"c{j}" for j in range(len(columns))])
-        sink = io.BytesIO()
-        options = pacsv.WriteOptions(include_header=False, delimiter=sep, quoting_style="none")
-        pacsv.write_csv(table, sink, write_options=options)
-        text.write(sink.getvalue().decode("utf-8"))
-        return text.getvalue()
-    texts = []
-    for array in columns:
-        if pa.types.is_string(array.type):
-            array = quote(array)
-        elif pa.types.is_boolean(array.type):
-            array = pc.if_else(array, "true", "false")
-        else:
-            array = pc.cast(array, pa.string())
-        texts.append(pc.fill_null(array, ""))
-    lines = pc.binary_join_element_wise(*texts, sep)
-    lines = pc.binary_join_element_wise(lines, "", "\n")
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
-    start, stop = offsets[lines.offset], offsets[lines.offset + len(lines)]
-    text.write(lines.buffers()[2].to_pybytes()[start:stop].decode("utf-8"))
-    return text.getvalue()
+_FIRST_BYTES: Final = np.zeros(256, dtype=bool)
+"""First bytes of the cells that may need a formula prefix: the ASCII triggers, a
+space, and the first bytes of U+00A0, U+3000 and the full-width triggers."""
+_FIRST_BYTES[[ord(c) for c in "=+-@\t\r\0 "]] = True
+_FIRST_BYTES[[0xC2, 0xE3, 0xEF]] = True
+
+
+def _scan_text(array: Any, sep: str) -> tuple[bool, bool] | None:
+    """(whether some cell may start a formula, whether some cell holds the delimiter, a
+    quote or a line break), from the bytes of a pyarrow string array, without a regular
+    expression per cell; ``None`` when it cannot tell (a delimiter of several bytes)."""
+    code = sep.encode("utf-8")
+    if len(code) != 1 or array.null_count == len(array):
+        return None
+    n = len(array)
+    offsets = np.frombuffer(
+        array.buffers()[1], dtype=np.int32, count=n + 1, offset=4 * array.offset
+    )
+    buffer = array.buffers()[2]
+    if buffer is None or offsets[-1] == offsets[0]:
+        return False, False
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    special = np.zeros(256, dtype=bool)
+    special[[code[0], ord('"'), ord("\r"), ord("\n")]] = True
+    starts = offsets[:-1][offsets[1:] > offsets[:-1]]  # the first byte of each cell with one
+    return bool(_FIRST_BYTES[data[starts]].any()), bool(
+        special[data[offsets[0] : offsets[-1]]].any()
+    )
 
 
 def _quote_cell(cell: str, sep: str) -> str:
@@ -810,15 +965,14 @@ def _text_row(cells: list[str], sep: str) -> str:
     return sep.join(_quote_cell(c, sep) for c in cells) + "\n"
 
 
-def _arrow_floats(col: pd.Series, pa: Any, pc: Any) -> Any:
-    """A float column for pyarrow's CSV writer, written as Python writes the numbers.
+def _arrow_floats(values: np.ndarray[Any, Any], pa: Any, pc: Any) -> Any:
+    """Float64 values for pyarrow, written as Python writes the numbers.
 
     pyarrow switches to exponent notation from 1e10 (an 11-digit identifier stored as a
     double, as SPSS stores every number, would read ``2.0231015001e+10``) and below
     1e-4 writes ``0.00001``; those values are formatted as :func:`repr` does, the rest
     (the same text either way) by pyarrow.
     """
-    values = col.to_numpy(dtype=np.float64, na_value=np.nan)
     size = np.abs(values)
     with np.errstate(invalid="ignore"):
         odd = np.isfinite(values) & ((size >= 1e10) | ((size > 0) & (size < 1e-4)))
