@@ -236,13 +236,16 @@ def _identity_hashes(
     take vectorised paths instead of one Python object per cell.
     """
     kinds = kinds or {}
-    cells: dict[str, Any] = {}
+    cells: list[Any] = []
     blank = np.ones(len(frame), dtype=bool)
     for name in identity:
         column = frame[name]
         kind = kinds.get(name, "object")
         if kind == "integer" and column.dtype.kind in "iuf":
             empty = column.isna()  # a number is never blank text
+            # 0.0 and 0 hash alike as numbers, but as text (the single-process command)
+            # they differ: a marker column tells a partition's floats from integers
+            cells.append(np.full(len(frame), column.dtype.kind == "f"))
         elif kind == "text" and column.dtype != object and pd.api.types.is_string_dtype(column):
             empty = column.isna() | column.str.strip().eq("")
         else:
@@ -251,9 +254,9 @@ def _identity_hashes(
                 column = column.map(plain_cell)  # list, dict or array cells, as text
             empty = column.isna() | column.astype(str).str.strip().eq("")
         blank &= empty.to_numpy(dtype=bool)
-        cells[name] = column
+        cells.append(column.array)
     usable = ~blank
-    ids = pd.DataFrame(cells, copy=False).loc[usable]
+    ids = pd.DataFrame(dict(enumerate(cells)), copy=False).loc[usable]
     hashes = pd.util.hash_pandas_object(ids, index=False).to_numpy()
     return hashes, frame.index.to_numpy()[usable]
 
