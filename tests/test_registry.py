@@ -80,10 +80,13 @@ def test_user_folder_from_argument_and_environment(
 ) -> None:
     _user_copy(tmp_path, "2.0")
     assert load_instrument("wai-sr").version == "1.0"
-    assert load_instrument("wai-sr", search_path=[tmp_path]).version == "2.0"
+    # a shipped id without a version is the shipped key; the user's version when named
+    assert load_instrument("wai-sr", search_path=[tmp_path]).version == "1.0"
+    assert load_instrument("wai-sr@2.0", search_path=[tmp_path]).version == "2.0"
     assert load_instrument("wai-sr@1.0", search_path=[tmp_path]).version == "1.0"
     monkeypatch.setenv(ENV_VAR, os.pathsep.join([str(tmp_path), str(tmp_path / "absent")]))
-    assert load_instrument("wai-sr").version == "2.0"
+    assert load_instrument("wai-sr@2.0").version == "2.0"
+    assert load_instrument("wai-sr").origin == "shipped"
     listed = [s for s in list_instruments() if s.id == "wai-sr"]
     assert [(s.version, s.shipped) for s in listed] == [("2.0", False), ("1.0", True)]
 
@@ -93,7 +96,7 @@ def test_same_id_and_version_first_folder_wins(tmp_path: Path) -> None:
     (tmp_path / "b").mkdir()
     _user_copy(tmp_path / "a", "2.0", name="Agency copy")
     _user_copy(tmp_path / "b", "2.0", name="Other copy")
-    found = load_instrument("wai-sr", search_path=[tmp_path / "a", tmp_path / "b"])
+    found = load_instrument("wai-sr@2.0", search_path=[tmp_path / "a", tmp_path / "b"])
     assert found.name == "Agency copy"
 
 

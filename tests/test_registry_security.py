@@ -243,3 +243,42 @@ def test_control_characters_in_column_names_are_escaped(
     assert "\x9b" not in err
     assert "\u202e" not in err
     assert "1=wai_1\\x9b2J\\u202e" in err
+
+
+def test_a_user_version_of_a_shipped_id_is_used_only_when_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file giving a shipped id a higher version does not change what the plain id
+    scores; naming its version (or its path) uses it, with its origin recorded."""
+    folder = _private(tmp_path / "defs")
+    newer = folder / "wai-sr-1.1.toml"
+    newer.write_text(
+        WAI_SR.replace('version = "1.0"', 'version = "1.1"', 1).replace(
+            "reverse = false", "reverse = true", 1
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(ENV_VAR, str(folder))
+    plain = load_instrument("wai-sr")
+    assert (plain.version, plain.origin) == ("1.0", "shipped")
+    assert score_response("wai-sr", ANSWERS).definition_origin == "shipped"
+    named = load_instrument("wai-sr@1.1")
+    assert (named.version, named.origin) == ("1.1", str(newer))
+    assert score_response("wai-sr@1.1", ANSWERS).definition_origin == str(newer)
+    assert load_instrument(newer).version == "1.1"
+
+
+def test_a_folder_made_writable_after_a_cached_lookup_is_warned_about(tmp_path: Path) -> None:
+    """The cached lookup notices a change of permissions (not only of content), so the
+    folder warning is not lost to the cache."""
+    folder = _private(tmp_path / "defs")
+    (folder / "agency.toml").write_text(
+        WAI_SR.replace('id = "wai-sr"', 'id = "agency"', 1), encoding="utf-8"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_instrument("agency", search_path=[folder]).id == "agency"
+        assert load_instrument("agency", search_path=[folder]).id == "agency"  # cached
+    folder.chmod(0o777)
+    with pytest.warns(DefinitionFolderWarning, match="writable by every user"):
+        load_instrument("agency", search_path=[folder])

@@ -101,19 +101,20 @@ def shipped_directory() -> Path:
 
 
 _FAST_CACHE_SIZE = 256
-_Stamps = tuple[tuple[str, tuple[int, int, int]], ...]
+_Stamps = tuple[tuple[str, tuple[int, int, int, int]], ...]
 _fast: dict[tuple[str, tuple[str, ...], str], tuple[Instrument, _Stamps]] = {}
 _P = ParamSpec("_P")
 
 
-def _stamp(path: str) -> tuple[int, int, int]:
-    """A path's modification time in ns, size and inode; ``(-1, -1, -1)`` when it does not
-    exist."""
+def _stamp(path: str) -> tuple[int, int, int, int]:
+    """A path's modification and status-change times in ns, size and inode;
+    ``(-1, -1, -1, -1)`` when it does not exist. The status-change time moves with any
+    change of content, owner or permissions and cannot be set back by a program."""
     try:
         st = os.stat(path)
     except OSError:
-        return (-1, -1, -1)
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+        return (-1, -1, -1, -1)
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
 
 def _fast_cache(load: Callable[_P, Instrument]) -> Callable[_P, Instrument]:
@@ -122,11 +123,12 @@ def _fast_cache(load: Callable[_P, Instrument]) -> Callable[_P, Instrument]:
     Rule for changed definitions: a cached lookup is reused while the file it was read
     from and every folder that was searched (``search_path``,
     ``$ALLIANCE_SCORE_INSTRUMENTS`` and the shipped folder) keep their modification
-    time, size and inode, and ``$ALLIANCE_SCORE_INSTRUMENTS`` is unchanged. Editing or
-    replacing the definition file, or adding, removing or renaming a definition in a
-    searched folder, is therefore seen at the next call (one ``stat`` per file or folder,
-    no reading); only an edit that keeps the file's size, within the file system's
-    timestamp resolution, is not.
+    and status-change times, size and inode, and ``$ALLIANCE_SCORE_INSTRUMENTS`` is
+    unchanged. Editing or replacing the definition file, adding, removing or renaming a
+    definition in a searched folder, or changing a folder's owner or permissions (which
+    the folder warnings look at) is therefore seen at the next call (one ``stat`` per
+    file or folder, no reading); only an edit that keeps the file's size, within the
+    file system's timestamp resolution, is not.
     """
 
     @functools.wraps(load)
@@ -466,8 +468,11 @@ def load_instrument(
 
     User folders (``search_path``, then ``$ALLIANCE_SCORE_INSTRUMENTS``) are searched
     before the shipped definitions. When several versions share an id and none is
-    requested, the highest version wins; when the same id and version exist twice, the
-    first folder wins. Loaded files are cached (keyed by path and modification time), and
+    requested, the highest version wins, except that an id the package ships means the
+    shipped definition: a user file with a shipped id and another version is used only
+    when its version is named (``"wai-sr@1.1"``) or its path is given. When the same id
+    and version exist twice, the first folder wins (a user file repeating a shipped id
+    and version is refused). Loaded files are cached (keyed by path and modification time), and
     a lookup by text is answered from memory while the file it chose and the folders it
     searched are unchanged (see ``_fast_cache`` for the exact rule).
 
@@ -519,9 +524,14 @@ def load_instrument(
                 "or version, or load the file by its path to score with it on purpose.",
             )
     loaded = [e.instrument for e in entries if e.instrument is not None]
-    matches = [ins for ins in loaded if ins.id.casefold() == ident]
+    found = [e for e in entries if e.instrument is not None and e.instrument.id.casefold() == ident]
     if version:
-        matches = [ins for ins in matches if ins.version == version.strip()]
+        found = [e for e in found if e.instrument and e.instrument.version == version.strip()]
+    elif any(e.shipped for e in found):
+        # a shipped id means its published key: another version from a user folder is
+        # scored only when named (``id@version``) or loaded by its path
+        found = [e for e in found if e.shipped]
+    matches = [e.instrument for e in found if e.instrument is not None]
     if not matches:
         ids = sorted({ins.ref if version else ins.id for ins in loaded})
         folded = {i.casefold(): i for i in ids}

@@ -1,8 +1,11 @@
 """One administration: the :class:`Response` model and :func:`score_response`.
 
-A single response is a batch of one through the same kernel: its answers are read by the
-same cell rules as :func:`score_frame` and scored by :func:`score_matrix` on a one-row
-matrix, without a DataFrame (a property test shows both paths agree).
+A single response is a batch of one under the same rules: its answers are read by the same
+cell rules as :func:`score_frame` (one number at a time) and scored by
+:func:`~alliance_score.scoring.score_row`, the kernel's one-row form, without a DataFrame
+or numpy arrays. Property tests show that ``score_row`` gives bit for bit what
+:func:`~alliance_score.scoring.score_matrix` gives, and that the whole path gives what
+:func:`score_frame` gives.
 """
 
 from __future__ import annotations
@@ -11,11 +14,10 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, cast
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -30,9 +32,9 @@ from ._version import __version__
 from .errors import DataError, Problem, ProblemCode, UnknownInstrumentError
 from .frame import OnInvalid, _message, cell_text, score_frame
 from .instrument import Instrument, Scale
-from .parsing import _MISSING, _OK, CODES, CellRules
+from .parsing import _MISSING, _OK, _OUT, CODES, CellRules
 from .registry import INSTRUMENT_REF, resolve_instrument
-from .scoring import STATUS_ORDER, Status, provisional_ids, score_matrix, select_scales
+from .scoring import Status, provisional_ids, score_row, select_scales
 
 __all__ = ["Answer", "Response", "ScoreResult", "score_answers", "score_response"]
 
@@ -168,9 +170,9 @@ def score_answers(
     """Score one administration of a loaded instrument (the engine of :func:`score_response`).
 
     Answers that are numbers, text or missing take the fast path: each is read by
-    :meth:`CellRules.interpret` and checked by :meth:`CellRules.check_numbers` (the rules
-    :func:`score_frame` applies), and the one-row matrix is scored by
-    :func:`~alliance_score.scoring.score_matrix`, without building a DataFrame. Any other
+    :meth:`CellRules.interpret` and checked by :meth:`CellRules.check_number` (the rules
+    :func:`score_frame` applies, one number at a time), and the row is scored by
+    :func:`~alliance_score.scoring.score_row`, without building a DataFrame. Any other
     kind of value goes through :func:`score_frame` itself, so both give the same result.
     ``extra_problems`` (found by an adapter such as the FHIR reader) are added after the
     cell problems and, like unknown items, make the response invalid unless
@@ -187,22 +189,20 @@ def score_answers(
         )
         kernel_status, scores, n_answered, prorated, flags, provisional, problems = result
     else:
-        matrix, invalid, problems = parsed
-        kernel = score_matrix(
-            matrix,
+        values, problems = parsed
+        row = score_row(
+            values,
             ins,
             scales=chosen,
             cutoffs=cutoffs,
-            invalid=invalid if on_invalid == "reject" else None,
+            invalid=bool(problems) and on_invalid == "reject",
         )
-        kernel_status = STATUS_ORDER[int(kernel.status[0])]
-        ids = [s.id for s in kernel.scales]
-        scores = dict(zip(ids, kernel.scores[0].tolist(), strict=True))
-        n_answered = dict(zip(ids, kernel.n_answered[0].tolist(), strict=True))
-        prorated = dict(zip(ids, kernel.prorated[0].tolist(), strict=True))
-        known = kernel.flags_known[0].tolist()
-        fired = kernel.flags[0].tolist()
-        flags = {c.flag: fired[k] if known[k] else None for k, c in enumerate(kernel.cutoffs)}
+        kernel_status = row.status
+        ids = [s.id for s in row.scales]
+        scores = dict(zip(ids, row.scores, strict=True))
+        n_answered = dict(zip(ids, row.n_answered, strict=True))
+        prorated = dict(zip(ids, row.prorated, strict=True))
+        flags = {c.flag: fired for c, fired in zip(row.cutoffs, row.flags, strict=True)}
         provisional = provisional_ids(chosen, cutoffs)
     unknown = [k for k in given if k not in plan.positions]
     problems += [
@@ -276,60 +276,53 @@ def _plan(ins: Instrument, missing_codes: Sequence[float | str], labels: bool) -
     return plan
 
 
-_FAST_TYPES: Final = frozenset({int, float, str})
-
-
-def _parse_fast(
-    plan: _Plan, given: Mapping[Any, Any]
-) -> tuple[NDArray[np.float64], NDArray[np.bool_], list[Problem]] | None:
-    """One row parsed by the cell rules: (1 x items matrix, invalid flag, problems).
+def _parse_fast(plan: _Plan, given: Mapping[Any, Any]) -> tuple[list[float], list[Problem]] | None:
+    """One row read by the cell rules: (values in item order, NaN = missing, problems).
 
     ``None`` when an answer is of a kind the fast path leaves to :func:`score_frame`.
     """
     rules = plan.rules
-    interpret = rules.interpret
     values: list[float] = []
-    pre: list[int] = []
-    raws: list[Any] = []
+    problems: list[Problem] = []
     for item in plan.item_ids:
         raw = given.get(item)
-        raws.append(raw)
         if raw is None:
             values.append(math.nan)
-            pre.append(_OK)
             continue
-        if type(raw) not in _FAST_TYPES:
-            return None
-        try:
-            value, code = interpret(raw)
-        except (OverflowError, ValueError):
+        kind = type(raw)
+        if kind is float:
+            value, code = rules.check_number(raw)
+        elif kind is int:  # as CellRules.interpret reads an integer
+            try:
+                value, code = rules.check_number(float(raw))
+            except OverflowError:  # beyond any float (10**400)
+                value, code = math.nan, _OUT
+        elif kind is str:
+            try:
+                number, code = rules.interpret(raw)
+            except (OverflowError, ValueError):
+                return None
+            if code == _OK:
+                value, code = rules.check_number(number)
+            else:  # missing tokens and text that is not a number: as parse_column does
+                value, code = math.nan, (_OK if code == _MISSING else code)
+        else:
             return None
         values.append(value)
-        pre.append(code)
-    checked, codes = rules.check_numbers(np.array(values, dtype=np.float64))
-    if any(pre):  # missing tokens and text that is not a number: as parse_column does
-        pre_codes = np.array(pre, dtype=np.int8)
-        codes = np.where(pre_codes == _OK, codes, np.where(pre_codes == _MISSING, _OK, pre_codes))
-        checked = np.where(pre_codes == _OK, checked, np.nan)
-    matrix = checked.reshape(1, len(values))
-    problems: list[Problem] = []
-    for j in np.flatnonzero(codes).tolist():
-        code = CODES[codes[j]]
-        if code is None:  # pragma: no cover - nonzero codes always name a problem
-            continue
-        item, raw = plan.item_ids[j], raws[j]
-        problems.append(
-            Problem(
-                row=0,
-                index="0",
-                column=item,
-                item=item,
-                value=cell_text(raw),
-                code=code,
-                message=_message(code, item, item, 0, raw, plan.rule, rules),
+        if code != _OK:
+            problem_code = cast(ProblemCode, CODES[code])  # a nonzero code names a problem
+            problems.append(
+                Problem(
+                    row=0,
+                    index="0",
+                    column=item,
+                    item=item,
+                    value=cell_text(raw),
+                    code=problem_code,
+                    message=_message(problem_code, item, item, 0, raw, plan.rule, rules),
+                )
             )
-        )
-    return matrix, np.array([bool(problems)]), problems
+    return values, problems
 
 
 def _score_with_frame(
