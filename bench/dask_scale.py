@@ -224,11 +224,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from alliance_score.cli._dask_score import local_cluster
 
     rows = int(float(args.rows))
-    folder = HERE / "data" / f"dask-{rows}"
+    folder = HERE / "data" / (f"dask-{rows}-ids" if args.ids else f"dask-{rows}")
     print(f"load average {os.getloadavg()}; generating into {folder}", file=sys.stderr)
     started = time.perf_counter()
     if not (folder / "done").exists():
-        generate(folder, rows, args.files)
+        generate(folder, rows, args.files, ids=args.ids)
         (folder / "done").write_text("")
     paths = sorted(str(p) for p in folder.glob("export-*.parquet"))
     generated = time.perf_counter() - started
@@ -350,6 +350,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="1e8")
+    parser.add_argument(
+        "--ids",
+        action="store_true",
+        help="with an int64 record_id column (1 in 10^3 rows repeats an earlier id): the "
+        "command then also finds duplicates (under bench/data/dask-<rows>-ids/)",
+    )
     parser.add_argument("--files", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--memory-limit", default="3GiB")
@@ -366,7 +372,8 @@ def main() -> None:
     args = parser.parse_args()
     result = run(args)
     text = json.dumps(result, indent=2)
-    (HERE / "data" / f"dask-result-{int(float(args.rows))}.json").write_text(text + "\n")
+    suffix = "-ids" if args.ids else ""
+    (HERE / "data" / f"dask-result-{int(float(args.rows))}{suffix}.json").write_text(text + "\n")
     print(text)
 
 

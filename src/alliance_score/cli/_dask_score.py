@@ -267,17 +267,30 @@ def hash_task(part: Part, job: Job) -> tuple[Any, Any]:
 
 
 def find_duplicates(pieces: list[tuple[Any, Any]]) -> tuple[Any, Any]:
-    """(rows that repeat an earlier row's identifiers, the row each repeats), sorted."""
-    hashes = np.concatenate([h for h, _ in pieces]) if pieces else np.empty(0, np.uint64)
-    rows = np.concatenate([r for _, r in pieces]) if pieces else np.empty(0, np.int64)
+    """(rows that repeat an earlier row's identifiers, the row each repeats), sorted.
+
+    The hashes that occur more than once are found by sorting the hashes alone; only the
+    rows that hold one of them (a few in a registry) are then ordered and paired.
+    """
+    none = (np.empty(0, np.int64), np.empty(0, np.int64))
+    if not pieces:
+        return none
+    hashes = np.concatenate([h for h, _ in pieces])
+    rows = np.concatenate([r for _, r in pieces]).astype(np.int64, copy=False)
+    ordered = np.sort(hashes)
+    again = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    if not len(again):
+        return none
+    pick = pd.Series(hashes, copy=False).isin(again).to_numpy()
+    hashes, rows = hashes[pick], rows[pick]
     order = np.lexsort((rows, hashes))
     hashes, rows = hashes[order], rows[order]
-    starts = np.r_[True, hashes[1:] != hashes[:-1]] if len(hashes) else np.empty(0, bool)
-    first = rows[np.flatnonzero(starts)][np.cumsum(starts) - 1] if len(hashes) else rows
+    starts = np.r_[True, hashes[1:] != hashes[:-1]]
+    first = rows[np.flatnonzero(starts)][np.cumsum(starts) - 1]
     repeated = ~starts
     dup_rows, dup_first = rows[repeated], first[repeated]
     back = np.argsort(dup_rows, kind="stable")
-    return dup_rows[back].astype(np.int64), dup_first[back].astype(np.int64)
+    return dup_rows[back], dup_first[back]
 
 
 def score_part(part: Part, job: Job) -> Any:
