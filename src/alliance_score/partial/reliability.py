@@ -175,7 +175,7 @@ class PartialReliability(Partial):
         # A pair's pairwise co-moments depend on the two items alone: those of every item
         # used, taken once, hold each scale's as a sub-matrix.
         used = [j for j, i in enumerate(prep.instrument.item_ids) if i in prep.used_items]
-        x = prep.keyed[:, used]
+        x = prep.keyed if len(used) == prep.keyed.shape[1] else prep.keyed[:, used]
         absent = np.isnan(x)
         everything = comoments(x)
         where = {prep.instrument.item_ids[j]: k for k, j in enumerate(used)}
