@@ -55,6 +55,23 @@ def test_the_local_clusters_workers_keep_freed_memory_for_the_next_task(client: 
     assert list(client.run(environ).values()) == [MALLOC_ENVIRON] * 2
 
 
+def test_the_memory_settings_apply_after_another_cluster_in_the_same_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A cluster started before leaves Dask's own setting in this process's environment,
+    which a nanny prefers to its configuration; the command's cluster still gets its own,
+    and this process's environment is left as it was."""
+    import os
+
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    with local_cluster(1, memory_limit="1GiB") as cluster, distributed.Client(cluster) as c:
+        got = c.run(lambda: {k: os.environ.get(k) for k in MALLOC_ENVIRON})
+    assert list(got.values()) == [MALLOC_ENVIRON]
+    assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536"
+    assert "MALLOC_MMAP_THRESHOLD_" not in os.environ
+
+
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     folder = tmp_path_factory.mktemp("exports")

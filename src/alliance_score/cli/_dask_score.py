@@ -452,15 +452,26 @@ def local_cluster(workers: int, **options: Any) -> Any:
     distributed = require("distributed", "--engine dask", "dask")
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
     environ.update(MALLOC_ENVIRON)
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-        return distributed.LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            **options,
-        )
+    # the nanny takes a variable from this process's environment before its configuration
+    # (and leaves its own there): set them for the spawn, then restore
+    before = {k: os.environ.get(k) for k in MALLOC_ENVIRON}
+    os.environ.update(MALLOC_ENVIRON)
+    try:
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+            return distributed.LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                **options,
+            )
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def run(args: argparse.Namespace) -> int:
