@@ -9,13 +9,22 @@ Steps, side by side in one run:
 1. generate ``--rows`` WAI-SR-like rows (12 int8 items 1-5 from a one-factor model,
    about 3% of cells missing, 1 in 10^4 out of range) as ``--files`` parquet files of one
    row group each, under ``bench/data/dask-<rows>/`` (kept for later runs);
-2. ``alliance-score score 'DIR/*.parquet' --engine dask`` on a local cluster of
-   ``--workers`` single-threaded worker processes, each under ``--memory-limit``: wall
+2. ``alliance-score score 'DIR/*.parquet' --engine dask`` on the command's local cluster
+   (``--workers`` single-threaded worker processes, each under ``--memory-limit``): wall
    time, rows per second per core and each worker's peak resident memory;
 3. the single-process rate: :func:`alliance_score.score_frame` on an in-memory slice of
    the same data (the first files, read as the command reads them), best of 3;
-4. ``alliance_score.dask.reliability`` of all rows (pairwise and listwise) on the same
-   cluster, against a streamed two-pass numpy reference that reads one file at a time.
+4. the library path on the same cluster: ``alliance_score.dask.score_frame`` of
+   ``dd.read_parquet(DIR)`` reduced to the counts per status (the same kernel, no output
+   files), with the workers' CPU seconds;
+5. ``alliance_score.dask.reliability`` of all rows (pairwise and listwise) on the same
+   cluster, against a streamed two-pass numpy reference that reads one file at a time
+   (``--skip-reliability`` leaves step 5 out, ``--skip-reference`` the reference).
+
+CPU seconds of the workers (``getrusage`` in each worker process, before and after) are
+the figure to compare on a shared machine: other processes do not inflate them. Each
+worker first scores one file (importing the library and pyarrow, loading the compiled
+kernel): a cost once per worker process, reported apart (``worker_warm_up_cpu_s``).
 
 The test suite runs the same pipeline at 10^6 rows in 16 files
 (``tests/test_dask_cluster.py``); nothing here is a test.
@@ -186,6 +195,20 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _warm_up(path: str) -> float:
+    """In a worker: load what every task needs once per process (the library, pyarrow, the
+    compiled kernel from numba's cache) by scoring one file; the CPU seconds it took."""
+    before = _cpu_seconds()
+    import pyarrow.parquet as pq
+
+    import alliance_score as als
+
+    table = pq.read_table(path)
+    frame = pd.DataFrame({c: table.column(c).to_pandas() for c in table.column_names})
+    als.score_frame(frame, "wai-sr", return_problems=True)
+    return _cpu_seconds() - before
+
+
 def _peak_rss_mib() -> float:
     import resource
 
@@ -194,17 +217,18 @@ def _peak_rss_mib() -> float:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     import dask.dataframe as dd
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     from alliance_score import dask as asd
     from alliance_score.cli import main
+    from alliance_score.cli._dask_score import local_cluster
 
     rows = int(float(args.rows))
-    folder = HERE / "data" / f"dask-{rows}"
+    folder = HERE / "data" / (f"dask-{rows}-ids" if args.ids else f"dask-{rows}")
     print(f"load average {os.getloadavg()}; generating into {folder}", file=sys.stderr)
     started = time.perf_counter()
     if not (folder / "done").exists():
-        generate(folder, rows, args.files)
+        generate(folder, rows, args.files, ids=args.ids)
         (folder / "done").write_text("")
     paths = sorted(str(p) for p in folder.glob("export-*.parquet"))
     generated = time.perf_counter() - started
@@ -215,16 +239,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     load = os.getloadavg()
     print(f"generated in {time.perf_counter() - started:.0f} s; scoring", file=sys.stderr)
     with (
-        LocalCluster(
-            n_workers=args.workers,
-            threads_per_worker=1,
-            processes=True,
-            memory_limit=args.memory_limit,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
+        local_cluster(args.workers, memory_limit=args.memory_limit) as cluster,
         Client(cluster) as client,
     ):
+        # once per worker process, not per row: reported apart from the rates
+        warm_up = client.run(_warm_up, paths[0])
         cpu_before = client.run(_cpu_seconds)
         start = time.perf_counter()
         code = main(
@@ -248,21 +267,54 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         cpu_after = client.run(_cpu_seconds)
         worker_cpu = sum(cpu_after[w] - cpu_before.get(w, 0.0) for w in cpu_after)
         peaks = client.run(_peak_rss_mib)
+        # the library path: the same kernel on Dask, without the command's output files
+        cpu_before = client.run(_cpu_seconds)
         start = time.perf_counter()
-        partial = asd.partial_reliability(dd.read_parquet(str(folder / "*.parquet")), "wai-sr")
-        merged = pd.concat(
-            [partial.finish(missing=m, ci=None) for m in ("pairwise", "listwise")],
-            ignore_index=True,
-        )
-        reliability_s = time.perf_counter() - start
+        lazy = asd.score_frame(dd.read_parquet(str(folder / "*.parquet")), "wai-sr")
+        counts = lazy["status"].value_counts().compute()
+        library_s = time.perf_counter() - start
+        cpu_after = client.run(_cpu_seconds)
+        library_cpu = sum(cpu_after[w] - cpu_before.get(w, 0.0) for w in cpu_after)
+        assert int(counts.sum()) == rows
+        if args.skip_reliability:
+            merged = None
+            reliability_s = reliability_cpu = float("nan")
+        else:
+            cpu_before = client.run(_cpu_seconds)
+            start = time.perf_counter()
+            partial = asd.partial_reliability(dd.read_parquet(str(folder / "*.parquet")), "wai-sr")
+            merged = pd.concat(
+                [partial.finish(missing=m, ci=None) for m in ("pairwise", "listwise")],
+                ignore_index=True,
+            )
+            reliability_s = time.perf_counter() - start
+            cpu_after = client.run(_cpu_seconds)
+            reliability_cpu = sum(cpu_after[w] - cpu_before.get(w, 0.0) for w in cpu_after)
     print(f"scored in {scored:.0f} s, reliability in {reliability_s:.0f} s", file=sys.stderr)
     slice_rows, slice_s, slice_cpu = single_process_rate(paths, args.slice_rows)
-    start = time.perf_counter()
-    reference = streamed_reliability(paths)
-    reference_s = time.perf_counter() - start
-    both = merged.merge(reference, on=["scale", "missing"], suffixes=("", "_ref"))
+    reliability: dict[str, Any] = {}
+    if merged is not None:
+        reliability = {
+            "reliability_s": round(reliability_s, 1),
+            "reliability_worker_cpu_s": round(reliability_cpu, 1),
+            "reliability_rows_per_worker_cpu_s": round(rows / reliability_cpu),
+        }
+    if merged is not None and not args.skip_reference:
+        start = time.perf_counter()
+        reference = streamed_reliability(paths)
+        reference_s = time.perf_counter() - start
+        both = merged.merge(reference, on=["scale", "missing"], suffixes=("", "_ref"))
+        reliability |= {
+            "reference_s": round(reference_s, 1),
+            "max_abs_diff_alpha": float((both["alpha"] - both["alpha_ref"]).abs().max()),
+            "max_abs_diff_alpha_std": float(
+                (both["alpha_std"] - both["alpha_std_ref"]).abs().max()
+            ),
+            "reliability": both.round(12).to_dict(orient="records"),
+        }
     per_core = rows / scored / args.workers
     single = slice_rows / slice_s
+    single_per_cpu = slice_rows / slice_cpu
     return {
         "rows": rows,
         "files": len(paths),
@@ -280,14 +332,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "dask_rows_per_cpu_s": round(rows / worker_cpu),
         "single_cpu_s": round(slice_cpu, 3),
         "single_rows_per_cpu_s": round(slice_rows / slice_cpu),
-        "per_cpu_second_ratio": round((rows / worker_cpu) / (slice_rows / slice_cpu), 3),
+        "per_cpu_second_ratio": round((rows / worker_cpu) / single_per_cpu, 3),
+        "library_s": round(library_s, 1),
+        "library_worker_cpu_s": round(library_cpu, 1),
+        "library_rows_per_cpu_s": round(rows / library_cpu),
+        "library_per_cpu_second_ratio": round((rows / library_cpu) / single_per_cpu, 3),
         "worker_peak_rss_mib": {k: round(v) for k, v in peaks.items()},
-        "reliability_s": round(reliability_s, 1),
-        "reference_s": round(reference_s, 1),
-        "max_abs_diff_alpha": float((both["alpha"] - both["alpha_ref"]).abs().max()),
-        "max_abs_diff_alpha_std": float((both["alpha_std"] - both["alpha_std_ref"]).abs().max()),
-        "reliability": both.round(12).to_dict(orient="records"),
+        "worker_warm_up_cpu_s": {k: round(v, 2) for k, v in warm_up.items()},
+        **reliability,
         "load_average_at_start": [round(v, 2) for v in load],
+        "load_average_at_end": [round(v, 2) for v in os.getloadavg()],
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
     }
@@ -296,15 +350,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="1e8")
+    parser.add_argument(
+        "--ids",
+        action="store_true",
+        help="with an int64 record_id column (1 in 10^3 rows repeats an earlier id): the "
+        "command then also finds duplicates (under bench/data/dask-<rows>-ids/)",
+    )
     parser.add_argument("--files", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--memory-limit", default="3GiB")
     parser.add_argument("--slice-rows", type=int, default=4_000_000)
     parser.add_argument("--out", default=str(HERE / "data" / "dask-out"))
+    parser.add_argument(
+        "--skip-reliability", action="store_true", help="leave out step 5 (reliability)"
+    )
+    parser.add_argument(
+        "--skip-reference",
+        action="store_true",
+        help="in step 5, leave out the streamed numpy reference (single-process, slow)",
+    )
     args = parser.parse_args()
     result = run(args)
     text = json.dumps(result, indent=2)
-    (HERE / "data" / f"dask-result-{int(float(args.rows))}.json").write_text(text + "\n")
+    suffix = "-ids" if args.ids else ""
+    (HERE / "data" / f"dask-result-{int(float(args.rows))}{suffix}.json").write_text(text + "\n")
     print(text)
 
 

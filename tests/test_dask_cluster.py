@@ -21,6 +21,7 @@ import pytest
 
 from alliance_score import dask as asd
 from alliance_score.cli import main
+from alliance_score.cli._dask_score import MALLOC_ENVIRON, local_cluster
 
 # distributed's clients and clusters leave some sockets to the garbage collector when
 # they close; Python reports them (ResourceWarning) in whichever test runs the collector.
@@ -37,17 +38,38 @@ _spec.loader.exec_module(bench)
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
     with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            memory_limit="1GiB",
-        ) as cluster,
+        local_cluster(2, memory_limit="1GiB") as cluster,
         distributed.Client(cluster) as c,
     ):
         yield c
+
+
+def test_the_local_clusters_workers_keep_freed_memory_for_the_next_task(client: Any) -> None:
+    """Dask's default allocator settings map every column afresh from the system; the
+    command's local cluster keeps freed memory for the next partition instead."""
+    import os
+
+    def environ() -> dict[str, str | None]:
+        return {k: os.environ.get(k) for k in MALLOC_ENVIRON}
+
+    assert list(client.run(environ).values()) == [MALLOC_ENVIRON] * 2
+
+
+def test_the_memory_settings_apply_after_another_cluster_in_the_same_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A cluster started before leaves Dask's own setting in this process's environment,
+    which a nanny prefers to its configuration; the command's cluster still gets its own,
+    and this process's environment is left as it was."""
+    import os
+
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    with local_cluster(1, memory_limit="1GiB") as cluster, distributed.Client(cluster) as c:
+        got = c.run(lambda: {k: os.environ.get(k) for k in MALLOC_ENVIRON})
+    assert list(got.values()) == [MALLOC_ENVIRON]
+    assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536"
+    assert "MALLOC_MMAP_THRESHOLD_" not in os.environ
 
 
 @pytest.fixture(scope="module")

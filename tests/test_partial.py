@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -205,3 +206,89 @@ def test_empty_partitions_merge_as_nothing() -> None:
     nothing = PartialNestedICC.from_frame(_sessions(1, 5).iloc[:0])
     some = PartialNestedICC.from_frame(_sessions(1, 20))
     _close(nothing.merge(some).finish(), some.finish())
+
+
+@SETTINGS
+@given(
+    rows=st.integers(0, 300),
+    items=st.integers(1, 6),
+    seed=st.integers(0, 2**16),
+    shift=st.sampled_from([0.0, 3.0, 1e6]),
+)
+def test_rows_without_missing_cells_take_the_unmasked_path_to_the_same_moments(
+    rows: int, items: int, seed: int, shift: float
+) -> None:
+    from alliance_score.partial._comoments import _block, _complete_block
+
+    x = shift + np.random.default_rng(seed).normal(size=(rows, items))
+    fast = _complete_block(x)
+    # the masked computation, as for a block with a missing cell
+    padded = _block(np.vstack([x, np.full((1, items), np.nan)]))
+    for got, want in zip(fast, padded, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9 * max(1.0, shift))
+    for got, want in zip(_block(x), fast, strict=True):  # _block takes the fast path
+        np.testing.assert_array_equal(got, want)
+
+
+def test_each_item_column_is_parsed_once_for_the_partial_reliability(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The range check's second parse (every number, in range or not) is not needed for
+    co-moments; ``prepare(numbers=False)`` leaves it out."""
+    from alliance_score.psychometrics import _data
+
+    df = _answers(11, 200)
+    calls: list[str] = []
+    original: Any = getattr(_data, "parse_column")  # noqa: B009 - not in its __all__
+
+    def counting(column: pd.Series, rules: object) -> object:
+        calls.append(str(column.name))
+        return original(column, rules)
+
+    monkeypatch.setattr(_data, "parse_column", counting)
+    partial = PartialReliability.from_frame(df, "wai-sr")
+    assert sorted(calls) == sorted(df.columns)
+    _close(partial.finish(), reliability(df, "wai-sr"))
+    with_numbers, without = _data.prepare(df, "wai-sr"), _data.prepare(df, "wai-sr", numbers=False)
+    assert np.isnan(without.numbers).all()
+    np.testing.assert_array_equal(with_numbers.keyed, without.keyed)
+    np.testing.assert_array_equal(with_numbers.invalid, without.invalid)
+
+
+@SETTINGS
+@given(
+    seed=st.integers(0, 2**16),
+    n=st.integers(2, 120),
+    cuts=st.lists(st.integers(0, 120), max_size=5),
+    value=st.sampled_from([1.0, 3.0, 5.0]),
+    everywhere=st.booleans(),
+    missing=st.sampled_from([0.0, 0.1, 0.3]),
+)
+def test_a_constant_item_is_left_out_alike_merged_and_pooled(
+    seed: int, n: int, cuts: list[int], value: float, everywhere: bool, missing: float
+) -> None:
+    """An item without variance (over all rows, or over the complete rows only) is
+    dropped by the merged statistics exactly as by ``reliability`` on all rows."""
+    rng = np.random.default_rng(seed)
+    trait = rng.normal(size=(n, 1))
+    x = np.clip(np.rint(3.5 + trait + rng.normal(scale=0.9, size=(n, 12))), 1, 5)
+    x[:, 4] = value  # item 5 (bond)
+    x[rng.random(x.shape) < missing] = np.nan
+    if not everywhere:  # other values only in rows that miss another item
+        incomplete = np.flatnonzero(np.isnan(np.delete(x, 4, axis=1)).any(axis=1))
+        x[incomplete[: len(incomplete) // 2], 4] = 6 - value if value != 3 else 1
+    df = pd.DataFrame(x, columns=[f"wai_{i}" for i in range(1, 13)])
+    parts = [
+        PartialReliability.from_frame(p, "wai-sr") for p in _sites(df, [min(c, n) for c in cuts])
+    ]
+    merged = functools.reduce(lambda a, b: a.merge(b), parts)
+    for policy in ("pairwise", "listwise"):
+        pooled = reliability(df, "wai-sr", missing=policy, ci=None)
+        got = merged.finish(missing=policy, ci=None)
+        key = ["scale", "n_items", "n_rows", "dropped_items"]
+        pd.testing.assert_frame_equal(got[key], pooled[key])
+        degenerate = pooled["alpha"].abs() > 1e3  # a covariance sum of about 0
+        _close(
+            got.loc[~degenerate, ["alpha", "alpha_std"]],
+            pooled.loc[~degenerate, ["alpha", "alpha_std"]],
+        )

@@ -32,8 +32,8 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -42,7 +42,8 @@ from ..errors import DataError, ProblemCode, UnreadableFileError
 from ..frame import score_frame
 from ..io.accounting import PROBLEM_FILE_COLUMNS
 from ..io.source import TableSource, require
-from ..io.writers import write_table
+from ..io.writers import TableWriter, plain_cell, write_table
+from ..io.writers import _prepare as plain_columns
 from ..mapping import ColumnMap, resolve_columns
 from ..registry import load_instrument
 from ..scoring import STATUS_ORDER
@@ -98,6 +99,7 @@ class Job:
     instrument: Any
     output: str
     problems: str | None
+    identity_kinds: dict[str, str] = field(default_factory=dict)
 
 
 def input_files(pattern: str) -> list[str]:
@@ -181,48 +183,120 @@ def _read(part: Part, columns: list[str]) -> pd.DataFrame:
         raise UnreadableFileError(
             f"Cannot read row group {part.row_group} of {part.path!r}: {exc}."
         ) from exc
-    frame = pd.DataFrame(
-        {i: table.column(c).to_pandas() for i, c in enumerate(columns)},
-        index=pd.RangeIndex(table.num_rows),
-    )
+    pa = require("pyarrow", "Reading parquet files", "parquet")
+    index = pd.RangeIndex(part.first_row, part.first_row + table.num_rows)
+    cells: dict[int, Any] = {}
+    for i, name in enumerate(columns):
+        column = table.column(name)
+        if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+            # what to_pandas gives (the type, or float64 with NaN for nulls), without the
+            # Series it builds per column
+            cells[i] = column.to_numpy(zero_copy_only=False)
+        else:
+            cells[i] = column.to_pandas().array
+    frame = pd.DataFrame(cells, index=index, copy=False)
     frame.columns = pd.Index(columns, dtype=object)
-    frame.index = pd.RangeIndex(part.first_row, part.first_row + table.num_rows)
     return frame
 
 
-def _identity_hashes(frame: pd.DataFrame, identity: list[str]) -> tuple[Any, Any]:
-    """(hash, row) of the rows whose identifiers are not all empty (as DuplicateFinder)."""
-    ids = frame[identity].astype(object)
-    blank = ids.apply(lambda c: c.isna() | c.astype(str).str.strip().eq("")).all(axis=1)
-    usable = ~blank.to_numpy()
-    hashes = pd.util.hash_pandas_object(ids.loc[usable], index=False).to_numpy()
+def identity_kinds(files: list[str], identity: list[str]) -> dict[str, str]:
+    """How each identifier column is hashed: ``"integer"`` or ``"text"`` when it has that
+    parquet type in every file, ``"object"`` otherwise.
+
+    Every partition of a column must hash its cells the same way, so the kind is chosen
+    once for the whole table. Integer ids are hashed as numbers; a partition where the
+    column has nulls holds them as float64 (as the single-process reader does), whose
+    cells differ from the integers of other partitions there too (``5.0`` is not ``5``).
+    """
+    pa = require("pyarrow", "Reading parquet files", "parquet")
+    pq = require("pyarrow.parquet", "Reading parquet files", "parquet")
+    kinds = dict.fromkeys(identity, "")
+    for path in files:
+        schema = pq.read_schema(path)
+        for name in identity:
+            t = schema.field(name).type
+            kind = (
+                "integer"
+                if pa.types.is_integer(t)
+                else "text"
+                if pa.types.is_string(t) or pa.types.is_large_string(t)
+                else "object"
+            )
+            kinds[name] = kind if kinds[name] in ("", kind) else "object"
+    return {name: kind or "object" for name, kind in kinds.items()}
+
+
+def _identity_hashes(
+    frame: pd.DataFrame, identity: list[str], kinds: dict[str, str] | None = None
+) -> tuple[Any, Any]:
+    """(hash, row) of the rows whose identifiers are not all empty (as DuplicateFinder).
+
+    Rows are compared as the single-process command compares them (cells equal as text,
+    blank or missing identifiers not compared); integer and text columns (``kinds``)
+    take vectorised paths instead of one Python object per cell.
+    """
+    kinds = kinds or {}
+    cells: list[Any] = []
+    blank = np.ones(len(frame), dtype=bool)
+    for name in identity:
+        column = frame[name]
+        kind = kinds.get(name, "object")
+        if kind == "integer" and column.dtype.kind in "iuf":
+            empty = column.isna()  # a number is never blank text
+            # 0.0 and 0 hash alike as numbers, but as text (the single-process command)
+            # they differ: a marker column tells a partition's floats from integers
+            cells.append(np.full(len(frame), column.dtype.kind == "f"))
+        elif kind == "text" and column.dtype != object and pd.api.types.is_string_dtype(column):
+            empty = column.isna() | column.str.strip().eq("")
+        else:
+            column = column.astype(object)
+            if pd.api.types.infer_dtype(column, skipna=True) == "mixed":
+                column = column.map(plain_cell)  # list, dict or array cells, as text
+            empty = column.isna() | column.astype(str).str.strip().eq("")
+        blank &= empty.to_numpy(dtype=bool)
+        cells.append(column.array)
+    usable = ~blank
+    ids = pd.DataFrame(dict(enumerate(cells)), copy=False).loc[usable]
+    hashes = pd.util.hash_pandas_object(ids, index=False).to_numpy()
     return hashes, frame.index.to_numpy()[usable]
 
 
 def hash_task(part: Part, job: Job) -> tuple[Any, Any]:
-    """Task: the identifier hashes of one partition."""
-    return _identity_hashes(_read(part, job.identity), job.identity)
+    """Task: the identifier hashes of one partition (its identifier columns alone)."""
+    return _identity_hashes(_read(part, job.identity), job.identity, job.identity_kinds)
 
 
 def find_duplicates(pieces: list[tuple[Any, Any]]) -> tuple[Any, Any]:
-    """(rows that repeat an earlier row's identifiers, the row each repeats), sorted."""
-    hashes = np.concatenate([h for h, _ in pieces]) if pieces else np.empty(0, np.uint64)
-    rows = np.concatenate([r for _, r in pieces]) if pieces else np.empty(0, np.int64)
+    """(rows that repeat an earlier row's identifiers, the row each repeats), sorted.
+
+    The hashes that occur more than once are found by sorting the hashes alone; only the
+    rows that hold one of them (a few in a registry) are then ordered and paired.
+    """
+    none = (np.empty(0, np.int64), np.empty(0, np.int64))
+    if not pieces:
+        return none
+    hashes = np.concatenate([h for h, _ in pieces])
+    rows = np.concatenate([r for _, r in pieces]).astype(np.int64, copy=False)
+    ordered = np.sort(hashes)
+    again = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    if not len(again):
+        return none
+    pick = pd.Series(hashes, copy=False).isin(again).to_numpy()
+    hashes, rows = hashes[pick], rows[pick]
     order = np.lexsort((rows, hashes))
     hashes, rows = hashes[order], rows[order]
-    starts = np.r_[True, hashes[1:] != hashes[:-1]] if len(hashes) else np.empty(0, bool)
-    first = rows[np.flatnonzero(starts)][np.cumsum(starts) - 1] if len(hashes) else rows
+    starts = np.r_[True, hashes[1:] != hashes[:-1]]
+    first = rows[np.flatnonzero(starts)][np.cumsum(starts) - 1]
     repeated = ~starts
     dup_rows, dup_first = rows[repeated], first[repeated]
     back = np.argsort(dup_rows, kind="stable")
-    return dup_rows[back].astype(np.int64), dup_first[back].astype(np.int64)
+    return dup_rows[back], dup_first[back]
 
 
-def score_task(part: Part, job: Job, dup_rows: Any, dup_first: Any) -> dict[str, Any]:
-    """Task: score one partition, write its files, and return its accounting."""
-    frame = _read(part, job.columns)
-    result = score_frame(
-        frame,
+def score_part(part: Part, job: Job) -> Any:
+    """Read and score one partition: its :class:`~alliance_score.frame.FrameResult`."""
+    return score_frame(
+        _read(part, job.columns),
         job.instrument,
         items=job.mapping,
         keep=job.keep,
@@ -230,6 +304,12 @@ def score_task(part: Part, job: Job, dup_rows: Any, dup_first: Any) -> dict[str,
         return_problems=True,
         **job.score_options,
     )
+
+
+def problems_table(
+    result: Any, part: Part, job: Job, dup_rows: Any, dup_first: Any
+) -> pd.DataFrame:
+    """The partition's problems as the problems file holds them, duplicates included."""
     problems = result.problems.copy()
     problems.insert(0, "line", problems["row"].to_numpy(dtype=np.int64) + 1)
     if len(dup_rows):
@@ -253,10 +333,24 @@ def score_task(part: Part, job: Job, dup_rows: Any, dup_first: Any) -> dict[str,
         )
         problems = pd.concat([extra, problems], ignore_index=True)
         problems = problems.sort_values("row", kind="stable", ignore_index=True)
-    problems = problems.astype({"line": np.int64, "row": np.int64})[list(PROBLEM_FILE_COLUMNS)]
-    problems.insert(0, "file", os.path.basename(part.path))
+    table: pd.DataFrame = problems.astype({"line": np.int64, "row": np.int64})
+    table = table[list(PROBLEM_FILE_COLUMNS)]
+    table.insert(0, "file", os.path.basename(part.path))
+    return table
+
+
+def write_scores(scores: pd.DataFrame, path: str, keep: list[str]) -> None:
+    """Write the scores as :func:`write_table` does (same file), atomically."""
+    with TableWriter(path, "parquet") as writer:
+        writer.write_arrow(scores_table(scores, keep), attrs=scores.attrs["alliance_score"])
+
+
+def score_task(part: Part, job: Job, dup_rows: Any, dup_first: Any) -> dict[str, Any]:
+    """Task: score one partition, write its files, and return its accounting."""
+    result = score_part(part, job)
+    problems = problems_table(result, part, job, dup_rows, dup_first)
     name = f"part-{part.number:05d}.parquet"
-    write_table(result.scores, os.path.join(job.output, name), "parquet")
+    write_scores(result.scores, os.path.join(job.output, name), job.keep)
     if job.problems is not None:
         write_table(problems, os.path.join(job.problems, name), "parquet")
     summary = result.summary()
@@ -268,11 +362,66 @@ def score_task(part: Part, job: Job, dup_rows: Any, dup_first: Any) -> dict[str,
     }
 
 
+def scores_table(scores: pd.DataFrame, keep: list[str]) -> Any:
+    """The scores as the ``pyarrow.Table`` that :func:`write_table` writes to parquet.
+
+    The kept input columns are made plain as the writer makes them. The computed columns
+    are plain already except the categorical ones (``status``, ``provisional``), which
+    the writer turns into text cell by cell: here their codes index their categories in
+    pyarrow, and the column's pandas metadata is the one a column of text gets. The
+    numeric columns go to pyarrow without the copy of the whole frame that the writer
+    makes.
+    """
+    pa = require("pyarrow", "Writing parquet files", "parquet")
+    kept = plain_columns(scores[keep], "parquet") if keep else None
+    columns: dict[int, Any] = {}
+    categorical: dict[int, Any] = {}
+    for j, name in enumerate(scores.columns):
+        column = scores.iloc[:, j]
+        if kept is not None and name in keep:
+            columns[j] = kept[name]
+        elif isinstance(column.dtype, pd.CategoricalDtype):
+            codes = column.cat.codes.to_numpy()
+            labels = column.cat.categories
+            if len(codes) and (codes >= 0).all() and all(isinstance(v, str) for v in labels):
+                text = pa.array(list(labels), type=pa.string())
+                categorical[j] = pa.DictionaryArray.from_arrays(pa.array(codes), text)
+            else:  # the writer's cell by cell path (no rows, missing cells)
+                text_of = np.empty(len(labels) + 1, dtype=object)  # code -1: missing
+                text_of[:-1] = labels.to_numpy(dtype=object)
+                values = text_of[codes]
+                columns[j] = pd.Series(values, index=scores.index, dtype=object)
+        else:
+            columns[j] = column
+    frame = pd.DataFrame(columns, index=scores.index, copy=False)
+    frame.columns = pd.Index([scores.columns[j] for j in columns], dtype=object)
+    frame.attrs = scores.attrs  # pyarrow keeps them in the pandas metadata, as the writer's
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if not categorical:
+        return table
+    meta = json.loads(table.schema.metadata[b"pandas"])
+    for j, array in categorical.items():  # in column order, so each lands at its place
+        name = str(scores.columns[j])
+        table = table.add_column(j, pa.field(name, pa.string()), array.cast(pa.string()))
+        meta["columns"].insert(j, _text_column_metadata(name))
+    return table.replace_schema_metadata(
+        {**table.schema.metadata, b"pandas": json.dumps(meta).encode("utf-8")}
+    )
+
+
+def _text_column_metadata(name: str) -> Any:
+    """The pandas metadata pyarrow writes for a column of text (Python objects)."""
+    pa = require("pyarrow", "Writing parquet files", "parquet")
+    sample = pd.DataFrame({name: pd.Series(["text"], dtype=object)})
+    meta = pa.Table.from_pandas(sample, preserve_index=False).schema.metadata[b"pandas"]
+    return json.loads(meta)["columns"][0]
+
+
 @contextmanager
 def connect(scheduler: str | None, workers: int | None, quiet: bool) -> Iterator[Any]:
     """A ``distributed.Client`` for ``scheduler``, or for a new local cluster."""
     distributed = require("distributed", "--engine dask", "dask")
-    Client, LocalCluster = distributed.Client, distributed.LocalCluster  # noqa: N806
+    Client = distributed.Client  # noqa: N806
     if scheduler is not None:
         info(f"connecting to the Dask scheduler at {scheduler}", quiet=quiet)
         with Client(scheduler, timeout="30s") as client:
@@ -280,17 +429,49 @@ def connect(scheduler: str | None, workers: int | None, quiet: bool) -> Iterator
         return
     n = workers or os.cpu_count() or 1
     info(f"starting a local Dask cluster of {n} worker process(es)", quiet=quiet)
-    with (
-        LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with local_cluster(n) as cluster, Client(cluster) as client:
         yield client
+
+
+MALLOC_ENVIRON: Final = {
+    "MALLOC_MMAP_THRESHOLD_": str(32 << 20),
+    "MALLOC_TRIM_THRESHOLD_": str(128 << 20),
+}
+"""glibc's allocator settings for the local cluster's workers. Dask sets a trim threshold
+of 64 KiB, which also fixes the mmap threshold at 128 KiB: every column of a partition
+(8 MB per 10^6 rows) is then mapped fresh from the system and its pages faulted in one
+by one, task after task. With columns up to 32 MiB taken from the heap and up to
+128 MiB of freed heap kept for the next task, a task spends about a tenth less CPU time
+(``bench/RESULTS.md``); a worker holds at most that much more memory."""
+
+
+def local_cluster(workers: int, **options: Any) -> Any:
+    """The ``distributed.LocalCluster`` of ``--engine dask`` without ``--scheduler``: one
+    single-threaded worker process per core (``workers``), on the loopback only."""
+    dask = require("dask", "--engine dask", "dask")
+    distributed = require("distributed", "--engine dask", "dask")
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+    environ.update(MALLOC_ENVIRON)
+    # the nanny takes a variable from this process's environment before its configuration
+    # (and leaves its own there): set them for the spawn, then restore
+    before = {k: os.environ.get(k) for k in MALLOC_ENVIRON}
+    os.environ.update(MALLOC_ENVIRON)
+    try:
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+            return distributed.LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                **options,
+            )
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -332,6 +513,7 @@ def run(args: argparse.Namespace) -> int:
         instrument=instrument,
         output=os.path.abspath(args.output),
         problems=os.path.abspath(args.problems) if args.problems else None,
+        identity_kinds=identity_kinds(files, identity),
     )
     info(
         f"{instrument.ref}: {len(files)} file(s), {len(parts)} partition(s), "

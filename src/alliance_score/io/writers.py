@@ -466,10 +466,38 @@ class TableWriter:
         else:
             fh.write(bytes(data).decode("utf-8"))
 
+    def write_arrow(self, table: Any, *, attrs: Mapping[str, Any] | None = None) -> None:
+        """Append a ``pyarrow.Table`` to a parquet output as it is (parquet only).
+
+        For callers that build the table from plain columns themselves (numbers,
+        booleans, text, as :meth:`write` makes them), without the copy of the frame that
+        :meth:`write` makes. ``attrs`` (``attrs["alliance_score"]`` of the scores) gives
+        the file's provenance when the writer was made without ``metadata``. Schema,
+        provenance, errors and the atomic completion are those of :meth:`write`.
+        """
+        if self.format != "parquet":
+            raise DataError(f"write_arrow writes parquet files; this writer writes {self.format}.")
+        if self.metadata is None and attrs:
+            self.metadata = _provenance(attrs)
+        try:
+            self._write_arrow_table(table)
+        except (DataError, UnreadableFileError, OutputError, KeyboardInterrupt):
+            raise
+        except OSError as exc:
+            raise self._failure(exc) from exc
+        except Exception as exc:  # a column the parquet library refuses: never a traceback
+            raise OutputError(
+                f"Cannot write {self.path!r} as parquet: {type(exc).__name__}: {_first_line(exc)}"
+            ) from exc
+        self.rows += table.num_rows
+
     def _write_parquet(self, data: pd.DataFrame) -> None:
         pa = require("pyarrow", "Writing parquet files", "parquet")
+        self._write_arrow_table(pa.Table.from_pandas(data, preserve_index=False))
+
+    def _write_arrow_table(self, table: Any) -> None:
+        pa = require("pyarrow", "Writing parquet files", "parquet")
         pq = require("pyarrow.parquet", "Writing parquet files", "parquet")
-        table = pa.Table.from_pandas(data, preserve_index=False)
         if self._state is None:
             schema = table.schema
             if self.metadata:

@@ -54,6 +54,8 @@ def empty(p: int) -> Comoments:
 
 def _block(x: NDArray[np.float64]) -> Comoments:
     answered = ~np.isnan(x)
+    if answered.all():
+        return _complete_block(x)
     mask = answered.astype(np.float64)
     count = answered.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -69,6 +71,23 @@ def _block(x: NDArray[np.float64]) -> Comoments:
         cr = np.where(n > 0, cross - s * local.T, 0.0)
     mean = np.where(n > 0, shift[:, None] + local, 0.0)
     return Comoments(n, mean, np.maximum(m2, 0.0), cr)
+
+
+def _complete_block(x: NDArray[np.float64]) -> Comoments:
+    """:func:`_block` of rows without a missing cell: every pair has every row, so the
+    sums over a pair's rows are the items' own sums (no masks)."""
+    rows, p = x.shape
+    n = np.full((p, p), float(rows))
+    if not rows:
+        return empty(p)
+    shift = x.mean(axis=0)
+    centred = x - shift
+    s = np.broadcast_to(centred.sum(axis=0)[:, None], (p, p))
+    q = np.broadcast_to(np.einsum("ij,ij->j", centred, centred)[:, None], (p, p))
+    cross = centred.T @ centred
+    local = s / n
+    mean = shift[:, None] + local
+    return Comoments(n, mean, np.maximum(q - s * local, 0.0), cross - s * local.T)
 
 
 def comoments(x: NDArray[np.float64]) -> Comoments:

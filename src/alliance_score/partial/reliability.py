@@ -7,6 +7,7 @@ from typing import Any, Literal, Self
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from ..instrument import Instrument
@@ -169,18 +170,29 @@ class PartialReliability(Partial):
             missing_codes=missing_codes,
             labels=labels,
             allow_provisional=allow_provisional,
+            numbers=False,  # the range check's second parse is not needed here
         )
+        # A pair's pairwise co-moments depend on the two items alone: those of every item
+        # used, taken once, hold each scale's as a sub-matrix.
+        used = [j for j, i in enumerate(prep.instrument.item_ids) if i in prep.used_items]
+        x = prep.keyed if len(used) == prep.keyed.shape[1] else prep.keyed[:, used]
+        absent = np.isnan(x)
+        everything = comoments(x)
+        where = {prep.instrument.item_ids[j]: k for k, j in enumerate(used)}
         parts = []
         for scale in prep.scales:
-            x = prep.keyed[:, prep.columns(scale)]
-            absent = np.isnan(x)
+            pick = np.array([where[i] for i in scale.items], dtype=np.intp)
+            out = absent[:, pick]
+            complete = np.logical_not(out.any(axis=1))
             parts.append(
                 ScaleMoments(
                     scale=scale.id,
                     items=tuple(scale.items),
-                    rows_answered=int((~absent.all(axis=1)).sum()),
-                    pairwise=PairMoments.of(comoments(x)),
-                    listwise=PairMoments.of(comoments(x[~absent.any(axis=1)])),
+                    rows_answered=int(len(out) - np.count_nonzero(out.all(axis=1))),
+                    pairwise=PairMoments.of(
+                        Comoments(*(m[np.ix_(pick, pick)] for m in everything))
+                    ),
+                    listwise=PairMoments.of(comoments(_rows(x, complete, pick))),
                 )
             )
         ins = prep.instrument
@@ -243,3 +255,10 @@ class PartialReliability(Partial):
             kept, dropped = without_constant_items(m, s.items)
             rows.append(reliability_row(s.scale, kept, dropped, missing=missing, ci=ci))
         return reliability_table_of(rows)
+
+
+def _rows(x: NDArray[np.float64], rows: NDArray[np.bool_], columns: NDArray[np.intp]) -> Any:
+    """``x[rows][:, columns]``, copying only what is needed (all columns: no copy)."""
+    if not np.array_equal(columns, np.arange(x.shape[1])):
+        x = x[:, columns]
+    return x if rows.all() else x[rows]

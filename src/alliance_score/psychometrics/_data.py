@@ -69,9 +69,13 @@ def prepare(
     keys: Mapping[str, Sequence[str]] | None = None,
     lo: float | None = None,
     hi: float | None = None,
+    numbers: bool = True,
 ) -> Prepared:
     """Map, parse and key ``data`` for ``instrument``, or for psych-style ``keys`` with
-    the response range ``lo``..``hi`` (see :func:`item_matrix`)."""
+    the response range ``lo``..``hi`` (see :func:`item_matrix`).
+
+    ``numbers=False`` leaves out :attr:`Prepared.numbers` (a second parse of every
+    column, for the range check only): it is then all NaN."""
     if not isinstance(data, pd.DataFrame):
         raise ArgumentError(f"data must be a pandas DataFrame; got {type(data).__name__}.")
     if keys is not None:
@@ -104,17 +108,18 @@ def prepare(
     unbounded = dataclasses.replace(rules, lo=-np.inf, hi=np.inf, step=None)
     n, p = len(data), len(ins.items)
     raw = np.empty((n, p))
-    numbers = np.empty((n, p))
+    found = np.empty((n, p)) if numbers else np.broadcast_to(np.float64(np.nan), (n, p))
     invalid = np.empty((n, p), dtype=bool)
     for j, item in enumerate(ins.item_ids):
         column = _column(data, mapping[item])
         raw[:, j], codes = parse_column(column, rules)
         invalid[:, j] = codes != 0
-        numbers[:, j], _ = parse_column(column, unbounded)
+        if numbers:
+            found[:, j], _ = parse_column(column, unbounded)
     reverse = np.array([i.reverse for i in ins.items], dtype=bool)
     keyed = raw.copy()
     keyed[:, reverse] = (ins.response.min + ins.response.max) - keyed[:, reverse]
-    return Prepared(ins, chosen, mapping, raw, keyed, invalid, numbers)
+    return Prepared(ins, chosen, mapping, raw, keyed, invalid, found)
 
 
 def check_options(*, missing: object = "pairwise", ci: object = None) -> None:
