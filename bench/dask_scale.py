@@ -19,7 +19,10 @@ Steps, side by side in one run:
    files), with the workers' CPU seconds;
 5. ``alliance_score.dask.reliability`` of all rows (pairwise and listwise) on the same
    cluster, against a streamed two-pass numpy reference that reads one file at a time
-   (``--skip-reliability`` leaves step 5 out, ``--skip-reference`` the reference).
+   (``--skip-reliability`` leaves step 5 out, ``--skip-reference`` the reference);
+6. like for like: one process reading the same files with pandas and scoring them as the
+   library path's tasks do, file by file up to ``--slice-rows`` rows, in CPU seconds
+   (``library_vs_single_read_and_score``: the share of the per-core rate Dask keeps).
 
 CPU seconds of the workers (``getrusage`` in each worker process, before and after) are
 the figure to compare on a shared machine: other processes do not inflate them. Each
@@ -188,6 +191,25 @@ def single_process_rate(paths: list[str], rows: int) -> tuple[int, float, float]
     return len(frame), best, cpu_best
 
 
+def single_process_read_and_score(paths: list[str], rows: int) -> tuple[int, float]:
+    """(rows, CPU seconds): one process doing what the library path's tasks do, file by
+    file until ``rows`` rows: read the parquet file with pandas, score it, count the
+    statuses. The like-for-like figure for the per-core efficiency of Dask."""
+    import alliance_score as als
+
+    als.score_frame(pd.read_parquet(paths[0]).iloc[:1000], "wai-sr")  # imports, kernel
+    total, cpu = 0, 0.0
+    for path in paths:
+        start = time.process_time()
+        scores = als.score_frame(pd.read_parquet(path), "wai-sr")
+        scores["status"].value_counts()
+        cpu += time.process_time() - start
+        total += len(scores)
+        if total >= rows:
+            break
+    return total, cpu
+
+
 def _cpu_seconds() -> float:
     import resource
 
@@ -292,6 +314,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             reliability_cpu = sum(cpu_after[w] - cpu_before.get(w, 0.0) for w in cpu_after)
     print(f"scored in {scored:.0f} s, reliability in {reliability_s:.0f} s", file=sys.stderr)
     slice_rows, slice_s, slice_cpu = single_process_rate(paths, args.slice_rows)
+    read_rows, read_cpu = single_process_read_and_score(paths, args.slice_rows)
     reliability: dict[str, Any] = {}
     if merged is not None:
         reliability = {
@@ -337,6 +360,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "library_worker_cpu_s": round(library_cpu, 1),
         "library_rows_per_cpu_s": round(rows / library_cpu),
         "library_per_cpu_second_ratio": round((rows / library_cpu) / single_per_cpu, 3),
+        "single_read_and_score_rows": read_rows,
+        "single_read_and_score_rows_per_cpu_s": round(read_rows / read_cpu),
+        "library_vs_single_read_and_score": round((rows / library_cpu) / (read_rows / read_cpu), 3),
         "worker_peak_rss_mib": {k: round(v) for k, v in peaks.items()},
         "worker_warm_up_cpu_s": {k: round(v, 2) for k, v in warm_up.items()},
         **reliability,
