@@ -243,6 +243,30 @@ class CellRules:
                 return math.nan, _NOT_ALLOWED
         return x, _OK
 
+    def read(self, raw: float | str) -> tuple[float, int]:
+        """One answer given as a number or text, read by every rule: (value, code), the
+        value NaN where the cell is missing or breaks a rule; what :func:`parse_column`
+        gives for that cell. A plain ``float`` or ``int`` skips :meth:`interpret`'s type
+        checks (an ``int`` beyond any float is ``out_of_range``, as there).
+
+        >>> rules = CellRules(kind="likert", lo=1, hi=5, step=1, labels={},
+        ...                   accept_labels=False, missing_numbers=frozenset(),
+        ...                   missing_strings=frozenset())
+        >>> rules.read(" 4 "), rules.read("NA"), rules.read("x"), rules.read(10**400)
+        ((4.0, 0), (nan, 0), (nan, 1), (nan, 3))
+        """
+        if type(raw) is float:
+            return self.check_number(raw)
+        if type(raw) is int:
+            try:
+                return self.check_number(float(raw))
+            except OverflowError:
+                return math.nan, _OUT
+        number, code = self.interpret(raw)
+        if code == _OK:
+            return self.check_number(number)
+        return math.nan, (_OK if code == _MISSING else code)
+
     def interpret(self, raw: object) -> tuple[float, int]:
         """One distinct raw value: (number, pre-code) before range checks."""
         if isinstance(raw, bool | np.bool_):

@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Final, cast
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,7 @@ from ._version import __version__
 from .errors import DataError, Problem, ProblemCode, UnknownInstrumentError
 from .frame import OnInvalid, _message, cell_text, score_frame
 from .instrument import Instrument, Scale
-from .parsing import _MISSING, _OK, _OUT, CODES, CellRules
+from .parsing import _OK, CODES, CellRules
 from .registry import INSTRUMENT_REF, resolve_instrument
 from .scoring import Status, provisional_ids, score_row, select_scales
 
@@ -276,6 +276,9 @@ def _plan(ins: Instrument, missing_codes: Sequence[float | str], labels: bool) -
     return plan
 
 
+_FAST_TYPES: Final = frozenset({int, float, str})
+
+
 def _parse_fast(plan: _Plan, given: Mapping[Any, Any]) -> tuple[list[float], list[Problem]] | None:
     """One row read by the cell rules: (values in item order, NaN = missing, problems).
 
@@ -289,24 +292,11 @@ def _parse_fast(plan: _Plan, given: Mapping[Any, Any]) -> tuple[list[float], lis
         if raw is None:
             values.append(math.nan)
             continue
-        kind = type(raw)
-        if kind is float:
-            value, code = rules.check_number(raw)
-        elif kind is int:  # as CellRules.interpret reads an integer
-            try:
-                value, code = rules.check_number(float(raw))
-            except OverflowError:  # beyond any float (10**400)
-                value, code = math.nan, _OUT
-        elif kind is str:
-            try:
-                number, code = rules.interpret(raw)
-            except (OverflowError, ValueError):
-                return None
-            if code == _OK:
-                value, code = rules.check_number(number)
-            else:  # missing tokens and text that is not a number: as parse_column does
-                value, code = math.nan, (_OK if code == _MISSING else code)
-        else:
+        if type(raw) not in _FAST_TYPES:
+            return None
+        try:
+            value, code = rules.read(raw)
+        except (OverflowError, ValueError):
             return None
         values.append(value)
         if code != _OK:

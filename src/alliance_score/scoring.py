@@ -336,6 +336,11 @@ class _Plan:
         self.weights: list[list[float] | None] = [
             [s.weight(i) for i in s.items] if s.weights else None for s in scales
         ]
+        self.full = [
+            float(len(c)) if w is None else float(sum(w))
+            for c, w in zip(self.columns, self.weights, strict=True)
+        ]
+        """Per scale: the number of items, or the sum of the weights of a weighted scale."""
         self.sizes = np.array([len(c) for c in self.columns], dtype=np.float64)
         self.min_answered = np.array([s.min_answered for s in scales], dtype=np.float64)
         index = {s.id: k for k, s in enumerate(scales)}
@@ -368,7 +373,6 @@ class _Plan:
                     for j in columns[1:]:
                         np.add(t, x[:, j], out=t)
                     np.divide(t, c, out=s)  # the mean
-                    full = float(len(columns))
                 else:
                     d, w = b.pair[:, 0], b.pair[:, 1]
                     t.fill(0.0)
@@ -379,10 +383,9 @@ class _Plan:
                         np.multiply(answered[:, j], weights[m], out=w)
                         np.add(d, w, out=d)
                     np.divide(t, d, out=s)  # the weighted mean
-                    full = float(sum(weights))
                 method = self.scales[k].method
                 if method == "sum":  # complete: the sum; else prorated: mean x items
-                    np.multiply(s, full, out=s)
+                    np.multiply(s, self.full[k], out=s)
                     np.copyto(s, t, where=c == len(columns))
                 elif method == "tcu":
                     np.multiply(s, 10.0, out=s)
@@ -879,26 +882,21 @@ def _divide(total: float, denominator: float) -> float:
 
 
 class _RowPlan:
-    """:class:`_Plan` for one row: per scale its item positions, weights and method."""
+    """:class:`_Plan` for one row: per scale its item positions, weights, full weight,
+    method and minimum, taken from the block plan so both read the definition alike."""
 
     def __init__(
         self, instrument: Instrument, scales: tuple[Scale, ...], cutoffs: tuple[Cutoff, ...]
     ) -> None:
+        block = _Plan(instrument, scales, cutoffs)
         self.instrument = instrument
         self.scales, self.cutoffs = scales, cutoffs
-        self.lo, self.hi = instrument.response.min, instrument.response.max
+        self.lo, self.hi = block.lo, block.hi
         self.flip = self.lo + self.hi
         self.reverse = tuple(item.reverse for item in instrument.items)
-        position = {item.id: j for j, item in enumerate(instrument.items)}
         self.plans = tuple(
-            (
-                tuple(position[i] for i in s.items),
-                tuple(s.weight(i) for i in s.items) if s.weights else None,
-                float(sum(s.weight(i) for i in s.items)) if s.weights else float(len(s.items)),
-                s.method,
-                s.min_answered,
-            )
-            for s in scales
+            (tuple(c), None if w is None else tuple(w), full, s.method, s.min_answered)
+            for c, w, full, s in zip(block.columns, block.weights, block.full, scales, strict=True)
         )
         index = {s.id: k for k, s in enumerate(scales)}
         self.flag_plans = tuple((index[c.scale], c.comparison, c.value) for c in cutoffs)
