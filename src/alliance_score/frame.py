@@ -33,9 +33,23 @@ from .coding import AnswerRange, coding_notes
 from .errors import ColumnMappingError, DataError, Problem, ProblemCode
 from .instrument import Cutoff, Instrument, Scale
 from .mapping import ColumnMap, missing_columns_message, resolve_columns
-from .parsing import CODES, CellRules, looks_like_decimal_comma, numeric_values, parse_column
+from .parsing import (
+    CODES,
+    CellRules,
+    looks_like_decimal_comma,
+    masked_integers,
+    numeric_values,
+    parse_column,
+)
 from .registry import resolve_instrument
-from .scoring import STATUS_ORDER, KernelResult, provisional_ids, score_columns, select_scales
+from .scoring import (
+    STATUS_ORDER,
+    KernelResult,
+    batch_kernel,
+    provisional_ids,
+    score_columns,
+    select_scales,
+)
 
 __all__ = ["PROBLEM_COLUMNS", "FrameResult", "OnInvalid", "score_frame"]
 
@@ -290,27 +304,41 @@ def _score(
     range of the valid answers).
 
     Numeric item columns go to the fused kernel as they are (validated there, in the
-    same pass that scores them); text and mixed columns are parsed first, block by
-    block, so the parsed values never exceed a block of :data:`FRAME_BLOCK_ROWS` rows.
+    same pass that scores them). When some are nullable integer, text or mixed columns,
+    the frame goes block by block (:data:`FRAME_BLOCK_ROWS` rows): text and mixed
+    columns are parsed, and every column's block is written as float64 into one reused
+    column-major matrix that the kernel reads in place.
     """
     n = len(data)
     series = [_column(data, mapping[item]) for item in ins.item_ids]
-    numeric = [numeric_values(s) for s in series]
+    masked = [masked_integers(s) for s in series]
+    numeric = [None if m else numeric_values(s) for s, m in zip(series, masked, strict=True)]
     codes = np.zeros((n, len(series)), dtype=np.int8, order="F")
     out = KernelResult.empty(n, scales, cutoffs)
     n_problems = np.empty(n, dtype=np.int64)
-    checked = [x is None for x in numeric]
+    checked = [x is None and m is None for x, m in zip(numeric, masked, strict=True)]
     extent = np.array([np.inf, -np.inf])  # the lowest and highest valid answer
-    step = FRAME_BLOCK_ROWS if any(checked) else max(n, 1)
+    kernel = batch_kernel(n)
+    if not any(checked) and all(m is None for m in masked):
+        step, matrix = max(n, 1), None  # one call on the columns where they are
+    else:
+        step = FRAME_BLOCK_ROWS
+        matrix = np.empty((min(step, n), len(series)), dtype=np.float64, order="F")
     for start in range(0, n, step):
         stop = min(n, start + step)
         columns: list[NDArray[Any]] = []
-        for j, (s, x) in enumerate(zip(series, numeric, strict=True)):
-            if x is not None:
-                columns.append(x[start:stop])
+        for j, (s, x, m) in enumerate(zip(series, numeric, masked, strict=True)):
+            if matrix is None:
+                columns.append(x[start:stop])  # type: ignore[index]
+                continue
+            cell = matrix[: stop - start, j]
+            if m is not None:
+                m.block(start, stop, cell)
+            elif x is not None:
+                np.copyto(cell, x[start:stop], casting="unsafe")
             else:
-                values, codes[start:stop, j] = parse_column(s.iloc[start:stop], rules)
-                columns.append(values)
+                cell[:], codes[start:stop, j] = parse_column(s.iloc[start:stop], rules)
+            columns.append(cell)
         score_columns(
             columns,
             ins,
@@ -324,6 +352,7 @@ def _score(
             n_problems=n_problems,
             offset=start,
             answers=extent,
+            kernel=kernel,
         )
     answered_rows = int(np.count_nonzero(out.items_answered))
     if not answered_rows:

@@ -488,6 +488,22 @@ def _numba_kernel(required: bool) -> Any:
     return module
 
 
+def batch_kernel(rows: int, kernel: str | None = None) -> KernelName:
+    """The kernel (``numba`` or ``numpy``) for a batch of ``rows`` rows that is handed to
+    :func:`score_columns` a block at a time: ``auto`` decides on the whole batch, as it
+    would for the batch in one call.
+
+    >>> batch_kernel(10, "auto")
+    'numpy'
+    """
+    name = _requested_kernel(kernel)
+    if name != "auto":
+        return name
+    if rows >= NUMBA_MIN_ROWS and _numba_kernel(required=False) is not None:
+        return "numba"
+    return "numpy"
+
+
 def kernel_info() -> dict[str, Any]:
     """How batches are scored in this process, for run reports.
 
