@@ -1,11 +1,14 @@
 """All-invalid input against valid input: the ``score`` command's time and peak memory.
 
-Three WAI-SR-like exports of the same size are generated (into bench/data/, which git
-ignores): every answer valid, half of the answers invalid (``9`` on a 1-5 scale), and
-every answer invalid. Each is scored by a fresh ``alliance-score score`` process writing
-the scores and the problems file; the three runs are interleaved, ``--repeat`` times, so
-that the machine's load affects them alike, and the median is reported with the ratio to
-the valid run. Peak memory is the child's maximum resident set (``wait4``).
+Four WAI-SR-like exports of the same size are generated (into bench/data/, which git
+ignores): every answer valid, half of the answers invalid (``9`` on a 1-5 scale), every
+answer invalid, and every answer valid but every row after the first 1,000 repeating
+the identifiers of an earlier row (an export appended to itself many times: one
+``duplicate_row`` problem per such row). Each is scored by a fresh ``alliance-score
+score`` process writing the scores and the problems file; the runs are interleaved,
+``--repeat`` times, so that the machine's load affects them alike, and the median is
+reported with the ratio to the valid run. Peak memory is the child's maximum resident
+set (``wait4``).
 
 Usage: python bench/bench_invalid.py --rows 1000000 --repeat 3
 """
@@ -26,12 +29,15 @@ import numpy as np
 
 DATA = Path(__file__).resolve().parent / "data"
 ITEMS = [f"wai_{i}" for i in range(1, 13)]
-KINDS = {"valid": 0.0, "half invalid": 0.5, "all invalid": 1.0}
+KINDS = {"valid": 0.0, "half invalid": 0.5, "all invalid": 1.0, "all duplicates": 0.0}
+DISTINCT_IDS = 1000
+"""Identifiers in the ``all duplicates`` export."""
 
 
-def generate(rows: int, share: float) -> Path:
+def generate(rows: int, share: float, *, repeated: bool = False) -> Path:
     DATA.mkdir(exist_ok=True)
-    path = DATA / f"invalid_{int(share * 100)}_{rows}.csv"
+    name = f"duplicates_{rows}.csv" if repeated else f"invalid_{int(share * 100)}_{rows}.csv"
+    path = DATA / name
     if path.exists():
         return path
     rng = np.random.default_rng(2024)
@@ -42,7 +48,12 @@ def generate(rows: int, share: float) -> Path:
             n = min(block, rows - start)
             answers = rng.integers(1, 6, size=(n, 12)).astype(str).astype(object)
             answers[rng.random((n, 12)) < share] = "9"
-            fh.writelines(f"C{start + i},1," + ",".join(answers[i]) + "\n" for i in range(n))
+            ids = np.arange(start, start + n)
+            if repeated:
+                ids %= DISTINCT_IDS
+            fh.writelines(
+                f"C{c},1," + ",".join(a) + "\n" for c, a in zip(ids, answers, strict=True)
+            )
     return path
 
 
@@ -67,7 +78,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    files = {kind: generate(args.rows, share) for kind, share in KINDS.items()}
+    files = {
+        kind: generate(args.rows, share, repeated=kind == "all duplicates")
+        for kind, share in KINDS.items()
+    }
     times: dict[str, list[float]] = {k: [] for k in KINDS}
     peaks: dict[str, list[float]] = {k: [] for k in KINDS}
     with tempfile.TemporaryDirectory() as tmp:

@@ -381,3 +381,65 @@ def test_sigterm_is_handled_like_ctrl_c_and_restored() -> None:
         with pytest.raises(KeyboardInterrupt):
             _interrupt(signal.SIGTERM, None)
     assert [signal.getsignal(s) for s in TERMINATING_SIGNALS] == before
+
+
+@pytest.mark.parametrize("chunk_bytes", ["64", "2097152"])
+def test_row_problems_come_first_in_order_and_name_the_first_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], chunk_bytes: str
+) -> None:
+    """A row that repeats an identifier, is ragged and has a bad cell: its ragged line,
+    then its duplicate, then its cell problems; each duplicate names the first line."""
+    items = ",".join(f"wai_{i}" for i in range(1, 13))
+    data = tmp_path / "rows.csv"
+    data.write_text(
+        f"record_id,{items}\n"
+        + "r1,"
+        + ",".join(["4"] * 12)
+        + "\n"
+        + "r2,"
+        + ",".join(["4"] * 11)
+        + ",x\n"
+        + "r1,"
+        + ",".join(["4"] * 10)
+        + ",x\n"  # ragged, duplicate, bad cell
+        + "r2,"
+        + ",".join(["3"] * 12)
+        + "\n"
+        + "r1,"
+        + ",".join(["5"] * 12)
+        + "\n",
+        encoding="utf-8",
+    )
+    problems = tmp_path / "problems.csv"
+    code, _, _ = _run(
+        capsys,
+        "score",
+        str(data),
+        "-i",
+        "wai-sr",
+        "--chunk-bytes",
+        chunk_bytes,
+        "-o",
+        str(tmp_path / "scores.csv"),
+        "--problems",
+        str(problems),
+    )
+    assert code == 1
+    table = _parsed(problems.read_text(encoding="utf-8"))
+    assert list(zip(table["line"], table["code"], strict=True)) == [
+        ("3", "not_a_number"),
+        ("4", "ragged_line"),
+        ("4", "duplicate_row"),
+        ("4", "not_a_number"),
+        ("5", "duplicate_row"),
+        ("6", "duplicate_row"),
+    ]
+    duplicates = table[table["code"] == "duplicate_row"]
+    assert duplicates["message"].tolist() == [
+        f"Row {row} (line {line}) has the same identifiers (record_id) as the row on line "
+        f"{first}; both are kept and scored."
+        for row, line, first in [(2, 4, 2), (3, 5, 3), (4, 6, 2)]
+    ]
+    assert duplicates["row"].tolist() == ["2", "3", "4"]
+    assert duplicates["index"].tolist() == ["2", "3", "4"]
+    assert (duplicates[["column", "item", "value"]] == "").all().all()

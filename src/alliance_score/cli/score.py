@@ -349,8 +349,7 @@ def _write_result(scores: TableWriter, problems: TableWriter | None, result: Any
 def _with_duplicates(chunks: Iterator[Chunk], finder: DuplicateFinder) -> Iterator[Chunk]:
     """The chunks with the rows that repeat earlier identifiers found (in file order)."""
     for chunk in chunks:
-        found = np.array(list(finder.check(chunk.frame, chunk.lines)), dtype=np.int64)
-        yield dataclasses.replace(chunk, duplicates=found.reshape(-1, 2))
+        yield dataclasses.replace(chunk, duplicates=finder.find(chunk.frame, chunk.lines))
 
 
 @contextlib.contextmanager

@@ -98,31 +98,14 @@ def account(
                 "rest of the file is read as it is.",
             )
         )
-    found = (
-        duplicates.check(frame, chunk.lines)
-        if chunk.duplicates is None
-        else chunk.duplicates.tolist()
-    )
-    for pos, first_line in found:
-        line = int(chunk.lines[pos])
-        extra.append(
-            (
-                line,
-                offset + pos,
-                str(offset + pos),
-                None,
-                None,
-                None,
-                ProblemCode.DUPLICATE_ROW.value,
-                f"Row {offset + pos} (line {line}) has the same identifiers "
-                f"({', '.join(duplicates.columns)}) as the row on line {first_line}; both "
-                "are kept and scored.",
-            )
-        )
+    found = duplicates.find(frame, chunk.lines) if chunk.duplicates is None else chunk.duplicates
     scores = result.scores
-    if extra:
-        row_level = pd.DataFrame.from_records(extra, columns=list(PROBLEM_FILE_COLUMNS))
-        problems = pd.concat([row_level, problems], ignore_index=True)
+    if extra or len(found):
+        row_level = [
+            pd.DataFrame.from_records(extra, columns=list(PROBLEM_FILE_COLUMNS)),
+            _duplicate_problems(found, chunk.lines, offset, duplicates.columns),
+        ]
+        problems = pd.concat([*(f for f in row_level if len(f)), problems], ignore_index=True)
         problems = problems.sort_values("row", kind="stable", ignore_index=True)
         if on_invalid == "reject" and len(chunk.ragged):
             scores = _reject_rows(scores, result, chunk.ragged)
@@ -235,6 +218,35 @@ def _combine(columns: list[NDArray[np.uint64]]) -> NDArray[np.uint64]:
     return out
 
 
+def _duplicate_problems(
+    found: NDArray[np.int64], lines: NDArray[np.int64], offset: int, columns: Sequence[str]
+) -> pd.DataFrame:
+    """The ``duplicate_row`` problems of a chunk: ``found`` holds ``(position in the
+    chunk, line of the first row with the same identifiers)`` pairs (one problem each,
+    built column by column: an export appended to itself has as many as it has rows)."""
+    pos, first_line = found[:, 0], found[:, 1]
+    line, row = lines[pos], pos + offset
+    names = ", ".join(columns)
+    message = [
+        f"Row {r} (line {n}) has the same identifiers ({names}) as the row on line {f}; "
+        "both are kept and scored."
+        for r, n, f in zip(row.tolist(), line.tolist(), first_line.tolist(), strict=True)
+    ]
+    empty = np.full(len(found), None, dtype=object)
+    return pd.DataFrame(
+        {
+            "line": line,
+            "row": row,
+            "index": row.astype(str).astype(object),
+            "column": empty,
+            "item": empty,
+            "value": empty,
+            "code": np.full(len(found), ProblemCode.DUPLICATE_ROW.value, dtype=object),
+            "message": np.array(message, dtype=object),
+        }
+    )
+
+
 class DuplicateFinder:
     """Finds rows whose identifier columns repeat an earlier row's, across chunks.
 
@@ -272,13 +284,19 @@ class DuplicateFinder:
 
     def check(self, frame: pd.DataFrame, lines: NDArray[np.int64]) -> Iterator[tuple[int, int]]:
         """Yield ``(position in frame, line of the first row with the same identifiers)``."""
+        yield from ((pos, first) for pos, first in self.find(frame, lines).tolist())
+
+    def find(self, frame: pd.DataFrame, lines: NDArray[np.int64]) -> NDArray[np.int64]:
+        """:meth:`check` as one ``k x 2`` array: per repeated row, its position in
+        ``frame`` and the line of the first row with the same identifiers, in order."""
+        none = np.empty((0, 2), dtype=np.int64)
         if not self.columns or not len(frame):
-            return
+            return none
         cells = [_cell_hashes(frame[name]) for name in self.columns]
         blank = np.logical_and.reduce([b for _, b in cells])
         usable = np.flatnonzero(~blank)
         if not len(usable):
-            return
+            return none
         hashes = _combine([h[usable] for h, _ in cells])
         uniq, first, inverse = _distinct(hashes)
         own_line = lines[usable]
@@ -295,8 +313,8 @@ class DuplicateFinder:
         is_dup = first_line[inverse] != own_line
         new = ~seen
         self._add(uniq[new], first_line[new])
-        for k in np.flatnonzero(is_dup).tolist():
-            yield int(usable[k]), int(first_line[inverse[k]])
+        k = np.flatnonzero(is_dup)
+        return np.column_stack([usable[k], first_line[inverse[k]]]).astype(np.int64, copy=False)
 
     def _add(self, hashes: NDArray[np.uint64], lines: NDArray[np.int64]) -> None:
         """Add sorted hashes not seen before, as a run of their own; the newest
