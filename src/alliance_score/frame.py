@@ -440,12 +440,15 @@ def _problems(
     order = np.lexsort((cols, rows))  # row by row, items in instrument order
     rows, cols = rows[order], cols[order]
     n = len(rows)
+    row_text = np.empty(n, dtype=object)  # each problem's row number, as text
+    row_text[:] = [str(r) for r in (rows + first_row).tolist()]
     rule = rules.describe()
-    values = np.empty(n, dtype=object)
     messages = np.empty(n, dtype=object)
-    items = np.empty(n, dtype=object)
-    columns = np.empty(n, dtype=object)
-    codes = np.empty(n, dtype=object)
+    # the distinct (value, code, item, column) of each column's problems, one table for
+    # all columns, and each problem's place in it: the four text columns are taken from
+    # it at once (a handful of distinct texts, however many problems)
+    distinct: list[tuple[str, str | None, str, str]] = []
+    place = np.empty(n, dtype=np.int64)
     for j in np.unique(cols).tolist():
         sel = np.flatnonzero(cols == j)
         item = ins.item_ids[j]
@@ -466,22 +469,23 @@ def _problems(
             ],
             dtype=object,
         )
-        u_values = np.array([cell_text(raw) for raw in uniques], dtype=object)
-        u_code_text = np.array([c.value if c else None for c in u_codes], dtype=object)
         tails = u_tails[inverse]
-        messages[sel] = [
-            head + str(r) + t for r, t in zip((at + first_row).tolist(), tails, strict=True)
+        messages[sel] = [head + r + t for r, t in zip(row_text[sel], tails, strict=True)]
+        place[sel] = len(distinct) + inverse
+        distinct += [
+            (cell_text(raw), c.value if c else None, item, str(column))
+            for raw, c in zip(uniques, u_codes, strict=True)
         ]
-        values[sel] = u_values[inverse]
-        codes[sel] = u_code_text[inverse]
-        items[sel] = item
-        columns[sel] = str(column)
+    texts = list(zip(*distinct, strict=True)) or [(), (), (), ()]
+    values, codes, items, columns = (_taken(t, place) for t in texts)
     labels = data.index[rows]
-    index_text = (
-        (rows + _start(data.index)).astype(str).astype(object)
-        if _plain_range(data.index)
-        else np.asarray(labels.astype(str), dtype=object)
-    )
+    if not _plain_range(data.index):
+        index_text = np.asarray(labels.astype(str), dtype=object)
+    elif _start(data.index) == first_row:  # the command's chunks: index = row number
+        index_text = row_text
+    else:
+        index_text = np.empty(n, dtype=object)
+        index_text[:] = [str(r) for r in (rows + _start(data.index)).tolist()]
     problems = pd.DataFrame(
         {
             "row": (rows + first_row).astype(np.int64),
@@ -495,6 +499,14 @@ def _problems(
         columns=list(PROBLEM_COLUMNS),
     )
     return problems.astype({"row": np.int64})
+
+
+def _taken(texts: Sequence[str | None], place: NDArray[np.int64]) -> Any:
+    """``texts[place]`` as the array pandas makes of a column of such texts (``str`` in
+    pandas 3, ``object`` before), taken from the distinct texts without a Python object
+    per cell."""
+    distinct = pd.Series(np.array(texts, dtype=object)).array
+    return distinct.take(place)
 
 
 def _distinct(cells: NDArray[Any]) -> tuple[NDArray[np.intp], NDArray[Any]]:
