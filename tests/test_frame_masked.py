@@ -101,6 +101,7 @@ def test_each_nullable_integer_dtype(dtype: Any) -> None:
     plain = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in cells.items()})
     assert all(masked_integers(typed[c]) is not None for c in typed)
     _same_results(typed, plain, ins)
+    _same_results(typed.iloc[1:], plain.iloc[1:], ins)  # a slice: arrays at an offset
     scores = score_frame(typed, ins)
     statuses = ["complete", "insufficient", "invalid", "partial", "invalid"]
     assert scores["status"].tolist() == statuses
