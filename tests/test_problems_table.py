@@ -11,9 +11,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from alliance_score import frame as frame_module
 from alliance_score import score_frame
 from alliance_score.frame import PROBLEM_COLUMNS, OnInvalid
 
@@ -64,3 +66,29 @@ def test_a_frames_problems_are_its_rows_problems(
     expected = pd.concat(found, ignore_index=True)
     pd.testing.assert_frame_equal(whole, expected, check_exact=True)
     assert whole["row"].dtype == np.int64
+
+
+@settings(max_examples=60, deadline=None)
+@given(frame=frames(), first_row=st.integers(0, 10**7))
+def test_messages_joined_by_pyarrow_equal_those_joined_by_python(
+    frame: pd.DataFrame, first_row: int
+) -> None:
+    """Where pandas keeps text in pyarrow, pyarrow writes row numbers and joins the
+    messages; the table is the one Python's joining gives, to the dtype."""
+    joined = score_frame(frame, "wai-sr", return_problems=True, first_row=first_row).problems
+    saved = frame_module._arrow_text
+    frame_module._arrow_text = lambda: False
+    try:
+        python = score_frame(frame, "wai-sr", return_problems=True, first_row=first_row).problems
+    finally:
+        frame_module._arrow_text = saved
+    pd.testing.assert_frame_equal(joined, python, check_exact=True)
+
+
+def test_pandas_keeps_text_in_pyarrow_here() -> None:
+    """The test above compares two paths where pandas stores text in pyarrow: pandas 3
+    with pyarrow installed, as in the dev extra."""
+    pytest.importorskip("pyarrow")
+    if int(pd.__version__.split(".")[0]) < 3:
+        pytest.skip(f"pandas {pd.__version__} keeps text as Python objects")
+    assert frame_module._arrow_text()

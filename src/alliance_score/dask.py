@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, MissingDependencyError
-from .frame import PROBLEM_COLUMNS, OnInvalid
+from .frame import PROBLEM_COLUMNS, OnInvalid, text_dtype
 from .frame import score_frame as _score_pandas
 from .instrument import Instrument
 from .mapping import ColumnMap, resolve_columns
@@ -63,11 +63,6 @@ def _require() -> tuple[Any, Any]:
     except ImportError as exc:
         raise MissingDependencyError("Scoring Dask DataFrames", "dask", "dask") from exc
     return dask, dd
-
-
-def _text_dtype() -> Any:
-    """pandas' default dtype for a column of text (``str`` in pandas 3, ``object`` before)."""
-    return pd.Series(["text"]).dtype
 
 
 def scores_meta(
@@ -131,7 +126,7 @@ def scores_meta(
 
 def problems_meta() -> pd.DataFrame:
     """The empty problems table (:data:`alliance_score.frame.PROBLEM_COLUMNS`)."""
-    text = _text_dtype()
+    text = text_dtype()
     return pd.DataFrame(
         {c: pd.Series(np.empty(0), dtype=np.int64 if c == "row" else text) for c in PROBLEM_COLUMNS}
     )
@@ -429,7 +424,7 @@ def summarize_clients(
         if col is not None and col not in data._meta.columns:
             raise DataError(f"The {role} column {col!r} (given as {role}=) is not in the data.")
     dtypes = data._meta.dtypes
-    text = _text_dtype()
+    text = text_dtype()
     summary: dict[str, Any] = {k: dtypes[k] for k in keys}
     for col in SUMMARY_COLUMNS:
         summary[col] = np.dtype(np.float64)

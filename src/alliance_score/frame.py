@@ -440,14 +440,11 @@ def _problems(
     order = np.lexsort((cols, rows))  # row by row, items in instrument order
     rows, cols = rows[order], cols[order]
     n = len(rows)
-    row_text = np.empty(n, dtype=object)  # each problem's row number, as text
-    row_text[:] = [str(r) for r in (rows + first_row).tolist()]
     rule = rules.describe()
-    messages = np.empty(n, dtype=object)
-    # the distinct (value, code, item, column) of each column's problems, one table for
-    # all columns, and each problem's place in it: the four text columns are taken from
-    # it at once (a handful of distinct texts, however many problems)
-    distinct: list[tuple[str, str | None, str, str]] = []
+    # the distinct (value, code, item, column, message head, message tail) of each
+    # column's problems, one table for all columns, and each problem's place in it: the
+    # text columns are taken from it (a handful of distinct texts, however many problems)
+    distinct: list[tuple[str, str | None, str, str, str, str]] = []
     place = np.empty(n, dtype=np.int64)
     for j in np.unique(cols).tolist():
         sel = np.flatnonzero(cols == j)
@@ -460,32 +457,31 @@ def _problems(
         first = np.zeros(len(uniques), dtype=np.int64)
         first[inverse[::-1]] = np.arange(len(inverse))[::-1]
         u_codes = [CODES[c] for c in cell_codes[at[first], j].tolist()]
-        u_tails = np.array(
-            [
-                _message(code, item, column, 0, raw, rule, rules)[len(head) + 1 :]
-                if code is not None
-                else ""
-                for code, raw in zip(u_codes, uniques, strict=True)
-            ],
-            dtype=object,
-        )
-        tails = u_tails[inverse]
-        messages[sel] = [head + r + t for r, t in zip(row_text[sel], tails, strict=True)]
         place[sel] = len(distinct) + inverse
         distinct += [
-            (cell_text(raw), c.value if c else None, item, str(column))
-            for raw, c in zip(uniques, u_codes, strict=True)
+            (
+                cell_text(raw),
+                code.value if code else None,
+                item,
+                str(column),
+                head,
+                _message(code, item, column, 0, raw, rule, rules)[len(head) + 1 :]
+                if code is not None
+                else "",
+            )
+            for raw, code in zip(uniques, u_codes, strict=True)
         ]
-    texts = list(zip(*distinct, strict=True)) or [(), (), (), ()]
-    values, codes, items, columns = (_taken(t, place) for t in texts)
+    texts = list(zip(*distinct, strict=True)) or [()] * 6
+    values, codes, items, columns = (_taken(t, place) for t in texts[:4])
+    row_text = _written(rows + first_row)
+    messages = _messages(texts[4], texts[5], place, row_text)
     labels = data.index[rows]
     if not _plain_range(data.index):
         index_text = np.asarray(labels.astype(str), dtype=object)
     elif _start(data.index) == first_row:  # the command's chunks: index = row number
         index_text = row_text
     else:
-        index_text = np.empty(n, dtype=object)
-        index_text[:] = [str(r) for r in (rows + _start(data.index)).tolist()]
+        index_text = _written(rows + _start(data.index))
     problems = pd.DataFrame(
         {
             "row": (rows + first_row).astype(np.int64),
@@ -499,6 +495,56 @@ def _problems(
         columns=list(PROBLEM_COLUMNS),
     )
     return problems.astype({"row": np.int64})
+
+
+def text_dtype() -> Any:
+    """pandas' dtype for a column of text (``str`` in pandas 3, ``object`` before)."""
+    return pd.Series(["text"]).dtype
+
+
+def _arrow_text() -> bool:
+    """Whether pandas keeps columns of text in pyarrow (then pyarrow is installed)."""
+    dtype = text_dtype()
+    return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+
+
+def _written(numbers: NDArray[Any]) -> Any:
+    """The whole ``numbers`` as text (``"12"``), as the array pandas makes of a column
+    of such texts: written by pyarrow where pandas keeps text in it."""
+    if len(numbers) and _arrow_text():
+        import pyarrow as pa  # type: ignore[import-untyped]  # pandas keeps text in it
+        import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+        digits = pc.cast(pa.array(numbers, pa.int64()), pa.large_string())
+        return pd.array(digits, dtype=text_dtype())
+    return np.array([str(x) for x in numbers.tolist()], dtype=object)
+
+
+def _messages(
+    heads: Sequence[str], tails: Sequence[str], place: NDArray[np.int64], middles: Any
+) -> Any:
+    """``heads[place] + middles + tails[place]``, element by element, as the array
+    pandas makes of a column of such texts (``middles`` from :func:`_written`).
+
+    One message per problem: millions for an export where every answer is invalid.
+    Where pandas keeps text in pyarrow, pyarrow joins them; elsewhere Python does, with
+    the same result.
+    """
+    if len(place) and _arrow_text():
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        at = pa.array(place, pa.int64())
+        joined = pc.binary_join_element_wise(
+            pa.array(heads, pa.large_string()).take(at),
+            middles.__arrow_array__().combine_chunks(),
+            pa.array(tails, pa.large_string()).take(at),
+            pa.scalar("", pa.large_string()),
+        )
+        return pd.array(joined, dtype=text_dtype())
+    head, tail = np.array(heads, dtype=object)[place], np.array(tails, dtype=object)[place]
+    texts = zip(head.tolist(), list(middles), tail.tolist(), strict=True)
+    return np.array([a + m + b for a, m, b in texts], dtype=object)
 
 
 def _taken(texts: Sequence[str | None], place: NDArray[np.int64]) -> Any:
