@@ -142,3 +142,21 @@ def test_a_large_blocked_frame_uses_the_batch_kernel(monkeypatch: pytest.MonkeyP
     assert scoring.kernel_info()["kernel"] == "numba"
     score_frame(typed.iloc[:30], ins)
     assert scoring.kernel_info()["kernel"] == "numpy"
+
+
+@pytest.mark.parametrize("dtype", ["Int8", "Int64", "UInt16"])
+def test_the_public_route_reads_the_same_parts(dtype: str) -> None:
+    """Where a masked array does not hold its parts as expected, the public methods give
+    the same numbers (wherever a cell is not missing) and the same missing cells."""
+    from alliance_score.parsing import _held_parts, _public_parts
+
+    series = pd.Series([3, None, 0, 7, None], dtype=dtype)
+    numpy_dtype = np.dtype(dtype.lower())  # Int8 -> int8
+    held = _held_parts(series, numpy_dtype)
+    assert held is not None
+    public = _public_parts(series, numpy_dtype)
+    assert public[1].tolist() == held[1].tolist() == [False, True, False, False, True]
+    answered = ~held[1]
+    assert public[0][answered].tolist() == held[0][answered].tolist() == [3, 0, 7]
+    assert public[0].dtype == held[0].dtype == numpy_dtype
+    assert _held_parts(pd.Series([1, 2], dtype=pd.ArrowDtype(pa.int8())), numpy_dtype) is None

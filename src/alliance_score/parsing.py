@@ -403,22 +403,36 @@ def masked_integers(series: pd.Series) -> MaskedIntegers | None:
         values = pc.fill_null(chunked, 0).to_numpy()
         missing = pc.is_null(chunked).to_numpy(zero_copy_only=False) if chunked.null_count else None
     else:
-        array = series.array
-        # a pandas masked array holds exactly these two arrays (``_data``, ``_mask``):
-        # read them where they are; any other layout goes through the public methods
-        values, missing = getattr(array, "_data", None), getattr(array, "_mask", None)
-        if not (
-            isinstance(values, np.ndarray)
-            and isinstance(missing, np.ndarray)
-            and values.shape == missing.shape == (len(series),)
-            and values.dtype == numpy_dtype
-            and missing.dtype == np.bool_
-        ):
-            values = series.to_numpy(dtype=numpy_dtype, na_value=0)
-            missing = series.isna().to_numpy()
+        values, missing = _held_parts(series, numpy_dtype) or _public_parts(series, numpy_dtype)
         if not missing.any():
             missing = None
     return MaskedIntegers(np.asarray(values, dtype=numpy_dtype), missing)
+
+
+def _held_parts(
+    series: pd.Series, numpy_dtype: np.dtype[np.integer]
+) -> tuple[NDArray[np.integer], NDArray[np.bool_]] | None:
+    """(numbers, missing) of a pandas masked array, where it holds them (its ``_data``
+    and ``_mask``, unchanged since pandas 1.0; read, never written); None for any other
+    layout."""
+    array = series.array
+    values, missing = getattr(array, "_data", None), getattr(array, "_mask", None)
+    if (
+        isinstance(values, np.ndarray)
+        and isinstance(missing, np.ndarray)
+        and values.shape == missing.shape == (len(series),)
+        and values.dtype == numpy_dtype
+        and missing.dtype == np.bool_
+    ):
+        return values, missing
+    return None
+
+
+def _public_parts(
+    series: pd.Series, numpy_dtype: np.dtype[np.integer]
+) -> tuple[NDArray[np.integer], NDArray[np.bool_]]:
+    """(numbers with 0 where missing, missing) through pandas' public methods (copies)."""
+    return series.to_numpy(dtype=numpy_dtype, na_value=0), series.isna().to_numpy()
 
 
 def _float64(series: pd.Series) -> NDArray[np.float64]:
