@@ -194,7 +194,9 @@ def score_frame(
     Parameters
     ----------
     data
-        One row per administration; item answers as numbers or text.
+        One row per administration; item answers as numbers (any numpy dtype, pandas'
+        nullable integers such as ``Int8``, or pyarrow-backed ``int8[pyarrow]`` ...;
+        NaN or ``<NA>`` = missing) or text.
     instrument
         An :class:`~alliance_score.instrument.Instrument`, an id (``"wai-sr"``), an
         ``id@version`` or a path to a definition file.
