@@ -489,9 +489,10 @@ def _numba_kernel(required: bool) -> Any:
 
 
 def batch_kernel(rows: int, kernel: str | None = None) -> KernelName:
-    """The kernel (``numba`` or ``numpy``) for a batch of ``rows`` rows that is handed to
-    :func:`score_columns` a block at a time: ``auto`` decides on the whole batch, as it
-    would for the batch in one call.
+    """The kernel (``numba`` or ``numpy``) that scores a batch of ``rows`` rows: what
+    :func:`score_columns` uses for the rows it is given, and what a caller that hands it
+    a batch a block at a time passes for every block, so that ``auto`` decides on the
+    whole batch.
 
     >>> batch_kernel(10, "auto")
     'numpy'
@@ -594,10 +595,7 @@ def score_columns(
         offset = 0
     if n_problems is None:
         n_problems = np.empty(len(out.status), dtype=np.int64)
-    name = _requested_kernel(kernel)
-    module = None
-    if name == "numba" or (name == "auto" and n >= NUMBA_MIN_ROWS):
-        module = _numba_kernel(required=name == "numba")
+    module = _numba_kernel(required=True) if batch_kernel(n, kernel) == "numba" else None
     if module is not None:
         _score_numba(
             module,
