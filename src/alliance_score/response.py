@@ -170,8 +170,8 @@ def score_answers(
     """Score one administration of a loaded instrument (the engine of :func:`score_response`).
 
     Answers that are numbers, text or missing take the fast path: each is read by
-    :meth:`CellRules.interpret` and checked by :meth:`CellRules.check_number` (the rules
-    :func:`score_frame` applies, one number at a time), and the row is scored by
+    :meth:`CellRules.read` (the rules :func:`score_frame` applies, one answer at a
+    time), and the row is scored by
     :func:`~alliance_score.scoring.score_row`, without building a DataFrame. Any other
     kind of value goes through :func:`score_frame` itself, so both give the same result.
     ``extra_problems`` (found by an adapter such as the FHIR reader) are added after the
