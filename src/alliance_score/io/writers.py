@@ -780,14 +780,15 @@ def _has_arrow() -> bool:
 
 
 def _arrow_csv(frame: pd.DataFrame, sep: str, *, header: bool) -> str:
-    """CSV text of ``frame`` built with pyarrow (see :func:`_arrow_csv_bytes`)."""
-    return _arrow_csv_bytes(frame, sep, header=header).decode("utf-8")
+    """CSV text of ``frame`` built with pyarrow (see :func:`_arrow_csv_parts`)."""
+    return b"".join(_arrow_csv_parts(frame, sep, header=header)).decode("utf-8")
 
 
-def _arrow_csv_bytes(frame: pd.DataFrame, sep: str, *, header: bool) -> bytes:
-    """CSV of ``frame`` as UTF-8 bytes, built with pyarrow: text cells neutralised, quoted
-    only when they hold the delimiter, a quote or a line break (as the csv module does),
-    numbers in their shortest round-trip form, booleans as ``true``/``false``.
+def _arrow_csv_parts(frame: pd.DataFrame, sep: str, *, header: bool) -> Iterator[Any]:
+    """CSV of ``frame`` as UTF-8 bytes in pieces (buffers to write one by one), built
+    with pyarrow: text cells neutralised, quoted only when they hold the delimiter, a
+    quote or a line break (as the csv module does), numbers in their shortest
+    round-trip form, booleans as ``true``/``false``.
 
     No cell becomes a Python object. A column of few distinct values (scores, counts,
     flags, statuses: a few hundred in a million rows) is written from the text of each
@@ -795,11 +796,6 @@ def _arrow_csv_bytes(frame: pd.DataFrame, sep: str, *, header: bool) -> bytes:
     can occur (one scale's score, count and proration flag is one piece of text); text
     held by pyarrow is used as it is; the row's pieces are joined by pyarrow.
     """
-    return b"".join(_arrow_csv_parts(frame, sep, header=header))
-
-
-def _arrow_csv_parts(frame: pd.DataFrame, sep: str, *, header: bool) -> Iterator[Any]:
-    """The bytes of :func:`_arrow_csv_bytes` in pieces (buffers to write one by one)."""
     pa = require("pyarrow", "Fast CSV writing", "cli")
     pc = require("pyarrow.compute", "Fast CSV writing", "cli")
     if header:
